@@ -1,0 +1,44 @@
+# Two commands for a fresh machine: `make demo` and `make test`. Both set up .venv first.
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+# The CPU build of torch, installed before anything else: an unpinned torch, pulled in by
+# Lightning, would be a CUDA build of several GB.
+TORCH  := torch==2.13.0
+STAMP  := $(VENV)/.installed
+
+export HF_DATASETS_OFFLINE := 1
+export HF_HUB_OFFLINE := 1
+
+.PHONY: help setup demo test test-fast lint format clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(STAMP)  ## create .venv with torch (CPU) and the project, editable, with dev tools
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet $(TORCH)
+	$(PYTHON) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: setup  ## the main job: linear SVM vs logistic regression vs MLP on digits, 3 seeds each
+	$(VENV)/bin/experiments-train -m experiment=svm_vs_deep
+
+test: setup lint  ## lint, then every test tier (fast and slow)
+	$(PYTHON) -m pytest -m "" -q
+
+test-fast: setup  ## the fast tier only (what plain `pytest` runs)
+	$(PYTHON) -m pytest -q
+
+lint: setup  ## ruff lint and format check
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+format: setup  ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+	$(VENV)/bin/ruff format src tests benchmarks
+
+clean:  ## remove the environment and caches (keeps outputs/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache

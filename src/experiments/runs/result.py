@@ -1,0 +1,81 @@
+"""`result.json`: one run's status, metrics, timings and provenance, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+RESULT_FILE = "result.json"
+PACKAGES = (
+    "experiments", "torch", "pytorch-lightning", "hydra-core", "omegaconf",
+    "torchmetrics", "scikit-learn", "datasets", "numpy",
+)  # fmt: skip
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename,
+    so that a reader never sees a half-written file, whenever the writer dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    ) as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(handle.name, path)
+
+
+def write_result(run_dir: Path, result: dict[str, Any]) -> None:
+    write_atomic(run_dir / RESULT_FILE, json.dumps(result, indent=2, sort_keys=False) + "\n")
+
+
+def read_result(run_dir: Path) -> dict[str, Any] | None:
+    """The run's result, or None when it has none or it cannot be parsed."""
+    try:
+        return json.loads((run_dir / RESULT_FILE).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", *args], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def provenance(device: str) -> dict[str, Any]:
+    """What is needed to repeat a run: versions, git commit and dirtiness, command, device."""
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "versions": {name: _version(name) for name in PACKAGES}
+        | {"python": platform.python_version()},
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": None if status is None else bool(status),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "device": device,
+        "hostname": platform.node(),
+    }
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

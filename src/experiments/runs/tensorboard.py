@@ -1,0 +1,45 @@
+"""TensorBoard records beyond the curves: hyperparameters next to the final metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from torch.utils.tensorboard import SummaryWriter
+from torch.utils.tensorboard.summary import hparams
+
+
+def flatten(node: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists and None become strings (TensorBoard
+    takes only numbers, strings and booleans as hyperparameters)."""
+    flat: dict[str, Any] = {}
+    for key, value in node.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat |= flatten(value, f"{name}.")
+        elif isinstance(value, bool | int | float | str):
+            flat[name] = value
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def write_hparams(
+    writer: SummaryWriter, params: Mapping[str, Any], metrics: Mapping[str, float]
+) -> None:
+    """Write the HPARAMS record of a run: ``params`` with the final ``metrics``.
+
+    TensorBoard's HPARAMS tab shows, for each metric named here, the last scalar logged
+    under that tag in the same run folder: the caller logs them as scalars too.
+    """
+    experiment, session_start, session_end = hparams(dict(params), dict(metrics))
+    file_writer = writer._get_file_writer()
+    for summary in (experiment, session_start, session_end):
+        file_writer.add_summary(summary)
+    writer.flush()
+
+
+def log_scalars(writer: SummaryWriter, metrics: Mapping[str, float], step: int) -> None:
+    for name, value in metrics.items():
+        writer.add_scalar(name, value, step)
+    writer.flush()

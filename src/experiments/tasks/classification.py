@@ -1,0 +1,104 @@
+"""`ClassificationTask`: trains any network with any loss; owns the metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
+
+OptimizerFactory = Callable[..., torch.optim.Optimizer]
+SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
+
+
+def weight_penalty(net: nn.Module) -> torch.Tensor:
+    """``||W||^2 / 2`` over the weight matrices and kernels (parameters with 2+ dims):
+    biases and normalization scales are not penalized, as in scikit-learn's SVMs."""
+    return sum(p.square().sum() for p in net.parameters() if p.ndim >= 2) / 2
+
+
+class ClassificationTask(pl.LightningModule):
+    """Classification with accuracy and macro-F1 logged per epoch as ``{stage}/acc``,
+    ``{stage}/f1`` and ``{stage}/loss``.
+
+    Args:
+        net: maps inputs to one score per class.
+        loss: ``loss(scores, targets)``, e.g. cross-entropy or `MulticlassHingeLoss`.
+        optimizer: builds the optimizer from the parameters (a Hydra partial).
+        scheduler: builds a per-epoch lr scheduler from the optimizer, or None.
+        num_classes: number of classes.
+        l2_penalty: coefficient of `weight_penalty` added to the loss (SVM-style models:
+            ``1 / (C * n_train)``).
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        loss: nn.Module,
+        optimizer: OptimizerFactory,
+        scheduler: SchedulerFactory | None,
+        num_classes: int,
+        l2_penalty: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["net", "loss", "optimizer", "scheduler"], logger=False)
+        self.net = net
+        self.loss = loss
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.l2_penalty = l2_penalty
+        metrics = MetricCollection(
+            {
+                "acc": MulticlassAccuracy(num_classes, average="micro"),
+                "f1": MulticlassF1Score(num_classes, average="macro"),
+            }
+        )
+        self.metrics = nn.ModuleDict(
+            {
+                f"{stage}_metrics": metrics.clone(prefix=f"{stage}/")
+                for stage in ("train", "val", "test")
+            }
+        )
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.net(inputs)
+
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+        inputs, targets = batch
+        scores = self.net(inputs)
+        loss = self.loss(scores, targets)
+        if self.l2_penalty and stage == "train":
+            loss = loss + self.l2_penalty * weight_penalty(self.net)
+        metrics = self.metrics[f"{stage}_metrics"]
+        metrics.update(scores.detach(), targets)
+        self.log(
+            f"{stage}/loss",
+            loss.detach(),
+            on_step=False,
+            on_epoch=True,
+            sync_dist=True,
+            batch_size=len(targets),
+        )
+        self.log_dict(metrics, on_step=False, on_epoch=True)
+        return loss
+
+    def training_step(
+        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    ) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer)}

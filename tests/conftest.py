@@ -1,0 +1,49 @@
+"""Shared fixtures: configs composed from the package's conf/, runs in temporary folders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+# Tests never touch the network: Hugging Face clients fail fast instead of retrying.
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, OmegaConf
+
+import experiments.train
+
+CONF_DIR = Path(experiments.train.__file__).parent / "conf"
+# Short, fast runs: enough epochs to learn digits, no checkpoint files to write.
+FAST = [
+    "trainer.max_epochs=15",
+    "~callbacks.model_checkpoint",
+    "trainer.enable_checkpointing=false",
+]
+
+
+def compose_config(overrides: list[str], return_hydra_config: bool = False) -> DictConfig:
+    """The root config with ``overrides``, composed like the CLI does (strict)."""
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose("train", overrides=overrides, return_hydra_config=return_hydra_config)
+
+
+@pytest.fixture(scope="session")
+def digits_cfg() -> DictConfig:
+    """The default config (digits, MLP), composed once; tests get copies."""
+    return compose_config([])
+
+
+@pytest.fixture
+def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
+    """Compose a config with overrides (plus the fast settings unless ``fast=False``)."""
+
+    def make(*overrides: str, fast: bool = True) -> DictConfig:
+        cfg = compose_config([*(FAST if fast else []), *overrides])
+        return OmegaConf.create(OmegaConf.to_container(cfg))
+
+    return make

@@ -1,0 +1,58 @@
+"""Every config file composes and instantiates: a new YAML file is tested automatically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from experiments.build import build_net, build_optimizer, build_scheduler
+from experiments.data import DataShapes
+
+from .conftest import CONF_DIR, compose_config
+
+GROUPS = ("dataset", "model", "optimizer", "scheduler", "trainer", "logger", "callbacks")
+OPTIONS = [
+    (group, path.stem) for group in GROUPS for path in sorted((CONF_DIR / group).glob("*.yaml"))
+]
+EXPERIMENTS = sorted(path.stem for path in (CONF_DIR / "experiment").glob("*.yaml"))
+DIGITS = DataShapes("image", "classification", (1, 8, 8), 10, tuple("0123456789"))
+
+
+def instantiate_option(group: str, cfg: DictConfig, tmp_path: Path) -> object:
+    """Build what a config group's option describes, the way a run does."""
+    if group == "dataset":
+        return instantiate(cfg.dataset)
+    if group == "model":
+        return build_net(cfg.model, DIGITS)
+    if group == "optimizer":
+        return build_optimizer(cfg.optimizer, torch.nn.Linear(4, 2))([torch.zeros(1)])
+    if group == "scheduler":
+        scheduler = build_scheduler(cfg.scheduler)
+        return scheduler and scheduler(torch.optim.SGD([torch.zeros(1)], lr=0.1))
+    if group == "logger":
+        return instantiate(cfg.logger)(save_dir=str(tmp_path))
+    if group == "callbacks":
+        return [instantiate(node) for node in cfg.callbacks.values()]
+    return instantiate(cfg[group])
+
+
+@pytest.mark.parametrize(("group", "option"), OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
+def test_option_composes_and_instantiates(group: str, option: str, tmp_path: Path) -> None:
+    cfg = compose_config([f"{group}={option}"])
+    assert instantiate_option(group, cfg, tmp_path) is not None or option == "none"
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_experiment_composes_with_its_sweep(experiment: str) -> None:
+    cfg = compose_config([f"experiment={experiment}"], return_hydra_config=True)
+    assert cfg.experiment_name == experiment
+    assert cfg.hydra.sweeper.params, "an experiment file carries its own sweep parameters"
+
+
+def test_every_model_names_itself() -> None:
+    for path in sorted((CONF_DIR / "model").glob("*.yaml")):
+        assert compose_config([f"model={path.stem}"]).model.name == path.stem

@@ -1,0 +1,73 @@
+"""One run end to end: quality, determinism, result.json, TensorBoard records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+from experiments.train import train
+
+RESULT_KEYS = {
+    "status", "model", "dataset", "seed", "threads", "overrides", "started", "finished",
+    "metrics", "fit_seconds", "test_seconds", "n_params", "provenance",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("model", "threshold"), [("svm_linear", 0.93), ("logreg", 0.93), ("mlp", 0.95)]
+)
+def test_model_learns_digits(make_cfg, tmp_path: Path, model: str, threshold: float) -> None:
+    result = train(make_cfg(f"model={model}", fast=False), tmp_path, [f"model={model}"])
+    assert result["status"] == "done"
+    assert result["metrics"]["test/acc"] >= threshold
+    assert result["metrics"]["test/f1"] >= threshold - 0.01
+    assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
+    assert (tmp_path / "checkpoints" / "best.ckpt").is_file()
+
+
+def test_result_json_has_documented_fields(make_cfg, tmp_path: Path) -> None:
+    train(make_cfg("seed=3"), tmp_path, ["seed=3"])
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert set(result) >= RESULT_KEYS
+    assert result["status"] == "done"
+    assert result["seed"] == 3 and result["threads"] == 1
+    assert result["overrides"] == ["seed=3"]
+    assert {"train/loss", "val/acc", "val/f1", "test/acc", "test/f1"} <= set(result["metrics"])
+    assert result["n_params"] == 64 * 256 + 256 + 256 * 10 + 10
+    assert result["fit_seconds"] > 0 and result["test_seconds"] > 0
+    provenance = result["provenance"]
+    assert provenance["versions"]["torch"] and provenance["device"] == "cpu"
+    assert {"git_commit", "git_dirty", "command", "hostname"} <= set(provenance)
+
+
+def test_same_seed_same_metrics_other_seed_differs(make_cfg, tmp_path: Path) -> None:
+    first = train(make_cfg("seed=5", "trainer.max_epochs=3"), tmp_path / "a", [])
+    again = train(make_cfg("seed=5", "trainer.max_epochs=3"), tmp_path / "b", [])
+    other = train(make_cfg("seed=6", "trainer.max_epochs=3"), tmp_path / "c", [])
+    assert first["metrics"] == again["metrics"]
+    assert first["metrics"] != other["metrics"]
+
+
+def test_tensorboard_has_curves_and_hparams_with_final_metrics(make_cfg, tmp_path: Path) -> None:
+    result = train(make_cfg("trainer.max_epochs=4"), tmp_path, [])
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    scalars = events.Tags()["scalars"]
+    assert {"train/loss", "val/loss", "val/acc", "test/acc", "test/f1"} <= set(scalars)
+    assert len(events.Scalars("val/acc")) == 4  # one point per epoch
+    assert events.Scalars("test/acc")[-1].value == pytest.approx(result["metrics"]["test/acc"])
+
+    plugin = events.PluginTagToContent("hparams")
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(plugin["_hparams_/experiment"])
+    metric_tags = {info.name.tag for info in experiment.experiment.metric_infos}
+    assert {"val/acc", "test/acc", "test/f1"} <= metric_tags
+    assert "hp_metric" not in metric_tags
+    session = plugin_data_pb2.HParamsPluginData.FromString(plugin["_hparams_/session_start_info"])
+    hparams = session.session_start_info.hparams
+    assert hparams["model.name"].string_value == "mlp"
+    assert hparams["optimizer.lr"].number_value == pytest.approx(1e-3)
+    assert hparams["seed"].number_value == 0
