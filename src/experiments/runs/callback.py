@@ -2,29 +2,72 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from experiments.runs.result import now_iso
 from experiments.runs.summary import summarize
+from experiments.runs.table import find_results
+
+SWEEP_DIR_KEY = "hydra.sweep.dir"
+SKIPPED = "skipped (done earlier)"
+EARLIER_FAILURE = "failed earlier, not re-run"
+OUTCOMES = ("done", SKIPPED, "pruned", "failed", EARLIER_FAILURE)
 
 
 class CollectResults(Callback):
-    """Writes ``results.csv`` and ``leaderboard.md`` into the sweep folder, prints the
-    leaderboard and the TensorBoard command, and exits non-zero if any job failed."""
+    """Writes ``results.csv``, ``leaderboard.md`` and plots into the sweep folder, prints the
+    leaderboard, a count of the jobs by outcome and the TensorBoard command, and exits 1 when
+    a job launched by this multirun failed or did not finish, with the command that re-runs
+    just those jobs.
+
+    A job whose ``result.json`` was written before this multirun started was skipped (done
+    earlier); an earlier failure that this multirun did not re-run (a search's old trial) is
+    listed but does not fail this multirun.
+    """
+
+    def __init__(self) -> None:
+        self.launched = now_iso()
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self.launched = now_iso()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         if not sweep_dir.is_dir():
             return
-        frame = summarize([sweep_dir], config.monitor, config.monitor_mode, sweep_dir)
-        print(
-            f"\nResults: {sweep_dir / 'results.csv'}\nTensorBoard: tensorboard --logdir {sweep_dir}"
-        )
-        failed = int((frame["status"] != "done").sum())
-        if failed:
-            print(f"{failed} of {len(frame)} jobs failed; see their result.json and run.log.")
+        summarize([sweep_dir], config.monitor, config.monitor_mode, sweep_dir)
+        launched = datetime.fromisoformat(self.launched)
+        counts = dict.fromkeys(OUTCOMES, 0)
+        for _, result in find_results([sweep_dir]):
+            status = result.get("status")
+            started = result.get("started")
+            now = started is not None and datetime.fromisoformat(started) >= launched
+            if status == "done":
+                counts["done" if now else SKIPPED] += 1
+            elif status == "pruned":
+                counts["pruned"] += 1
+            else:  # failed, or still "running": the job died without recording its end
+                counts["failed" if now else EARLIER_FAILURE] += 1
+        told = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+        print(f"\nJobs: {told}.")
+        print(f"Results: {sweep_dir / 'results.csv'}")
+        print(f"TensorBoard: tensorboard --logdir {sweep_dir}")
+        if counts["failed"]:
+            print(
+                f"{counts['failed']} job(s) failed; see their result.json and run.log. "
+                f"Re-run just those with:\n  {rerun_command(sweep_dir)}"
+            )
             sys.exit(1)
+
+
+def rerun_command(sweep_dir: Path) -> str:
+    """This process's command line, pointed at ``sweep_dir`` so that done jobs are skipped."""
+    arguments = [a for a in sys.argv[1:] if not a.startswith(f"{SWEEP_DIR_KEY}=")]
+    return shlex.join(["experiments-train", *arguments, f"{SWEEP_DIR_KEY}={sweep_dir}"])

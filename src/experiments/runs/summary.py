@@ -1,4 +1,4 @@
-"""Summarize a sweep folder: results table, leaderboard files, and a printed leaderboard."""
+"""Summarize sweep folders: results table, leaderboard with significance, files and plots."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from experiments.runs.plots import plot_leaderboard
+from experiments.runs.stats import ALPHA
 from experiments.runs.table import (
+    P_COLUMN,
+    SEED_KEY,
     find_results,
     format_leaderboard,
     leaderboard,
@@ -18,16 +22,17 @@ from experiments.runs.table import (
 )
 
 log = logging.getLogger(__name__)
-SEED_KEY = "seed"
+PLOTS_DIR = "plots"
 
 
 def summarize(
     folders: list[Path], metric: str, mode: str, out_dir: Path, console: Console | None = None
 ) -> pd.DataFrame:
-    """Collect every run below ``folders``, write ``results.csv`` and ``leaderboard.md`` into
-    ``out_dir``, print the leaderboard and the failed runs, and return the results table.
+    """Collect every run below ``folders``; write ``results.csv``, ``leaderboard.md`` and the
+    plots (``plots/*.png``) into ``out_dir``; print the leaderboard, the significance of the
+    best group's lead and the runs that did not finish; return the results table.
 
-    Runs are grouped by every override key except ``seed``.
+    Runs are grouped by every override key except ``seed`` and sorted by ``metric``.
     """
     console = console or Console(width=max(Console().width, 120))
     root = folders[0] if len(folders) == 1 else None
@@ -35,17 +40,24 @@ def summarize(
     group_by = _group_keys(frame)
     metrics = [metric, *(m for m in _test_metrics(frame) if m != metric)]
     board = leaderboard(frame, metric, mode, group_by)
-    shown = format_leaderboard(board, group_by, metrics)
-    write_table_files(out_dir, frame, shown)
+    caption = (
+        f"{P_COLUMN}: is the best row's lead on {metric} real? Two-sided paired t-test over "
+        f"the seeds both ran (scipy.stats.ttest_rel); sig. = p < {ALPHA}. "
+        "Cells: mean ± std over seeds [95% confidence interval of the mean]."
+    )
+    write_table_files(out_dir, frame, format_leaderboard(board, group_by, metrics), caption)
+    plot_leaderboard(board, group_by or ["run"], metric, out_dir / PLOTS_DIR)
 
-    table = Table(title=f"Leaderboard ({len(frame)} runs, sorted by {metric})")
+    title = f"Leaderboard ({len(frame)} runs, sorted by {metric})"
+    table = Table(title=title, caption=caption if len(board) > 1 else None, caption_justify="left")
+    shown = format_leaderboard(board, group_by, metrics, interval_sep="\n")
     for column in shown.columns:
         table.add_column(column, justify="left" if column in group_by else "right")
     for row in shown.itertuples(index=False):
         table.add_row(*map(str, row))
     console.print(table)
-    failed = frame[frame["status"] != "done"]
-    for row in failed.itertuples(index=False):
+    unfinished = frame[frame["status"] != "done"]
+    for row in unfinished.itertuples(index=False):
         console.print(f"[red]{row.status}[/red] {row.job}: {row.error}")
     return frame
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from experiments.runs.result import RESULT_FILE, write_atomic
+from experiments.runs.stats import ALPHA, confidence_interval, paired_p_value
 
 TIMING_COLUMNS = ["fit_seconds", "test_seconds", "n_params"]
+SEED_KEY = "seed"
+P_COLUMN = "p vs best"
 
 
 def find_results(folders: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
@@ -65,10 +69,19 @@ def results_frame(
     return frame
 
 
-def leaderboard(frame: pd.DataFrame, metric: str, mode: str, group_by: list[str]) -> pd.DataFrame:
-    """Finished runs grouped by ``group_by`` (the swept settings other than the seed):
-    mean and std of every metric over seeds, number of seeds, mean timings and parameter
-    count; sorted best first by ``metric`` (``mode`` ``max`` or ``min``)."""
+def leaderboard(
+    frame: pd.DataFrame, metric: str, mode: str, group_by: list[str], seed_key: str = SEED_KEY
+) -> pd.DataFrame:
+    """Finished runs grouped by ``group_by`` (the swept settings other than the seed), best
+    first by the mean of ``metric`` (``mode`` ``max`` or ``min``).
+
+    Returns:
+        One row per group: the group's settings; for every metric ``<m> mean``, ``<m> std``
+        (sample std) and the 95% confidence interval of the mean ``<m> low`` / ``<m> high``;
+        ``seeds`` (runs); mean timings and parameter count; and ``p vs best``, the p-value
+        of the best group's lead on ``metric`` over this group by a paired t-test over the
+        seeds both ran (nan for the best group itself and where it cannot be computed).
+    """
     done = frame[frame["status"] == "done"]
     metric_columns = [c for c in done.columns if "/" in c]
     if not group_by:
@@ -77,34 +90,81 @@ def leaderboard(frame: pd.DataFrame, metric: str, mode: str, group_by: list[str]
     grouped = done.groupby(group_by, sort=False, dropna=False)
     table = grouped[metric_columns].agg(["mean", "std"])
     table.columns = [f"{name} {stat}" for name, stat in table.columns]
+    for column in metric_columns:
+        intervals = grouped[column].apply(lambda v: confidence_interval(v.dropna().tolist()))
+        table[f"{column} low"] = [low for low, _ in intervals]
+        table[f"{column} high"] = [high for _, high in intervals]
     table["seeds"] = grouped.size()
     for column in TIMING_COLUMNS:
         table[column] = grouped[column].mean()
     sort_column = f"{metric} mean"
     if sort_column in table.columns:
         table = table.sort_values(sort_column, ascending=mode == "min")
-    return table.reset_index()
+    table = table.reset_index()
+    table[P_COLUMN] = _p_values_vs_best(done, table, metric, group_by, seed_key)
+    return table
+
+
+def _p_values_vs_best(
+    done: pd.DataFrame, board: pd.DataFrame, metric: str, group_by: list[str], seed_key: str
+) -> list[float]:
+    """For each leaderboard row, `paired_p_value` of the first (best) row against it."""
+    if board.empty or metric not in done or seed_key not in done:
+        return [math.nan] * len(board)
+    by_group: dict[tuple[str, ...], dict[str, float]] = {}
+    keys = map(tuple, done[group_by].astype(str).to_numpy())
+    for key, seed, value in zip(keys, done[seed_key], done[metric], strict=True):
+        if pd.notna(value):
+            by_group.setdefault(key, {})[str(seed)] = float(value)
+    rows = [tuple(row) for row in board[group_by].astype(str).to_numpy()]
+    best = by_group.get(rows[0], {})
+    return [math.nan] + [paired_p_value(best, by_group.get(row, {}))[0] for row in rows[1:]]
 
 
 def format_leaderboard(
-    board: pd.DataFrame, group_by: list[str], metrics: list[str]
+    board: pd.DataFrame, group_by: list[str], metrics: list[str], interval_sep: str = " "
 ) -> pd.DataFrame:
-    """The leaderboard as strings: ``mean ± std`` per metric, seconds and parameters rounded."""
+    """The leaderboard as strings.
+
+    A metric cell is ``mean ± std`` and, ``interval_sep`` after it, the 95% confidence
+    interval ``[low, high]``; a group of one seed shows its value alone. ``p vs best`` is
+    followed by ``sig.`` or ``n.s.`` at the 5% level.
+    """
     shown = board[group_by].astype(str) if group_by else pd.DataFrame({"run": board["run"]})
     for metric in metrics:
         if f"{metric} mean" in board:
-            mean, std = board[f"{metric} mean"], board[f"{metric} std"].fillna(0.0)
-            shown[metric] = [f"{m:.4f} ± {s:.4f}" for m, s in zip(mean, std, strict=True)]
+            shown[metric] = [
+                _metric_cell(row, metric, interval_sep) for row in board.to_dict("records")
+            ]
     shown["seeds"] = board["seeds"].astype(int).astype(str)
     shown["fit s"] = board["fit_seconds"].map(lambda s: f"{s:.2f}")
+    shown["predict s"] = board["test_seconds"].map(lambda s: f"{s:.2f}")
     shown["params"] = board["n_params"].map(lambda n: "-" if pd.isna(n) else f"{int(n):,}")
+    if len(board) > 1:
+        shown[P_COLUMN] = ["best"] + [_p_cell(p) for p in board[P_COLUMN].iloc[1:]]
     return shown
 
 
-def write_table_files(folder: Path, frame: pd.DataFrame, shown: pd.DataFrame) -> None:
-    """``results.csv`` (every run) and ``leaderboard.md`` into ``folder``, atomically."""
+def _metric_cell(row: dict, metric: str, interval_sep: str) -> str:
+    mean, std = row[f"{metric} mean"], row[f"{metric} std"]
+    if pd.isna(std):
+        return f"{mean:.4f}"
+    low, high = row[f"{metric} low"], row[f"{metric} high"]
+    return f"{mean:.4f} ± {std:.4f}{interval_sep}[{low:.4f}, {high:.4f}]"
+
+
+def _p_cell(p: float) -> str:
+    if pd.isna(p):
+        return "n/a"
+    verdict = "sig." if p < ALPHA else "n.s."
+    return f"{'<0.0001' if p < 1e-4 else f'{p:.4f}'} {verdict}"
+
+
+def write_table_files(folder: Path, frame: pd.DataFrame, shown: pd.DataFrame, note: str) -> None:
+    """``results.csv`` (every run) and ``leaderboard.md`` (``shown``, then ``note``) into
+    ``folder``, atomically."""
     write_atomic(folder / "results.csv", frame.to_csv(index=False))
-    write_atomic(folder / "leaderboard.md", markdown_table(shown))
+    write_atomic(folder / "leaderboard.md", f"{markdown_table(shown)}\n{note}\n")
 
 
 def markdown_table(shown: pd.DataFrame) -> str:

@@ -1,0 +1,93 @@
+"""`experiments-compare`: one leaderboard over sweep folders, with significance and plots.
+
+    experiments-compare outputs/svm_vs_deep/2026-11-26_21-32-36_c6b2d7 [more folders...]
+
+Reads every ``result.json`` below the folders, groups runs by their overrides other than the
+seed, prints mean ± std and the 95% confidence interval of each metric over seeds, whether
+the best group's lead is significant (paired t-test over seeds), and the runs that did not
+finish; writes ``results.csv``, ``leaderboard.md`` and ``plots/*.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+from experiments.errors import ConfigError
+from experiments.runs.summary import PLOTS_DIR, summarize
+from experiments.runs.table import find_results
+
+MODES = ("max", "min")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="experiments-compare",
+        description="Leaderboard of the runs below sweep folders: mean ± std and 95%% CI over "
+        "seeds, paired significance test against the best, results.csv, leaderboard.md, plots.",
+    )
+    parser.add_argument("folders", nargs="+", type=Path, help="sweep or run folders")
+    parser.add_argument(
+        "--metric", help="metric that sorts the leaderboard and is tested (default: the "
+        "`monitor` the runs recorded, e.g. val/acc)",
+    )  # fmt: skip
+    parser.add_argument("--mode", choices=MODES, help="max or min is best (default: recorded)")
+    parser.add_argument(
+        "--out", type=Path, help="where to write the files (default: the folder, when one)"
+    )
+    return parser.parse_args(argv)
+
+
+def resolve(args: argparse.Namespace) -> tuple[str, str, Path]:
+    """The metric, its mode and the output folder, from the arguments and the runs.
+
+    Raises:
+        ConfigError: every problem at once: a folder that does not exist or holds no
+            ``result.json``; no ``--out`` for several folders; a metric no run logged, or none
+            given where the runs recorded no single ``monitor``.
+    """
+    problems = [f"{folder}: no such folder" for folder in args.folders if not folder.is_dir()]
+    if problems:
+        raise ConfigError(problems)
+    results = [result for _, result in find_results(args.folders)]
+    if not results:
+        raise ConfigError(f"no result.json below {', '.join(map(str, args.folders))}")
+    if args.out is None and len(args.folders) > 1:
+        problems.append("--out: needed when comparing several folders")
+    metric = args.metric or _recorded(results, "monitor")
+    mode = args.mode or _recorded(results, "monitor_mode") or "max"
+    logged = sorted({name for result in results for name in result.get("metrics", {})})
+    if metric is None:
+        problems.append(
+            "--metric: the runs record no single monitor; name one of " + ", ".join(logged)
+        )
+    elif logged and metric not in logged:
+        problems.append(f"--metric: no run logged '{metric}'; they logged {', '.join(logged)}")
+    if problems:
+        raise ConfigError(problems)
+    return metric, mode, args.out or args.folders[0]
+
+
+def _recorded(results: list[dict], key: str) -> str | None:
+    """The value of ``key`` the runs recorded, when they agree on one."""
+    values = Counter(result[key] for result in results if result.get(key))
+    return values.most_common(1)[0][0] if len(values) == 1 else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``experiments-compare``; returns the exit status (2: bad input)."""
+    args = parse_args(argv)
+    try:
+        metric, mode, out = resolve(args)
+    except ConfigError as error:
+        print("experiments-compare: " + "\n  ".join(error.problems), file=sys.stderr)
+        return 2
+    summarize(args.folders, metric, mode, out)
+    print(f"\nWrote {out / 'results.csv'}, {out / 'leaderboard.md'} and {out / PLOTS_DIR}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Leaderboard plots (matplotlib PNG): a metric by model, and the metric against fit time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def plot_leaderboard(
+    board: pd.DataFrame, group_by: list[str], metric: str, folder: Path
+) -> list[Path]:
+    """Write ``<metric>_by_model.png`` (mean with 95% confidence interval per group, best at
+    the top) and ``<metric>_vs_fit_time.png`` (mean against mean fit seconds: the
+    accuracy/cost trade-off) into ``folder``, for a `leaderboard` table.
+
+    Returns:
+        The written files; none when the board has no value of ``metric``.
+    """
+    if f"{metric} mean" not in board or board[f"{metric} mean"].isna().all():
+        return []
+    # Imported here: pyplot costs about a second, paid only by the runs that plot.
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display needed
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = [_label(row, group_by) for row in board.to_dict("records")]
+    mean = board[f"{metric} mean"].to_numpy(dtype=float)
+    # Error bars from mean to interval ends; a group of one seed has none.
+    error = np.nan_to_num(
+        np.abs(board[[f"{metric} low", f"{metric} high"]].to_numpy(dtype=float).T - mean)
+    )
+    stem = metric.replace("/", "_")
+
+    height = 1.2 + 0.45 * len(board)
+    figure, axes = plt.subplots(figsize=(7, height))
+    positions = np.arange(len(board))[::-1]
+    axes.barh(positions, mean, xerr=error, capsize=4, color="tab:blue", alpha=0.8)
+    axes.set_yticks(positions, labels)
+    low = np.nanmin(mean - error[0])
+    axes.set_xlim(left=max(0.0, low - 0.1 * (np.nanmax(mean + error[1]) - low + 1e-9)))
+    axes.set_xlabel(f"{metric} (mean over seeds, bars: 95% CI)")
+    figure.tight_layout()
+    by_model = folder / f"{stem}_by_model.png"
+    figure.savefig(by_model, dpi=120)
+    plt.close(figure)
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    seconds = board["fit_seconds"].to_numpy(dtype=float)
+    axes.errorbar(seconds, mean, yerr=error, fmt="o", capsize=4)
+    for x, y, label in zip(seconds, mean, labels, strict=True):
+        axes.annotate(label, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    if np.nanmax(seconds) > 10 * np.nanmin(seconds) > 0:
+        axes.set_xscale("log")
+    axes.set_xlabel("fit seconds (mean over seeds)")
+    axes.set_ylabel(f"{metric} (mean, 95% CI)")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    vs_time = folder / f"{stem}_vs_fit_time.png"
+    figure.savefig(vs_time, dpi=120)
+    plt.close(figure)
+    return [by_model, vs_time]
+
+
+def _label(row: dict, group_by: list[str]) -> str:
+    """``mlp`` for one grouping key, ``model=mlp,optimizer.lr=0.01`` for several."""
+    if len(group_by) == 1:
+        return str(row[group_by[0]])
+    return ",".join(f"{key}={row[key]}" for key in group_by)
