@@ -62,12 +62,11 @@ def test_tensorboard_has_curves_and_hparams_with_final_metrics(make_cfg, tmp_pat
     assert events.Scalars("test/acc")[-1].value == pytest.approx(result["metrics"]["test/acc"])
 
     plugin = events.PluginTagToContent("hparams")
-    experiment = plugin_data_pb2.HParamsPluginData.FromString(plugin["_hparams_/experiment"])
-    metric_tags = {info.name.tag for info in experiment.experiment.metric_infos}
-    assert {"val/acc", "test/acc", "test/f1"} <= metric_tags
-    assert "hp_metric" not in metric_tags
+    # No experiment record: TensorBoard derives the columns from all runs of a sweep.
+    assert set(plugin) == {"_hparams_/session_start_info", "_hparams_/session_end_info"}
+    assert "hp_metric" not in scalars
     session = plugin_data_pb2.HParamsPluginData.FromString(plugin["_hparams_/session_start_info"])
     hparams = session.session_start_info.hparams
     assert hparams["model.name"].string_value == "mlp"
-    assert hparams["optimizer.lr"].number_value == pytest.approx(1e-3)
+    assert hparams["optimizer.lr"].number_value == pytest.approx(3e-3)
     assert hparams["seed"].number_value == 0

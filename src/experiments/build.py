@@ -6,6 +6,8 @@ import functools
 import inspect
 from typing import Any
 
+import pytorch_lightning as pl
+import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig
@@ -13,7 +15,7 @@ from torch import nn
 
 from experiments.data import DataShapes
 from experiments.errors import ConfigError
-from experiments.tasks import ClassificationTask
+from experiments.tasks import ClassificationTask, RegressionTask
 
 
 def instantiate_checked(node: DictConfig, key: str, **kwargs: Any) -> Any:
@@ -27,25 +29,30 @@ def instantiate_checked(node: DictConfig, key: str, **kwargs: Any) -> Any:
         raise ConfigError(f"{key}: {cause or error}") from error
 
 
-def _data_arguments(shapes: DataShapes) -> dict[str, Any]:
-    """What the data can tell a network, by parameter name."""
-    return {
+def _data_arguments(shapes: DataShapes, train_inputs: torch.Tensor) -> dict[str, Any]:
+    """What the data can tell a network, by parameter name. ``train_inputs`` serves networks
+    that need data at build time (Nystroem landmarks, ``gamma="scale"``)."""
+    offered = {
         "in_features": shapes.in_features,
         "in_shape": shapes.in_shape,
         "num_outputs": shapes.num_outputs,
+        "train_inputs": train_inputs,
     }
+    if shapes.vocab_size is not None:
+        offered["vocab_size"] = shapes.vocab_size
+    return offered
 
 
-def build_net(model: DictConfig, shapes: DataShapes) -> nn.Module:
+def build_net(model: DictConfig, shapes: DataShapes, train_inputs: torch.Tensor) -> nn.Module:
     """Call the model's network partial with the data-derived arguments its signature names.
 
     Raises:
         ConfigError: the network needs something this data cannot provide, or refuses its
-            settings.
+            settings or the data's shape.
     """
     factory = instantiate_checked(model.net, "model.net")
     parameters = inspect.signature(factory).parameters
-    offered = _data_arguments(shapes)
+    offered = _data_arguments(shapes, train_inputs)
     unfilled = [
         name
         for name, p in parameters.items()
@@ -60,8 +67,11 @@ def build_net(model: DictConfig, shapes: DataShapes) -> nn.Module:
         )
     try:
         return factory(**{name: value for name, value in offered.items() if name in parameters})
-    except (ValueError, TypeError) as error:
-        raise ConfigError(f"model.net ({model.net._target_}): {error}") from error
+    except (ValueError, TypeError, RuntimeError) as error:
+        raise ConfigError(
+            f"model '{model.name}' cannot be built for {shapes.kind} data of shape "
+            f"{shapes.in_shape}: {error}"
+        ) from error
 
 
 def l2_penalty(C: float | None, num_train: int) -> float:
@@ -94,24 +104,48 @@ def build_scheduler(scheduler: DictConfig | None) -> functools.partial | None:
     return instantiate_checked(scheduler, "scheduler")
 
 
+def build_loss(model: DictConfig, shapes: DataShapes) -> nn.Module:
+    """The model's loss for the data's task (``model.loss`` holds one per supported task).
+
+    Raises:
+        ConfigError: the model does not support the data's task.
+    """
+    if shapes.task not in model.loss:
+        raise ConfigError(
+            f"model '{model.name}' supports {' and '.join(model.loss)} only, but the data is "
+            f"a {shapes.task} task (dataset.task)"
+        )
+    return instantiate_checked(model.loss[shapes.task], f"model.loss.{shapes.task}")
+
+
 def build_task(
     model: DictConfig,
     optimizer: DictConfig,
     scheduler: DictConfig | None,
     shapes: DataShapes,
-    num_train: int,
-) -> ClassificationTask:
-    """The LightningModule for the data's task, with the network, loss and optimizer."""
-    if shapes.task != "classification":
-        raise ConfigError(f"dataset.task: '{shapes.task}' has no task module yet")
-    net = build_net(model, shapes)
-    return ClassificationTask(
-        net=net,
-        loss=instantiate_checked(model.loss, "model.loss"),
-        optimizer=build_optimizer(optimizer, net),
-        scheduler=build_scheduler(scheduler),
-        num_classes=shapes.num_outputs,
-        l2_penalty=l2_penalty(model.get("C"), num_train),
+    train_inputs: torch.Tensor,
+) -> pl.LightningModule:
+    """The LightningModule for the data's task, with the network, loss and optimizer.
+
+    Raises:
+        ConfigError: any part refuses its settings or the data; nothing has trained yet.
+    """
+    loss = build_loss(model, shapes)
+    net = build_net(model, shapes, train_inputs)
+    common = {
+        "net": net,
+        "loss": loss,
+        "optimizer": build_optimizer(optimizer, net),
+        "scheduler": build_scheduler(scheduler),
+        "l2_penalty": l2_penalty(model.get("C"), len(train_inputs)),
+    }
+    if shapes.task == "classification":
+        return ClassificationTask(num_classes=shapes.num_outputs, **common)
+    return RegressionTask(
+        num_targets=shapes.num_outputs,
+        target_mean=shapes.target_mean,
+        target_std=shapes.target_std,
+        **common,
     )
 
 

@@ -20,11 +20,15 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.loggers import Logger
 
+from experiments.baselines import fit_estimator, is_estimator_model, prepare_estimator
 from experiments.build import build_task, count_parameters, instantiate_checked
 from experiments.config_checks import check_config
-from experiments.errors import ConfigError
-from experiments.runs.result import now_iso, provenance, write_result
+from experiments.data import DataModule, DataShapes
+from experiments.errors import ConfigError, RunPruned
+from experiments.runs.result import now_iso, provenance, read_result, write_result
+from experiments.runs.resume import clear_previous_attempt, is_done
 from experiments.runs.tensorboard import flatten, write_hparams
 
 log = logging.getLogger(__name__)
@@ -43,20 +47,20 @@ warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).
 def hyperparameters(cfg: DictConfig) -> dict[str, Any]:
     """The settings shown next to the final metrics in TensorBoard's HPARAMS tab."""
     chosen = OmegaConf.to_container(cfg, resolve=True)
-    return flatten(
-        {
-            "model": chosen["model"],
+    shown = {
+        "model": chosen["model"],
+        "dataset": {"name": chosen["dataset"]["name"]},
+        "seed": chosen["seed"],
+        "threads": chosen["threads"],
+    }
+    if not is_estimator_model(cfg.model):  # estimators use no optimizer, batches or epochs
+        shown |= {
             "optimizer": chosen["optimizer"],
             "scheduler": chosen["scheduler"] or "none",
-            "dataset": {
-                "name": chosen["dataset"]["name"],
-                "batch_size": chosen["dataset"]["batch_size"],
-            },
             "trainer": {"max_epochs": chosen["trainer"]["max_epochs"]},
-            "seed": chosen["seed"],
-            "threads": chosen["threads"],
         }
-    )
+        shown["dataset"]["batch_size"] = chosen["dataset"]["batch_size"]
+    return flatten(shown)
 
 
 def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
@@ -68,7 +72,8 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
         overrides: the command-line overrides that define this run, recorded in the result.
 
     Returns:
-        The result written to ``result.json``.
+        The result written to ``result.json``; its status is ``done``, or ``pruned`` when a
+        search's pruning callback stopped the run early.
 
     Raises:
         ConfigError: bad config or data, found before training; the result says ``failed``.
@@ -79,6 +84,8 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
         "dataset": cfg.dataset.name,
         "seed": cfg.seed,
         "threads": cfg.threads,
+        "monitor": cfg.monitor,
+        "monitor_mode": cfg.monitor_mode,
         "overrides": overrides,
         "started": now_iso(),
     }
@@ -86,6 +93,8 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
     try:
         result |= _fit_and_test(cfg, run_dir)
         result["status"] = "done"
+    except RunPruned as pruned:  # the search stopped a hopeless trial: not a failure
+        result |= {"status": "pruned", "error": str(pruned)}
     except BaseException as error:
         result |= {"status": "failed", "error": f"{type(error).__name__}: {error}"}
         raise
@@ -104,9 +113,22 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
 
     datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
     shapes = datamodule.load()
-    task = build_task(cfg.model, cfg.optimizer, cfg.scheduler, shapes, datamodule.num_train)
-
     logger = instantiate_checked(cfg.logger, "logger")(save_dir=str(run_dir))
+    if is_estimator_model(cfg.model):
+        outcome = _fit_estimator(cfg, datamodule, shapes, logger)
+    else:
+        outcome = _fit_network(cfg, datamodule, shapes, logger, run_dir)
+    write_hparams(logger.experiment, hyperparameters(cfg), outcome["metrics"])
+    return outcome | {"provenance": provenance(outcome.pop("device"))}
+
+
+def _fit_network(
+    cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, logger: Logger, run_dir: Path
+) -> dict[str, Any]:
+    """Fit a network with the Lightning Trainer; test the model of the last epoch."""
+    task = build_task(
+        cfg.model, cfg.optimizer, cfg.scheduler, shapes, datamodule.tensors["train"][0]
+    )
     callbacks = [
         instantiate_checked(node, f"callbacks.{name}", **_callback_paths(node, run_dir))
         for name, node in cfg.callbacks.items()
@@ -126,16 +148,36 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     test_seconds = time.perf_counter() - start
     metrics |= {k: float(v) for k, v in test_metrics.items()}
 
-    write_hparams(logger.experiment, hyperparameters(cfg), metrics)
     device = str(trainer.strategy.root_device)
-    if torch.cuda.is_available() and device.startswith("cuda"):
+    if device.startswith("cuda"):
         device += f" ({torch.cuda.get_device_name(trainer.strategy.root_device)})"
     return {
         "metrics": dict(sorted(metrics.items())),
         "fit_seconds": round(fit_seconds, 4),
         "test_seconds": round(test_seconds, 4),
         "n_params": count_parameters(task.net),
-        "provenance": provenance(device),
+        "device": device,
+    }
+
+
+def _fit_estimator(
+    cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, logger: Logger
+) -> dict[str, Any]:
+    """Fit a scikit-learn estimator on the same splits; log its final metrics as scalars."""
+    estimator = prepare_estimator(
+        instantiate_checked(cfg.model.estimator, "model.estimator"),
+        cfg.model.name,
+        shapes,
+        cfg.seed,
+    )
+    outcome = fit_estimator(estimator, shapes, datamodule.tensors, cfg.threads)
+    logger.log_metrics(outcome.metrics, step=0)
+    return {
+        "metrics": dict(sorted(outcome.metrics.items())),
+        "fit_seconds": round(outcome.fit_seconds, 4),
+        "test_seconds": round(outcome.test_seconds, 4),
+        "n_params": outcome.n_params,
+        "device": f"cpu ({type(estimator).__module__}.{type(estimator).__name__})",
     }
 
 
@@ -147,9 +189,18 @@ def _callback_paths(node: DictConfig, run_dir: Path) -> dict[str, str]:
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
-def main(cfg: DictConfig) -> None:
-    """Entry point of ``experiments-train``. In a sweep, a failing job is recorded as failed
-    and the sweep goes on; the sweep's end summary exits non-zero."""
+def main(cfg: DictConfig) -> dict[str, Any] | None:
+    """Entry point of ``experiments-train``.
+
+    A run folder whose ``result.json`` says ``done`` is skipped, so that a sweep re-run into
+    its folder (``hydra.sweep.dir=...``) runs only the jobs that failed or never finished;
+    those start over. In a sweep, a failing job is recorded as failed and the sweep goes on;
+    the sweep's end summary exits non-zero. Outside a sweep a failure exits non-zero here.
+
+    Returns:
+        The run's result as in ``result.json`` (for sweepers that read it), or None when the
+        run left none.
+    """
     # Lightning attaches its own console handler when imported before Hydra configures
     # logging; hand its records to the root logger so that they reach run.log too.
     lightning_log = logging.getLogger("pytorch_lightning")
@@ -159,22 +210,30 @@ def main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
+    if is_done(run_dir):
+        log.info("skipped, already done: %s", run_dir)
+        return read_result(run_dir)
+    clear_previous_attempt(run_dir)
     try:
         result = train(cfg, run_dir, list(hydra_cfg.overrides.task))
     except ConfigError as error:
         log.error("Bad configuration:\n  %s", "\n  ".join(error.problems))
         if not in_sweep:
             sys.exit(2)
-        return
+        return read_result(run_dir)
     except Exception:
         log.error("Run failed:\n%s", traceback.format_exc())
         if not in_sweep:
             sys.exit(1)
-        return
+        return read_result(run_dir)
+    if result["status"] == "pruned":
+        log.info("pruned: %s  (%s)", result["error"], run_dir)
+        return result
     summary = " ".join(
         f"{k}={v:.4f}" for k, v in result["metrics"].items() if k.startswith("test/")
     )
     log.info("done in %.1f s: %s  (%s)", result["fit_seconds"], summary, run_dir)
+    return result
 
 
 if __name__ == "__main__":

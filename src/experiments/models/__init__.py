@@ -1,6 +1,24 @@
 """Plain `torch.nn.Module` networks; no Lightning, no config objects."""
 
+from experiments.models.cnn import CNN, ResNet
+from experiments.models.kernel_features import (
+    NystroemFeatures,
+    NystroemSVM,
+    RandomFeaturesSVM,
+    RandomFourierFeatures,
+)
 from experiments.models.linear import Linear
 from experiments.models.mlp import MLP
+from experiments.models.text import TextCNN
 
-__all__ = ["MLP", "Linear"]
+__all__ = [
+    "CNN",
+    "MLP",
+    "Linear",
+    "NystroemFeatures",
+    "NystroemSVM",
+    "RandomFeaturesSVM",
+    "RandomFourierFeatures",
+    "ResNet",
+    "TextCNN",
+]

@@ -1,6 +1,7 @@
 """LightningModules that train networks, and the losses of SVM-style models."""
 
 from experiments.tasks.classification import ClassificationTask
-from experiments.tasks.losses import MulticlassHingeLoss
+from experiments.tasks.losses import EpsilonInsensitiveLoss, MulticlassHingeLoss
+from experiments.tasks.regression import RegressionTask
 
-__all__ = ["ClassificationTask", "MulticlassHingeLoss"]
+__all__ = ["ClassificationTask", "EpsilonInsensitiveLoss", "MulticlassHingeLoss", "RegressionTask"]

@@ -8,8 +8,8 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from torch import nn
-from torchmetrics import MetricCollection
-from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
+
+from experiments.tasks.metrics import classification_metrics
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
@@ -19,6 +19,17 @@ def weight_penalty(net: nn.Module) -> torch.Tensor:
     """``||W||^2 / 2`` over the weight matrices and kernels (parameters with 2+ dims):
     biases and normalization scales are not penalized, as in scikit-learn's SVMs."""
     return sum(p.square().sum() for p in net.parameters() if p.ndim >= 2) / 2
+
+
+def configure_optimizers(
+    module: nn.Module, optimizer: OptimizerFactory, scheduler: SchedulerFactory | None
+) -> Any:
+    """Lightning's ``configure_optimizers`` answer: the optimizer over ``module``'s
+    parameters, with its per-epoch scheduler when there is one."""
+    built = optimizer(module.parameters())
+    if scheduler is None:
+        return built
+    return {"optimizer": built, "lr_scheduler": scheduler(built)}
 
 
 class ClassificationTask(pl.LightningModule):
@@ -51,12 +62,7 @@ class ClassificationTask(pl.LightningModule):
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.l2_penalty = l2_penalty
-        metrics = MetricCollection(
-            {
-                "acc": MulticlassAccuracy(num_classes, average="micro"),
-                "f1": MulticlassF1Score(num_classes, average="macro"),
-            }
-        )
+        metrics = classification_metrics(num_classes)
         self.metrics = nn.ModuleDict(
             {
                 f"{stage}_metrics": metrics.clone(prefix=f"{stage}/")
@@ -98,7 +104,4 @@ class ClassificationTask(pl.LightningModule):
         self._step(batch, "test")
 
     def configure_optimizers(self) -> Any:
-        optimizer = self.optimizer_factory(self.parameters())
-        if self.scheduler_factory is None:
-            return optimizer
-        return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer)}
+        return configure_optimizers(self, self.optimizer_factory, self.scheduler_factory)

@@ -25,3 +25,20 @@ class MulticlassHingeLoss(nn.Module):
         others = scores.scatter(1, targets[:, None], float("-inf"))
         violation = (self.margin + others.amax(dim=1, keepdim=True) - true_score).clamp_min(0)
         return (violation.square() if self.squared else violation).mean()
+
+
+class EpsilonInsensitiveLoss(nn.Module):
+    """The SVR loss: ``max(0, |prediction - target| - epsilon)``, squared when ``squared``,
+    averaged over the batch. Errors within ``epsilon`` (in training-target units) cost nothing.
+    """
+
+    def __init__(self, epsilon: float = 0.1, squared: bool = False) -> None:
+        super().__init__()
+        if epsilon < 0:
+            raise ValueError(f"epsilon must be >= 0, got {epsilon}")
+        self.epsilon = epsilon
+        self.squared = squared
+
+    def forward(self, predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        excess = ((predictions - targets).abs() - self.epsilon).clamp_min(0)
+        return (excess.square() if self.squared else excess).mean()

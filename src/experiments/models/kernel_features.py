@@ -1,0 +1,126 @@
+"""Kernel SVMs as networks: fixed (untrained) kernel feature maps followed by a linear head.
+
+The feature maps approximate the RBF kernel ``k(x, y) = exp(-gamma * ||x - y||^2)`` so that
+a linear SVM on the features behaves like a kernel SVM on the inputs. Their parameters are
+buffers: saved in checkpoints, moved with the module, never updated by the optimizer.
+Random draws use torch's global generator, which the run seeds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def resolve_gamma(gamma: float | str, train_inputs: torch.Tensor | None) -> float:
+    """``gamma`` as a number; ``"scale"`` means ``1 / (n_features * var(X))`` over the
+    training inputs, as scikit-learn's SVC computes it.
+
+    Raises:
+        ValueError: ``"scale"`` without training inputs, another string, or gamma <= 0.
+    """
+    if gamma == "scale":
+        if train_inputs is None:
+            raise ValueError("gamma='scale' needs the training inputs")
+        flat = train_inputs.flatten(1).double()
+        return float(1.0 / (flat.shape[1] * flat.var(unbiased=False)))
+    if isinstance(gamma, str) or gamma <= 0:
+        raise ValueError(f"gamma must be a positive number or 'scale', got {gamma!r}")
+    return float(gamma)
+
+
+class RandomFourierFeatures(nn.Module):
+    """Rahimi & Recht's random Fourier features: ``sqrt(2 / D) * cos(x W + b)`` with
+    ``W ~ N(0, 2 gamma)`` and ``b ~ U[0, 2 pi)``, so that features' dot products approximate
+    the RBF kernel (scikit-learn's ``RBFSampler``)."""
+
+    def __init__(self, in_features: int, n_features: int, gamma: float) -> None:
+        super().__init__()
+        self.register_buffer("weight", torch.randn(in_features, n_features) * math.sqrt(2 * gamma))
+        self.register_buffer("offset", torch.rand(n_features) * 2 * math.pi)
+        self.scale = math.sqrt(2.0 / n_features)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.scale * torch.cos(inputs.flatten(1) @ self.weight + self.offset)
+
+
+class NystroemFeatures(nn.Module):
+    """Nyström features: ``k(x, landmarks) K_mm^{-1/2}`` for landmarks sampled from the
+    training inputs, so that features' dot products approximate the RBF kernel on the span
+    of the landmarks (scikit-learn's ``Nystroem``)."""
+
+    def __init__(self, landmarks: torch.Tensor, gamma: float) -> None:
+        super().__init__()
+        landmarks = landmarks.flatten(1).float()
+        self.gamma = gamma
+        kernel = self._kernel_between(landmarks, landmarks).double()
+        # K^{-1/2} through the eigendecomposition; tiny eigenvalues are clamped as in
+        # scikit-learn (which uses the SVD and a floor of 1e-12).
+        values, vectors = torch.linalg.eigh(kernel)
+        inverse_root = vectors @ torch.diag(values.clamp_min(1e-12).rsqrt()) @ vectors.T
+        self.register_buffer("landmarks", landmarks)
+        self.register_buffer("normalization", inverse_root.float())
+
+    def _kernel_between(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-self.gamma * torch.cdist(a, b).square())
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self._kernel_between(inputs.flatten(1), self.landmarks) @ self.normalization
+
+
+class RandomFeaturesSVM(nn.Module):
+    """RBF kernel SVM through random Fourier features: features, then a linear layer.
+
+    Args:
+        in_features: size of one flattened input (from the data).
+        num_outputs: classes or regression targets (from the data).
+        n_features: number of random features D; more approximates the kernel better.
+        gamma: RBF width, a number or ``"scale"``.
+        train_inputs: training inputs (from the data), used only for ``gamma="scale"``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        num_outputs: int,
+        n_features: int = 2000,
+        gamma: float | str = "scale",
+        train_inputs: torch.Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        self.features = RandomFourierFeatures(
+            in_features, n_features, resolve_gamma(gamma, train_inputs)
+        )
+        self.head = nn.Linear(n_features, num_outputs)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(inputs))
+
+
+class NystroemSVM(nn.Module):
+    """RBF kernel SVM through Nyström features on landmarks from the training split.
+
+    Args:
+        train_inputs: training inputs (from the data); ``n_components`` of them, drawn
+            without replacement, become the landmarks.
+        num_outputs: classes or regression targets (from the data).
+        n_components: number of landmarks (all training rows when there are fewer).
+        gamma: RBF width, a number or ``"scale"``.
+    """
+
+    def __init__(
+        self,
+        train_inputs: torch.Tensor,
+        num_outputs: int,
+        n_components: int = 1000,
+        gamma: float | str = "scale",
+    ) -> None:
+        super().__init__()
+        rows = torch.randperm(len(train_inputs))[:n_components]
+        self.features = NystroemFeatures(train_inputs[rows], resolve_gamma(gamma, train_inputs))
+        self.head = nn.Linear(len(rows), num_outputs)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(inputs))

@@ -1,0 +1,107 @@
+"""`RegressionTask`: trains any network with any regression loss; owns the metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from experiments.tasks.classification import (
+    OptimizerFactory,
+    SchedulerFactory,
+    configure_optimizers,
+    weight_penalty,
+)
+from experiments.tasks.metrics import regression_metrics
+
+
+class RegressionTask(pl.LightningModule):
+    """Regression with RMSE, MAE and R² logged per epoch as ``{stage}/rmse``, ``{stage}/mae``,
+    ``{stage}/r2`` and the training-scale loss as ``{stage}/loss``.
+
+    The network and loss work on targets as the data serves them (possibly standardized:
+    ``(y - target_mean) / target_std``); metrics are computed after mapping predictions and
+    targets back, so they are always in the original units.
+
+    Args:
+        net: maps inputs to ``num_targets`` values.
+        loss: ``loss(predictions, targets)``, e.g. MSE or `EpsilonInsensitiveLoss`.
+        optimizer: builds the optimizer from the parameters (a Hydra partial).
+        scheduler: builds a per-epoch lr scheduler from the optimizer, or None.
+        num_targets: values predicted per row.
+        l2_penalty: coefficient of `weight_penalty` added to the loss (``1 / (C * n_train)``).
+        target_mean: mean subtracted from the targets by the data (0 if none).
+        target_std: scale the targets were divided by (1 if none).
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        loss: nn.Module,
+        optimizer: OptimizerFactory,
+        scheduler: SchedulerFactory | None,
+        num_targets: int = 1,
+        l2_penalty: float = 0.0,
+        target_mean: float = 0.0,
+        target_std: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["net", "loss", "optimizer", "scheduler"], logger=False)
+        self.net = net
+        self.loss = loss
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.l2_penalty = l2_penalty
+        self.target_mean = target_mean
+        self.target_std = target_std
+        metrics = regression_metrics()
+        self.metrics = nn.ModuleDict(
+            {
+                f"{stage}_metrics": metrics.clone(prefix=f"{stage}/")
+                for stage in ("train", "val", "test")
+            }
+        )
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Predictions in the original target units, shape (batch,) or (batch, targets)."""
+        return self._predict(inputs) * self.target_std + self.target_mean
+
+    def _predict(self, inputs: torch.Tensor) -> torch.Tensor:
+        predictions = self.net(inputs)
+        return predictions.squeeze(1) if predictions.shape[1] == 1 else predictions
+
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+        inputs, targets = batch
+        predictions = self._predict(inputs)
+        loss = self.loss(predictions, targets)
+        if self.l2_penalty and stage == "train":
+            loss = loss + self.l2_penalty * weight_penalty(self.net)
+        scale, shift = self.target_std, self.target_mean
+        metrics = self.metrics[f"{stage}_metrics"]
+        metrics.update(predictions.detach() * scale + shift, targets * scale + shift)
+        self.log(
+            f"{stage}/loss",
+            loss.detach(),
+            on_step=False,
+            on_epoch=True,
+            sync_dist=True,
+            batch_size=len(targets),
+        )
+        self.log_dict(metrics, on_step=False, on_epoch=True)
+        return loss
+
+    def training_step(
+        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    ) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def configure_optimizers(self) -> Any:
+        return configure_optimizers(self, self.optimizer_factory, self.scheduler_factory)

@@ -1,0 +1,113 @@
+"""Every model config trains on data of its kind; the zoo's quality bars on digits; and a
+model that cannot take the data fails before training with a message that says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import pytorch_lightning as pl
+import torch
+
+from experiments.baselines import fit_estimator, is_estimator_model, prepare_estimator
+from experiments.build import build_task, instantiate_checked
+from experiments.data import DataShapes, TensorBatches
+from experiments.errors import ConfigError
+from experiments.train import train
+
+from .conftest import CONF_DIR, compose_config
+
+MODELS = sorted(path.stem for path in (CONF_DIR / "model").glob("*.yaml"))
+
+
+def tiny_data(kind: str) -> tuple[DataShapes, dict[str, tuple[torch.Tensor, torch.Tensor]]]:
+    """24 rows of generated data of one kind, the same tensors for train, val and test."""
+    generator = torch.Generator().manual_seed(0)
+    if kind == "image":
+        shapes = DataShapes("image", "classification", (1, 8, 8), 3, ("a", "b", "c"))
+        inputs = torch.rand(24, 1, 8, 8, generator=generator)
+        targets = torch.arange(24) % 3
+    elif kind == "tokens":
+        shapes = DataShapes("text", "classification", (12,), 2, ("ham", "spam"), vocab_size=30)
+        inputs = torch.randint(0, 30, (24, 12), generator=generator)
+        targets = torch.arange(24) % 2
+    else:  # a table with a real-valued target
+        shapes = DataShapes("tabular", "regression", (5,), 1, None)
+        inputs = torch.randn(24, 5, generator=generator)
+        targets = inputs @ torch.arange(5.0)
+    return shapes, dict.fromkeys(("train", "val", "test"), (inputs, targets))
+
+
+def data_kind(model: str) -> str:
+    """The kind of data a model config is smoke-tested on."""
+    if model.startswith("text_cnn"):
+        return "tokens"
+    if model in {"linear_regression", "svr_linear", "svr_rbf"} or model.endswith(
+        ("_regressor", "_ridge", "_svr")
+    ):
+        return "table"
+    return "image"
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_trains_a_step_on_its_kind_of_data(model: str, tmp_path: Path) -> None:
+    cfg = compose_config([f"model={model}"])
+    shapes, tensors = tiny_data(data_kind(model))
+    if is_estimator_model(cfg.model):
+        estimator = instantiate_checked(cfg.model.estimator, "model.estimator")
+        outcome = fit_estimator(prepare_estimator(estimator, model, shapes, 0), shapes, tensors, 1)
+        assert outcome.metrics and all(v == v for v in outcome.metrics.values())  # no NaN
+        return
+    task = build_task(cfg.model, cfg.optimizer, cfg.scheduler, shapes, tensors["train"][0])
+    before = [p.detach().clone() for p in task.parameters()]
+    trainer = pl.Trainer(
+        max_steps=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, default_root_dir=tmp_path, num_sanity_val_steps=0,
+    )  # fmt: skip
+    trainer.fit(
+        task,
+        train_dataloaders=TensorBatches(*tensors["train"], 8, shuffle=True),
+        val_dataloaders=TensorBatches(*tensors["val"], 8, shuffle=False),
+    )
+    assert any(not torch.equal(a, b) for a, b in zip(before, task.parameters(), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("model", "threshold"), [("svm_rbf", 0.96), ("cnn", 0.96), ("sk_svc", 0.97)]
+)
+def test_zoo_quality_on_digits(make_cfg, tmp_path: Path, model: str, threshold: float) -> None:
+    result = train(make_cfg(f"model={model}", "trainer.max_epochs=20"), tmp_path, [])
+    assert result["metrics"]["test/acc"] >= threshold
+
+
+def test_sklearn_run_has_the_same_result_fields(make_cfg, tmp_path: Path) -> None:
+    result = train(make_cfg("model=sk_linear_svc"), tmp_path, ["model=sk_linear_svc"])
+    assert {"val/acc", "val/f1", "test/acc", "test/f1"} <= set(result["metrics"])
+    assert result["n_params"] == 64 * 10 + 10  # coefficients and intercepts
+    assert result["fit_seconds"] > 0 and result["status"] == "done"
+    assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
+
+
+@pytest.mark.parametrize(
+    ("model", "kind", "message"),
+    [
+        ("cnn", "table", "model 'cnn' cannot be built for tabular data of shape (5,): cnn needs images"),
+        ("text_cnn", "image", "model 'text_cnn' needs vocab_size, which image data does not provide"),
+        ("logreg", "table", "model 'logreg' supports classification only, but the data is a regression task"),
+        ("svr_rbf", "image", "model 'svr_rbf' supports regression only, but the data is a classification task"),
+    ],
+)  # fmt: skip
+def test_model_that_cannot_take_the_data_says_why(model: str, kind: str, message: str) -> None:
+    cfg = compose_config([f"model={model}"])
+    shapes, tensors = tiny_data(kind)
+    with pytest.raises(ConfigError) as error:
+        build_task(cfg.model, cfg.optimizer, cfg.scheduler, shapes, tensors["train"][0])
+    assert message in str(error.value)
+
+
+def test_sklearn_classifier_on_regression_data_says_why() -> None:
+    cfg = compose_config(["model=sk_svc"])
+    shapes, _ = tiny_data("table")
+    estimator = instantiate_checked(cfg.model.estimator, "model.estimator")
+    with pytest.raises(ConfigError, match="model 'sk_svc' is a scikit-learn classifier"):
+        prepare_estimator(estimator, "sk_svc", shapes, 0)
