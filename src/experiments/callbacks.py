@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytorch_lightning as pl
+import torch
 
 log = logging.getLogger(__name__)
 
@@ -17,3 +18,29 @@ class EpochLog(pl.Callback):
         metrics = {k: float(v) for k, v in sorted(trainer.callback_metrics.items())}
         text = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
         log.debug("epoch %d/%d %s", trainer.current_epoch + 1, trainer.max_epochs, text)
+
+
+class FailOnNonFiniteLoss(pl.Callback):
+    """Fails the run when the epoch's training loss is NaN or infinite.
+
+    Lightning would otherwise train on and report garbage metrics as a finished run. The check
+    reads the epoch-level loss once per epoch, so it adds no per-step host sync.
+
+    Args:
+        metric: the logged loss to check.
+
+    Raises:
+        FloatingPointError: from ``on_train_epoch_end``, naming the metric, value and epoch; the
+            run is recorded as failed with this message.
+    """
+
+    def __init__(self, metric: str = "train/loss") -> None:
+        self.metric = metric
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        value = trainer.callback_metrics.get(self.metric)
+        if value is not None and not torch.isfinite(value).all():
+            raise FloatingPointError(
+                f"{self.metric} is {float(value)} at epoch {trainer.current_epoch + 1}; "
+                "lower the learning rate or check the data for NaN/inf"
+            )

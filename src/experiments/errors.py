@@ -1,4 +1,4 @@
-"""The one exception type for bad user input (config, data, command line)."""
+"""Exceptions that entry points turn into a run's status: bad user input, a pruned trial."""
 
 
 class ConfigError(ValueError):
@@ -11,3 +11,10 @@ class ConfigError(ValueError):
     def __init__(self, problems: str | list[str]) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class RunPruned(Exception):
+    """A search trial stopped early because it cannot beat the trials before it.
+
+    The run is recorded as ``pruned``, not ``failed``: it did what the search asked of it.
+    """

@@ -29,12 +29,16 @@ def write_hparams(
 ) -> None:
     """Write the HPARAMS record of a run: ``params`` with the final ``metrics``.
 
-    TensorBoard's HPARAMS tab shows, for each metric named here, the last scalar logged
-    under that tag in the same run folder: the caller logs them as scalars too.
+    TensorBoard's HPARAMS tab shows, for each metric, the last scalar logged under that tag
+    in the same run folder: the caller logs them as scalars too. Only the session records
+    are written, not the experiment record: given none, TensorBoard builds the table's
+    columns from every run below the log folder, so a sweep mixing models with different
+    hyperparameters (an SVM's ``C``, an MLP's widths) shows all of them; given one per run,
+    it would take one run's columns at random for the whole sweep.
     """
-    experiment, session_start, session_end = hparams(dict(params), dict(metrics))
+    _, session_start, session_end = hparams(dict(params), dict(metrics))
     file_writer = writer._get_file_writer()
-    for summary in (experiment, session_start, session_end):
+    for summary in (session_start, session_end):
         file_writer.add_summary(summary)
     writer.flush()
 

@@ -1,0 +1,29 @@
+"""Re-running a sweep into its folder: finished jobs are skipped, the others start clean."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from experiments.runs.result import read_result
+
+# What a run writes besides result.json and run.log; a re-run replaces them so that its
+# curves and checkpoints are not mixed with those of the attempt that failed.
+RUN_OUTPUTS = ("tb", "checkpoints")
+
+
+def is_done(run_dir: Path) -> bool:
+    """True when ``run_dir`` holds a ``result.json`` whose status is ``done``."""
+    result = read_result(run_dir)
+    return result is not None and result.get("status") == "done"
+
+
+def clear_previous_attempt(run_dir: Path) -> None:
+    """Remove the TensorBoard events and checkpoints of an earlier, unfinished attempt.
+
+    ``run.log`` is kept (the new attempt appends to it, so the old error stays readable) and
+    ``result.json`` is overwritten by the new attempt. A run folder of a finished run must not
+    be passed here: callers check `is_done` first.
+    """
+    for name in RUN_OUTPUTS:
+        shutil.rmtree(run_dir / name, ignore_errors=True)
