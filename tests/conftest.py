@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,16 @@ def compose_config(overrides: list[str], return_hydra_config: bool = False) -> D
     """The root config with ``overrides``, composed like the CLI does (strict)."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return compose("train", overrides=overrides, return_hydra_config=return_hydra_config)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The processed-data cache in a fresh folder: tests start cold and never touch
+    ~/.cache (subprocess runs inherit the variable)."""
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("data-cache")
+        patch.setenv("EXPERIMENTS_DATA_CACHE", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

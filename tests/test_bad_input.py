@@ -37,7 +37,7 @@ def test_misspelled_key_is_rejected() -> None:
         ("+model.net.width=3", "model.net.width: not a parameter of experiments.models.MLP"),
         ("trainer.max_epochs=many", "trainer.max_epochs: expected an integer"),
         ("dataset.val_size=2", "dataset.val_size: 2 is not a fraction in (0, 1)"),
-        ("dataset.input_column=pixels", "no column 'pixels'; the data has image, label"),
+        ("dataset.features.image_column=pixels", "no column 'pixels'; the data has image, label"),
         ("model.C=0", "model.C: expected a positive number, got 0"),
         ("threads=0", "threads: expected a positive integer, got 0"),
     ],

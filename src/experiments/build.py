@@ -38,8 +38,10 @@ def _data_arguments(shapes: DataShapes, train_inputs: torch.Tensor) -> dict[str,
         "num_outputs": shapes.num_outputs,
         "train_inputs": train_inputs,
     }
-    if shapes.vocab_size is not None:
-        offered["vocab_size"] = shapes.vocab_size
+    # token-id inputs only (dataset/features=tokens)
+    for name in ("vocab_size", "max_length"):
+        if getattr(shapes, name) is not None:
+            offered[name] = getattr(shapes, name)
     return offered
 
 

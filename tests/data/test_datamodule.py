@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from experiments.data import DataModule
+from experiments.data import DataModule, ImageFeatures
 from experiments.errors import ConfigError
 
 
 def digits(**kwargs) -> DataModule:
     settings = {
-        "name": "digits", "source": "builtin:digits", "kind": "image",
-        "task": "classification", "input_column": "image", "target_column": "label",
+        "name": "digits", "source": "builtin:digits",
+        "task": "classification", "features": ImageFeatures(), "target_column": "label",
     } | kwargs  # fmt: skip
     return DataModule(**settings)
 
@@ -54,11 +54,13 @@ def test_inputs_are_standardized_with_train_statistics() -> None:
 
 def test_bad_settings_are_all_reported() -> None:
     with pytest.raises(ConfigError) as error:
-        digits(kind="audio", task="ranking", batch_size=0)
+        digits(task="ranking", batch_size=0, val_size=1.5)
     assert len(error.value.problems) == 3
-    assert "dataset.kind: 'audio' is not one of image" in str(error.value)
+    assert "dataset.task: 'ranking' is not one of classification, regression" in str(error.value)
 
 
 def test_unknown_builtin_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="expected one of builtin:digits"):
+    with pytest.raises(
+        ConfigError, match="expected one of builtin:breast_cancer, builtin:diabetes, builtin:digits"
+    ):
         digits(source="builtin:nope").load()

@@ -1,6 +1,18 @@
 """Data: sources -> splits -> featurizers -> tensors -> batches."""
 
 from experiments.data.batches import TensorBatches
-from experiments.data.datamodule import DataModule, DataShapes
+from experiments.data.datamodule import DataModule, DataShapes, Featurizer
+from experiments.data.images import ImageFeatures
+from experiments.data.tables import TableFeatures
+from experiments.data.text import BagOfWords, TokenIds
 
-__all__ = ["DataModule", "DataShapes", "TensorBatches"]
+__all__ = [
+    "BagOfWords",
+    "DataModule",
+    "DataShapes",
+    "Featurizer",
+    "ImageFeatures",
+    "TableFeatures",
+    "TensorBatches",
+    "TokenIds",
+]

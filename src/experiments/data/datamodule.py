@@ -2,79 +2,135 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import time
+from dataclasses import dataclass, fields
 from math import prod
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from datasets import ClassLabel, Dataset, DatasetDict
+from datasets import Dataset, DatasetDict
 
 from experiments.data.batches import TensorBatches
-from experiments.data.featurize import ChannelStandardizer, image_array
-from experiments.data.sources import load_source
+from experiments.data.cache import TensorCache, cache_key, default_cache_dir
+from experiments.data.checks import check_no_empty_cells
+from experiments.data.sources import hub_fingerprint, resolve_source
 from experiments.data.splits import split_rows
+from experiments.data.targets import class_indices, class_names, numeric_targets, scale_targets
 from experiments.errors import ConfigError
 
-KINDS = ("image",)
+log = logging.getLogger(__name__)
 TASKS = ("classification", "regression")
+SPLITS = ("train", "val", "test")
 
 
 @dataclass(frozen=True)
 class DataShapes:
-    """What a network needs to know about the data to size itself."""
+    """What a network (and a task) needs to know about the data to size itself."""
 
     kind: str
     task: str
     in_shape: tuple[int, ...]
     num_outputs: int
     class_names: tuple[str, ...] | None
+    # Regression targets are served as (f(y) - target_mean) / target_std, with f = log1p
+    # when target_log, else identity; metrics undo it (see `original_units`).
+    target_mean: float = 0.0
+    target_std: float = 1.0
+    # Token-id inputs (int64, padding id 0) come with the size of their vocabulary.
+    vocab_size: int | None = None
+    max_length: int | None = None
+    target_log: bool = False
 
     @property
     def in_features(self) -> int:
         return prod(self.in_shape)
 
+    def original_units(self, targets: torch.Tensor) -> torch.Tensor:
+        """Regression targets or predictions as served -> the data's original units."""
+        values = targets * self.target_std + self.target_mean
+        return torch.expm1(values) if self.target_log else values
+
+
+class Featurizer(Protocol):
+    """Turns the input columns of every split into one tensor per split, fitted on train.
+    Implementations: `ImageFeatures`, `BagOfWords`, `TokenIds`, `TableFeatures`."""
+
+    kind: str  # image | text | tabular
+    # True: the featurizer fills or reports missing input cells itself; False: the data
+    # module reports them (by split and row) before featurizing.
+    handles_missing: bool
+
+    def columns(self, available: list[str], target: str) -> list[str]: ...
+
+    def fit_transform(self, splits: dict[str, Dataset]) -> dict[str, torch.Tensor]: ...
+
+    def shape_info(self) -> dict[str, int]: ...
+
 
 class DataModule(pl.LightningDataModule):
     """Loads a source once, splits it, featurizes it and serves tensor batches.
 
+    Processed tensors are cached on disk under a key of (source fingerprint, featurizer
+    settings, target settings, split settings): a second run with the same data skips
+    loading and featurizing.
+
     Args:
-        name: short name used in logs and results.
-        source: ``builtin:<name>`` (see `experiments.data.sources`).
-        kind: how inputs are featurized; one of `KINDS`.
-        task: ``classification`` or ``regression``.
-        input_column: column with the inputs.
-        target_column: column with the targets.
+        name: short name used in logs, results and cache file names.
+        source: ``builtin:<name>``, a Hugging Face hub id, or a local format (``csv``,
+            ``tsv``, ``parquet``, ``json``, ``imagefolder``); see `resolve_source`.
+        features: the featurizer of the input columns (``dataset/features=...``).
+        task: ``classification`` or ``regression``; never guessed from the data.
+        target_column: column with the class or value to predict.
+        path: local file or folder; with a hub id it replaces the hub (same schema).
+        data_files: files of the hub repo or of ``path`` to read; None reads all.
+        target_log: regression only: train on ``log(1 + y)``.
+        target_standardize: regression only: train on targets standardized with train mean
+            and std. Metrics are always reported in the original units.
         val_size: fraction of rows held out for validation: of all rows, or of the
-            source's own train split when it has one.
+            source's own train split when it has one (and no validation split).
         test_size: fraction of all rows held out for test, when the source has no test split.
         split_seed: seed of the split, independent of the run seed so that every run is
             scored on the same rows.
         batch_size: training batch size per process.
         eval_batch_size: validation and test batch size.
         shuffle_seed: seed of the per-epoch order of training batches (the run seed).
+        cache: read and write the processed-data cache.
+        cache_dir: folder of the cache; None: ``$EXPERIMENTS_DATA_CACHE`` or
+            ``~/.cache/experiments/data``.
+
+    Raises:
+        ConfigError: every bad setting at once.
     """
 
     def __init__(
         self,
         name: str,
         source: str,
-        kind: str,
-        task: str,
-        input_column: str,
-        target_column: str,
+        features: Featurizer,
+        task: str | None,
+        target_column: str | None,
+        path: str | None = None,
+        data_files: str | list[str] | None = None,
+        target_log: bool = False,
+        target_standardize: bool = False,
         val_size: float = 0.2,
         test_size: float = 0.2,
         split_seed: int = 0,
         batch_size: int = 64,
         eval_batch_size: int = 1024,
         shuffle_seed: int = 0,
+        cache: bool = True,
+        cache_dir: str | None = None,
     ) -> None:
         super().__init__()
         problems = []
-        if kind not in KINDS:
-            problems.append(f"dataset.kind: '{kind}' is not one of {', '.join(KINDS)}")
-        if task not in TASKS:
+        # task and target_column may be left unset in a config (local-file configs): that is
+        # reported when data is loaded, so that such a config still composes and instantiates.
+        if task is not None and task not in TASKS:
             problems.append(f"dataset.task: '{task}' is not one of {', '.join(TASKS)}")
         for key, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
             if not isinstance(value, int) or value < 1:
@@ -91,41 +147,140 @@ class DataModule(pl.LightningDataModule):
             raise ConfigError(problems)
         self.name = name
         self.source = source
-        self.kind = kind
+        self.features = features
         self.task = task
-        self.input_column = input_column
         self.target_column = target_column
+        self.path = path
+        self.data_files = list(data_files) if isinstance(data_files, list | tuple) else data_files
+        self.target_log = target_log
+        self.target_standardize = target_standardize
         self.val_size = val_size
         self.test_size = test_size
         self.split_seed = split_seed
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.shuffle_seed = shuffle_seed
+        self.cache = (
+            TensorCache(Path(cache_dir) if cache_dir else default_cache_dir()) if cache else None
+        )
         self.tensors: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self.info: dict[str, Any] = {}
 
     def load(self) -> DataShapes:
-        """Load, split and featurize, once; later calls return the same shapes.
+        """Load, split and featurize, once (or read the result from the cache); later calls
+        return the same shapes.
 
         Raises:
-            ConfigError: the source, a column or the split sizes do not fit the data.
+            ConfigError: the source, a column, a cell or the split sizes do not fit the data.
         """
         if not self.tensors:
-            splits = self._split(load_source(self.source))
-            self._check_columns(splits["train"])
-            self.class_names = self._class_names(splits["train"])
-            self.tensors = self._featurize(splits)
+            start = time.perf_counter()
+            hit = self._load_or_featurize()
+            log.info(
+                "data %s: %s in %.2f s", self.name, "cache hit" if hit else "featurized",
+                time.perf_counter() - start,
+            )  # fmt: skip
         inputs, _ = self.tensors["train"]
         return DataShapes(
-            kind=self.kind,
+            kind=self.features.kind,
             task=self.task,
             in_shape=tuple(inputs.shape[1:]),
-            num_outputs=len(self.class_names) if self.class_names else 1,
-            class_names=self.class_names,
+            num_outputs=len(self.info["class_names"]) if self.task == "classification" else 1,
+            class_names=self.info["class_names"] and tuple(self.info["class_names"]),
+            target_mean=self.info["target_mean"],
+            target_std=self.info["target_std"],
+            target_log=self.info["target_log"],
+            vocab_size=self.info.get("vocab_size"),
+            max_length=self.info.get("max_length"),
         )
 
     @property
     def num_train(self) -> int:
         return len(self.tensors["train"][0])
+
+    def _settings(self) -> dict[str, Any]:
+        """Everything besides the source that the processed tensors depend on."""
+        featurizer = self.features
+        return {
+            "features": type(featurizer).__name__,
+            **{f.name: getattr(featurizer, f.name) for f in fields(featurizer) if f.init},
+            "task": self.task,
+            "target_column": self.target_column,
+            "target_log": self.target_log,
+            "target_standardize": self.target_standardize,
+            "split": [self.split_seed, self.val_size, self.test_size],
+        }
+
+    def _load_or_featurize(self) -> bool:
+        """Fill ``tensors`` and ``info``; True when they came from the cache."""
+        problems = [
+            f"dataset.{key}: not set; expected {expected}"
+            for key, value, expected in (
+                ("task", self.task, " or ".join(TASKS)),
+                ("target_column", self.target_column, "the name of the column to predict"),
+            )
+            if value is None
+        ]
+        try:
+            source = resolve_source(self.source, self.path, self.data_files)
+        except ConfigError as error:
+            problems += error.problems
+        if problems:
+            raise ConfigError(problems)
+        loaded = None
+        fingerprint = source.fingerprint
+        if fingerprint is None:
+            loaded = source.load()
+            fingerprint = hub_fingerprint(loaded)
+        key = cache_key({"source": fingerprint, **self._settings()})
+        entry = self.cache.read(self.name, key) if self.cache else None
+        hit = entry is not None
+        if not hit:
+            entry = self._featurize(loaded if loaded is not None else source.load())
+            if self.cache:
+                self.cache.write(self.name, key, entry)
+        self.tensors = {name: (entry["inputs"][name], entry["targets"][name]) for name in SPLITS}
+        self.info = entry["info"]
+        return hit
+
+    def _featurize(self, source: DatasetDict) -> dict[str, Any]:
+        """The cache entry: inputs and targets per split, and what the shapes need."""
+        columns = self._check_columns(next(iter(source.values())).column_names)
+        checked = [("dataset.target_column", self.target_column)]
+        if not self.features.handles_missing:
+            checked += [("dataset.features", column) for column in columns]
+        check_no_empty_cells(dict(source), checked)
+        if self.task == "regression":  # checked before splitting: rows in the source's numbering
+            numeric_targets(dict(source), self.target_column)
+        splits = self._split(source)
+        info: dict[str, Any] = {"class_names": None}
+        if self.task == "classification":
+            info["class_names"] = class_names(splits["train"], self.target_column)
+            targets = class_indices(splits, self.target_column, info["class_names"])
+            info |= {"target_mean": 0.0, "target_std": 1.0, "target_log": False}
+        else:
+            values = numeric_targets(splits, self.target_column)
+            targets, scale = scale_targets(values, self.target_log, self.target_standardize)
+            info |= scale
+        inputs = self.features.fit_transform(
+            {name: split.select_columns(columns) for name, split in splits.items()}
+        )
+        info |= self.features.shape_info()
+        return {"inputs": inputs, "targets": targets, "info": info}
+
+    def _check_columns(self, available: list[str]) -> list[str]:
+        """The featurizer's input columns, after checking that they and the target exist."""
+        wanted = {"dataset.target_column": [self.target_column]}
+        wanted["dataset.features"] = self.features.columns(available, self.target_column)
+        missing = [
+            f"{key}: no column '{column}'; the data has {', '.join(available)}"
+            for key, columns in wanted.items()
+            for column in columns
+            if column not in available
+        ]
+        if missing:
+            raise ConfigError(missing)
+        return wanted["dataset.features"]
 
     def _split(self, source: DatasetDict) -> dict[str, Dataset]:
         stratify = self.task == "classification"
@@ -133,53 +288,25 @@ class DataModule(pl.LightningDataModule):
         if "train" in source and "test" in source:
             train, test = source["train"], source["test"]
         else:
-            first = next(iter(source.values()))
+            first = source["train"] if "train" in source else next(iter(source.values()))
             targets = np.asarray(first[self.target_column])
             keep, held = split_rows(targets, self.test_size, self.split_seed, stratify, "test_size")
             train, test = first.select(keep), first.select(held)
             # val_size is a fraction of all rows; here it is taken from what test left
             val_fraction = self.val_size / (1.0 - self.test_size)
         if "validation" in source:
-            return {"train": train, "val": source["validation"], "test": test}
-        targets = np.asarray(train[self.target_column])
-        keep, held = split_rows(targets, val_fraction, self.split_seed, stratify, "val_size")
-        return {"train": train.select(keep), "val": train.select(held), "test": test}
-
-    def _check_columns(self, train: Dataset) -> None:
-        missing = [
-            f"dataset.{key}: no column '{column}'; the data has {', '.join(train.column_names)}"
-            for key, column in (
-                ("input_column", self.input_column),
-                ("target_column", self.target_column),
+            splits = {"train": train, "val": source["validation"], "test": test}
+        else:
+            targets = np.asarray(train[self.target_column])
+            keep, held = split_rows(targets, val_fraction, self.split_seed, stratify, "val_size")
+            splits = {"train": train.select(keep), "val": train.select(held), "test": test}
+        empty = [name for name, split in splits.items() if len(split) == 0]
+        if empty:
+            raise ConfigError(
+                f"dataset: split {', '.join(empty)} has no rows after splitting "
+                f"({', '.join(f'{n}={len(s)}' for n, s in splits.items())}); expected rows in each"
             )
-            if column not in train.column_names
-        ]
-        if missing:
-            raise ConfigError(missing)
-
-    def _class_names(self, train: Dataset) -> tuple[str, ...] | None:
-        if self.task != "classification":
-            return None
-        feature = train.features[self.target_column]
-        if isinstance(feature, ClassLabel):
-            return tuple(feature.names)
-        return tuple(str(v) for v in sorted(set(train[self.target_column])))
-
-    def _targets(self, split: Dataset) -> torch.Tensor:
-        values = np.asarray(split[self.target_column])
-        if self.task == "regression":
-            return torch.from_numpy(values.astype(np.float32))
-        return torch.from_numpy(values.astype(np.int64))
-
-    def _featurize(
-        self, splits: dict[str, Dataset]
-    ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        images = {name: image_array(split, self.input_column) for name, split in splits.items()}
-        scaler = ChannelStandardizer().fit(images["train"])
-        return {
-            name: (scaler.transform(images[name]), self._targets(split))
-            for name, split in splits.items()
-        }
+        return splits
 
     def _batches(self, split: str, train: bool) -> TensorBatches:
         inputs, targets = self.tensors[split]

@@ -1,13 +1,49 @@
-"""Where rows come from: built-in offline data sets, loaded as Hugging Face `datasets`."""
+"""Where rows come from: built-in offline sets, Hugging Face hub ids, or local files.
+
+Every source is loaded as a Hugging Face `DatasetDict` of the source's own splits, and has a
+fingerprint that changes when its rows can have changed (the key of the processed-data cache).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import datasets
 import numpy as np
 from datasets import Array2D, ClassLabel, Dataset, DatasetDict, Features
 
 from experiments.errors import ConfigError
 
 BUILTIN_PREFIX = "builtin:"
+# dataset.source values that mean "local files of this format at dataset.path".
+LOCAL_FORMATS = {
+    "csv": ("csv", {}),
+    "tsv": ("csv", {"sep": "\t"}),
+    "parquet": ("parquet", {}),
+    "json": ("json", {}),
+    "imagefolder": ("imagefolder", {}),
+}
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".json": "json"}
+EXTENSIONS |= {".jsonl": "json"}
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+# Seconds to wait for the hub before giving up: the client's own retry loop takes minutes.
+HUB_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Source:
+    """A resolved ``dataset.source``: how to load it, and its fingerprint.
+
+    ``fingerprint`` is None when it is only known after loading (hub data sets: the
+    fingerprints `datasets` gives the loaded splits).
+    """
+
+    description: str
+    fingerprint: str | None
+    load: Callable[[], DatasetDict]
 
 
 def _digits() -> DatasetDict:
@@ -24,20 +60,48 @@ def _digits() -> DatasetDict:
     return DatasetDict({"all": Dataset.from_dict(table, features=features)})
 
 
-BUILTIN_SOURCES = {"digits": _digits}
+def _frame(loader: Callable, classes: bool) -> DatasetDict:
+    """A scikit-learn bundled table (``as_frame=True``) with its target in column ``target``."""
+    bunch = loader(as_frame=True)
+    dataset = Dataset.from_pandas(bunch.frame, preserve_index=False)
+    if classes:
+        names = [str(name) for name in bunch.target_names]
+        dataset = dataset.cast_column("target", ClassLabel(names=names))
+    return DatasetDict({"all": dataset})
 
 
-def load_source(source: str) -> DatasetDict:
-    """Load a data source as a `DatasetDict` of the source's own splits.
+def _breast_cancer() -> DatasetDict:
+    from sklearn.datasets import load_breast_cancer
+
+    return _frame(load_breast_cancer, classes=True)
+
+
+def _diabetes() -> DatasetDict:
+    from sklearn.datasets import load_diabetes
+
+    return _frame(load_diabetes, classes=False)
+
+
+# Bundled with scikit-learn (no download; its fetch_* loaders download and fail offline).
+BUILTIN_SOURCES = {"digits": _digits, "breast_cancer": _breast_cancer, "diabetes": _diabetes}
+
+
+def resolve_source(
+    source: str, path: str | None = None, data_files: str | list[str] | None = None
+) -> Source:
+    """Resolve ``dataset.source`` (and ``dataset.path``) to a loadable `Source`.
 
     Args:
-        source: ``builtin:<name>`` for a data set shipped with installed packages.
-
-    Returns:
-        The splits the source defines; a source without splits has one split, ``all``.
+        source: ``builtin:<name>``; a hub id (``ucirvine/sms_spam``); or a local format,
+            one of `LOCAL_FORMATS`, read from ``path``.
+        path: a local file or folder. With a hub id it replaces the hub: the files there
+            are read in the same schema (format from their extensions), so that the same
+            config runs offline.
+        data_files: which files of the hub repo or of ``path`` to read (relative names or
+            glob patterns); None reads all, with splits from the file names.
 
     Raises:
-        ConfigError: the source is unknown.
+        ConfigError: unknown built-in, a missing path, or a local format without a path.
     """
     if source.startswith(BUILTIN_PREFIX):
         name = source.removeprefix(BUILTIN_PREFIX)
@@ -46,5 +110,118 @@ def load_source(source: str) -> DatasetDict:
             raise ConfigError(
                 f"dataset.source: unknown built-in '{source}'; expected one of {known}"
             )
-        return BUILTIN_SOURCES[name]()
-    raise ConfigError(f"dataset.source: '{source}' is not supported yet; expected builtin:<name>")
+        if path is not None:
+            raise ConfigError(
+                f"dataset.path: built-in '{source}' reads no files; for your own files use "
+                "dataset=csv (or tsv, parquet, json, imagefolder) with dataset.path=..."
+            )
+        import sklearn
+
+        return Source(source, f"{source}@sklearn-{sklearn.__version__}", BUILTIN_SOURCES[name])
+    if path is not None:
+        return _local(source, Path(path), data_files)
+    if source in LOCAL_FORMATS:
+        raise ConfigError(
+            f"dataset.path: dataset.source '{source}' reads local files; expected "
+            f"dataset.path=<a .{source} file or a folder of them>"
+        )
+    return Source(f"hub:{source}", None, lambda: _load_hub(source, data_files))
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(
+        p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+    )  # hidden files are tool droppings (.DS_Store, .gitattributes), not data
+
+
+def _local_format(source: str, path: Path, files: list[Path]) -> str:
+    if source in LOCAL_FORMATS:
+        return source
+    suffixes = {p.suffix.lower() for p in files}
+    if suffixes and suffixes <= IMAGE_EXTENSIONS:
+        return "imagefolder"
+    formats = {EXTENSIONS[s] for s in suffixes if s in EXTENSIONS}
+    if len(formats) != 1:
+        raise ConfigError(
+            f"dataset.path: cannot tell the format of '{path}' from its files "
+            f"({', '.join(sorted(suffixes)) or 'none'}); expected .csv, .tsv, .parquet, "
+            ".json/.jsonl or images, or set dataset.source to one of "
+            f"{', '.join(LOCAL_FORMATS)}"
+        )
+    return formats.pop()
+
+
+def _local(source: str, path: Path, data_files: str | list[str] | None) -> Source:
+    if not path.exists():
+        raise ConfigError(f"dataset.path: '{path}' does not exist (working folder {Path.cwd()})")
+    files = _files(path)
+    if not files:
+        raise ConfigError(f"dataset.path: '{path}' holds no files")
+    fmt = _local_format(source, path, files)
+    builder, options = LOCAL_FORMATS[fmt]
+    # Any change to a file (size or modification time) gives a new fingerprint.
+    stats = ";".join(
+        f"{p.relative_to(path.parent)}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files
+    )
+    fingerprint = f"{fmt}:{path.resolve()}:{data_files}:{stats}"
+
+    def load() -> DatasetDict:
+        if path.is_file():
+            where = {"data_files": {"train": str(path)}}
+        else:
+            where = {"data_dir": str(path), "data_files": data_files}
+        try:
+            return datasets.load_dataset(builder, **where, **options)
+        except (OSError, ValueError, datasets.exceptions.DatasetGenerationError) as error:
+            cause = error.__cause__ or error
+            empty = re.search(r'Instruction "(\w+)" corresponds to no data', str(cause))
+            if empty:  # `datasets`' words for a split file without rows
+                cause = f"split '{empty.group(1)}' has no rows (a file with a header only?)"
+            raise ConfigError(f"dataset.path: cannot read '{path}' as {fmt}: {cause}") from error
+
+    return Source(f"{fmt}:{path}", fingerprint, load)
+
+
+def _load_hub(repo_id: str, data_files: str | list[str] | None) -> DatasetDict:
+    """Load a hub data set, failing within `HUB_TIMEOUT_S` when the hub is unreachable.
+
+    In offline mode (``HF_DATASETS_OFFLINE=1``) `datasets` reads its local cache and fails
+    at once when the set is not there; online, a quick probe replaces the client's retry
+    loop of several minutes.
+    """
+    hint = (
+        f"To run offline, point the config at local files in the same schema: "
+        f"dataset.path=<folder with train/test files> (e.g. dataset.source={repo_id} "
+        "dataset.path=../shared/data/<name>)"
+    )
+    if not datasets.config.HF_HUB_OFFLINE:
+        from huggingface_hub import HfApi
+        from huggingface_hub.errors import RepositoryNotFoundError
+
+        try:
+            HfApi().dataset_info(repo_id, timeout=HUB_TIMEOUT_S)
+        except RepositoryNotFoundError as error:
+            raise ConfigError(
+                f"dataset.source: no data set '{repo_id}' on the Hugging Face hub (or it is "
+                f"private). {hint}"
+            ) from error
+        except Exception as error:  # network libraries raise many types; all mean "unreachable"
+            raise ConfigError(
+                f"dataset.source: cannot reach the Hugging Face hub for '{repo_id}' within "
+                f"{HUB_TIMEOUT_S:.0f} s ({type(error).__name__}: {error}). {hint}"
+            ) from error
+    try:
+        return datasets.load_dataset(repo_id, data_files=data_files)
+    except (ConnectionError, FileNotFoundError) as error:
+        raise ConfigError(
+            f"dataset.source: cannot load '{repo_id}' from the Hugging Face hub or its local "
+            f"cache ({error}). {hint}"
+        ) from error
+
+
+def hub_fingerprint(loaded: DatasetDict) -> str:
+    """The fingerprint of loaded hub splits: `datasets` derives it from the repo revision and
+    files (``_fingerprint`` is the attribute its own cache keys on; there is no public one)."""
+    return ";".join(f"{name}:{split._fingerprint}" for name, split in sorted(loaded.items()))

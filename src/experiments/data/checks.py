@@ -1,0 +1,47 @@
+"""Checks of loaded rows that name the split and rows at fault."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from datasets import Dataset
+
+from experiments.errors import ConfigError
+
+
+def row_list(rows: Sequence[int] | np.ndarray, limit: int = 10) -> str:
+    """``3, 7, 12`` (0-based), cut after ``limit`` with a count of the rest."""
+    rows = [int(r) for r in rows]
+    shown = ", ".join(str(r) for r in rows[:limit])
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def empty_cells(split: Dataset, column: str) -> list[int]:
+    """Rows whose ``column`` is missing: None, NaN, or a blank string."""
+    values = split[column]
+    return [
+        row
+        for row, value in enumerate(values)
+        if value is None
+        or (isinstance(value, float) and np.isnan(value))
+        or (isinstance(value, str) and not value.strip())
+    ]
+
+
+def check_no_empty_cells(splits: dict[str, Dataset], columns: list[tuple[str, str]]) -> None:
+    """Raise one `ConfigError` listing every column with empty cells, per split.
+
+    Args:
+        splits: the source's splits by name.
+        columns: ``(config key, column name)`` pairs, e.g. ``("dataset.target_column", "label")``.
+    """
+    problems = [
+        f"{key}: column '{column}' has empty cells in split '{name}', rows {row_list(rows)} "
+        "(0-based); expected a value in every row"
+        for key, column in columns
+        for name, split in splits.items()
+        if (rows := empty_cells(split, column))
+    ]
+    if problems:
+        raise ConfigError(problems)

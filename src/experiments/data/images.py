@@ -1,0 +1,122 @@
+"""Images to float tensors (rows, channels, height, width), standardized per channel with
+statistics of the train split."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+import PIL.Image
+import torch
+from datasets import Dataset, Image
+
+from experiments.data.checks import row_list
+from experiments.errors import ConfigError
+
+
+@dataclass
+class ImageFeatures:
+    """Featurizer for an image column (`datasets.Image`: files or bytes) or a fixed-shape
+    array column (e.g. the built-in digits).
+
+    Args:
+        image_column: the column holding the images.
+        resize: ``[height, width]`` every image is resized to; None keeps the sizes, which
+            must then all agree.
+
+    The channel count comes from the data: the most common mode of the train images
+    (grayscale 1, RGB 3); other images are converted to it.
+    """
+
+    image_column: str = "image"
+    resize: list[int] | None = None
+    kind: ClassVar[str] = "image"
+    handles_missing: ClassVar[bool] = True
+    mode: str | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.resize is not None:
+            self.resize = [int(size) for size in self.resize]
+            if len(self.resize) != 2 or min(self.resize) < 1:
+                raise ConfigError(
+                    f"dataset.features.resize: expected [height, width] in pixels, got {self.resize}"
+                )
+
+    def columns(self, available: list[str], target: str) -> list[str]:
+        return [self.image_column]
+
+    def fit_transform(self, splits: dict[str, Dataset]) -> dict[str, torch.Tensor]:
+        """Decode every split, fit the per-channel mean and std on train, standardize all."""
+        arrays = {name: self._array(split, name) for name, split in splits.items()}
+        shapes = {name: a.shape[1:] for name, a in arrays.items()}
+        if len(set(shapes.values())) > 1:
+            raise ConfigError(
+                f"dataset.features.image_column '{self.image_column}': image sizes differ "
+                f"between splits ({shapes}); set dataset.features.resize=[height,width]"
+            )
+        train = arrays["train"]
+        mean = train.mean(axis=(0, 2, 3), keepdims=True)
+        std = train.std(axis=(0, 2, 3), keepdims=True) + 1e-6  # a constant channel stays finite
+        return {
+            name: torch.from_numpy(((a - mean) / std).astype(np.float32))
+            for name, a in arrays.items()
+        }
+
+    def shape_info(self) -> dict[str, int]:
+        return {}
+
+    def _array(self, split: Dataset, name: str) -> np.ndarray:
+        if not isinstance(split.features[self.image_column], Image):
+            # fixed-shape arrays: decoded by `datasets` in one go
+            values = split.with_format("numpy", columns=[self.image_column])[:][self.image_column]
+            values = np.asarray(values, dtype=np.float32)
+            return values[:, None] if values.ndim == 3 else values.transpose(0, 3, 1, 2)
+        images = self._decode(split.cast_column(self.image_column, Image(decode=False)), name)
+        if self.resize is not None:
+            height, width = self.resize
+            images = [
+                image.resize((width, height), PIL.Image.Resampling.BILINEAR) for image in images
+            ]
+        sizes = Counter(image.size for image in images)
+        if len(sizes) > 1:
+            common = sizes.most_common(1)[0][0]
+            odd = [row for row, image in enumerate(images) if image.size != common]
+            raise ConfigError(
+                f"dataset.features.image_column '{self.image_column}': images of split "
+                f"'{name}' differ in size (most are {common[0]}x{common[1]}; rows "
+                f"{row_list(odd)} are not); set dataset.features.resize=[height,width]"
+            )
+        values = np.stack([np.asarray(image, dtype=np.float32) for image in images])
+        return values[:, None] if values.ndim == 3 else values.transpose(0, 3, 1, 2)
+
+    def _decode(self, split: Dataset, name: str) -> list[PIL.Image.Image]:
+        """PIL images in one mode (the train split's most common one); every unreadable or
+        missing image is reported at once, by row and file."""
+        images, bad = [], []
+        for row, cell in enumerate(split[self.image_column]):
+            try:
+                if cell is None:
+                    raise ValueError("no image")
+                source = io.BytesIO(cell["bytes"]) if cell.get("bytes") else cell["path"]
+                image = PIL.Image.open(source)
+                image.load()
+                images.append(image)
+            except (OSError, ValueError) as error:
+                bad.append(f"{row} ({(cell or {}).get('path') or error})")
+        if bad:
+            raise ConfigError(
+                f"dataset.features.image_column '{self.image_column}': split '{name}' has "
+                f"unreadable or missing images at rows {', '.join(bad[:10])}"
+                + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+            )
+        if self.mode is None:  # set on the train split, which is decoded first
+            self.mode = Counter(_channels_mode(image) for image in images).most_common(1)[0][0]
+        return [image if image.mode == self.mode else image.convert(self.mode) for image in images]
+
+
+def _channels_mode(image: PIL.Image.Image) -> str:
+    """``L`` for grayscale-like modes, ``RGB`` for everything in colour."""
+    return "L" if image.mode in ("1", "L", "I", "I;16", "F") else "RGB"

@@ -1,0 +1,130 @@
+"""Tables to float tensors with scikit-learn's `ColumnTransformer`, fitted on the train split:
+numeric columns imputed and scaled, categorical ones imputed and one-hot encoded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from datasets import ClassLabel, Dataset
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from experiments.errors import ConfigError
+
+IMPUTE_STRATEGIES = ("mean", "median")
+
+
+@dataclass
+class TableFeatures:
+    """Featurizer for tabular columns.
+
+    Args:
+        feature_columns: the input columns; None takes every column but the target.
+        categorical_columns: columns to one-hot encode; None detects them from the dtype
+            (strings, booleans and class labels are categorical, numbers are not).
+        impute: fill missing cells of numeric columns with the train ``mean`` or
+            ``median`` (categorical ones with the most frequent train value); None makes a
+            missing cell an error that names its rows.
+        scale: standardize numeric columns with train mean and std.
+        min_frequency: categories seen fewer times in train are merged into one
+            "infrequent" column. Categories never seen in train encode as all zeros.
+    """
+
+    feature_columns: list[str] | None = None
+    categorical_columns: list[str] | None = None
+    impute: str | None = "median"
+    scale: bool = True
+    min_frequency: int | None = None
+    kind: ClassVar[str] = "tabular"
+
+    def __post_init__(self) -> None:
+        for key in ("feature_columns", "categorical_columns"):
+            if getattr(self, key) is not None:
+                setattr(self, key, [str(column) for column in getattr(self, key)])
+        if self.impute is not None and self.impute not in IMPUTE_STRATEGIES:
+            raise ConfigError(
+                f"dataset.features.impute: '{self.impute}' is not one of "
+                f"{', '.join(IMPUTE_STRATEGIES)} or null"
+            )
+
+    @property
+    def handles_missing(self) -> bool:
+        return self.impute is not None
+
+    def columns(self, available: list[str], target: str) -> list[str]:
+        """The input columns.
+
+        Raises:
+            ConfigError: ``categorical_columns`` names a column that is not an input.
+        """
+        chosen = self.feature_columns or [c for c in available if c != target]
+        strays = [c for c in self.categorical_columns or [] if c not in chosen]
+        if strays:
+            raise ConfigError(
+                f"dataset.features.categorical_columns: {', '.join(strays)} not among the "
+                f"input columns ({', '.join(chosen)})"
+            )
+        return chosen
+
+    def fit_transform(self, splits: dict[str, Dataset]) -> dict[str, torch.Tensor]:
+        train = splits["train"]
+        categorical = self.categorical_columns
+        if categorical is None:
+            categorical = [c for c in train.column_names if _is_categorical(train, c)]
+        numeric = [c for c in train.column_names if c not in categorical]
+        frames = {name: _frame(split, categorical) for name, split in splits.items()}
+        numeric_steps = [SimpleImputer(strategy=self.impute)] if self.impute else []
+        numeric_steps += [StandardScaler()] if self.scale else []
+        categorical_steps = [SimpleImputer(strategy="most_frequent")] if self.impute else []
+        encoder = OneHotEncoder(
+            handle_unknown="infrequent_if_exist" if self.min_frequency else "ignore",
+            min_frequency=self.min_frequency,
+            sparse_output=False,
+            dtype=np.float32,
+        )
+        transformer = ColumnTransformer(
+            [
+                (
+                    "numeric",
+                    make_pipeline(*numeric_steps) if numeric_steps else "passthrough",
+                    numeric,
+                ),
+                ("categorical", make_pipeline(*categorical_steps, encoder), categorical),
+            ],
+            sparse_threshold=0.0,
+        )
+        try:
+            transformer.fit(frames["train"])
+        except ValueError as error:  # e.g. a "numeric" column of text given as categorical=[]
+            raise ConfigError(f"dataset.features: cannot encode the table ({error})") from error
+        return {
+            name: torch.from_numpy(np.asarray(transformer.transform(frame), dtype=np.float32))
+            for name, frame in frames.items()
+        }
+
+    def shape_info(self) -> dict[str, int]:
+        return {}
+
+
+def _is_categorical(split: Dataset, column: str) -> bool:
+    feature = split.features[column]
+    if isinstance(feature, ClassLabel):
+        return True
+    dtype = getattr(feature, "dtype", "")
+    return not (dtype.startswith(("int", "uint", "float")) or dtype == "double")
+
+
+def _frame(split: Dataset, categorical: list[str]) -> pd.DataFrame:
+    """The split as pandas; categorical cells as strings (NaN where missing), so that one
+    encoder sees one type per column."""
+    frame = split.to_pandas()
+    for column in categorical:
+        cells = [np.nan if pd.isna(value) else str(value) for value in frame[column]]
+        frame[column] = pd.Series(cells, index=frame.index, dtype=object)
+    return frame

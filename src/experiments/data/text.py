@@ -1,0 +1,167 @@
+"""Text to tensors, fitted on the train split: bag-of-words vectors or token-id sequences.
+
+Pick one per dataset with ``dataset/features=tfidf`` (linear, MLP and `text_bow` models:
+``in_features``) or ``dataset/features=tokens`` (sequence models such as `text_cnn`:
+``vocab_size`` and ``max_length``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+import torch
+from datasets import Dataset
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from experiments.errors import ConfigError
+
+WEIGHTINGS = ("tfidf", "counts")
+# Words, numbers and single punctuation marks ("!", "£" matter for spam); unlike
+# scikit-learn's default pattern, one-character tokens are kept.
+TOKEN_PATTERN = r"(?u)\w+|[^\w\s]"
+PAD_ID, UNKNOWN_ID = 0, 1
+
+
+@dataclass
+class BagOfWords:
+    """TF-IDF or count vectors from scikit-learn's vectorizers, as dense float32 rows.
+
+    Args:
+        text_column: the column holding the text.
+        weighting: ``tfidf`` (`TfidfVectorizer`, rows L2-normalized) or ``counts``
+            (`CountVectorizer`, e.g. for multinomial naive Bayes).
+        ngram_range: ``[min_n, max_n]`` word n-grams.
+        min_df: ignore terms in fewer train documents than this.
+        max_features: keep the most frequent terms; bounds memory, which is
+            rows x max_features x 4 bytes.
+        sublinear_tf: ``1 + log(tf)`` instead of tf (tfidf only).
+        lowercase: lowercase before tokenizing.
+    """
+
+    text_column: str = "text"
+    weighting: str = "tfidf"
+    ngram_range: list[int] = field(default_factory=lambda: [1, 2])
+    min_df: int = 1
+    max_features: int | None = 5000
+    sublinear_tf: bool = True
+    lowercase: bool = True
+    kind: ClassVar[str] = "text"
+    handles_missing: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        self.ngram_range = [int(n) for n in self.ngram_range]
+        problems = []
+        if self.weighting not in WEIGHTINGS:
+            problems.append(
+                f"dataset.features.weighting: '{self.weighting}' is not one of {', '.join(WEIGHTINGS)}"
+            )
+        if len(self.ngram_range) != 2 or not 1 <= self.ngram_range[0] <= self.ngram_range[1]:
+            problems.append(
+                f"dataset.features.ngram_range: expected [min_n, max_n] with 1 <= min_n <= "
+                f"max_n, got {self.ngram_range}"
+            )
+        if problems:
+            raise ConfigError(problems)
+
+    def columns(self, available: list[str], target: str) -> list[str]:
+        return [self.text_column]
+
+    def fit_transform(self, splits: dict[str, Dataset]) -> dict[str, torch.Tensor]:
+        settings = {
+            "ngram_range": tuple(self.ngram_range),
+            "min_df": self.min_df,
+            "max_features": self.max_features,
+            "lowercase": self.lowercase,
+            "token_pattern": TOKEN_PATTERN,
+            "dtype": np.float32,
+        }
+        if self.weighting == "tfidf":
+            vectorizer = TfidfVectorizer(sublinear_tf=self.sublinear_tf, **settings)
+        else:
+            vectorizer = CountVectorizer(**settings)
+        try:
+            vectorizer.fit(splits["train"][self.text_column])
+        except ValueError as error:  # e.g. min_df leaves no terms
+            raise ConfigError(
+                f"dataset.features: no vocabulary from the train split ({error})"
+            ) from error
+        return {
+            name: torch.from_numpy(vectorizer.transform(split[self.text_column]).toarray())
+            for name, split in splits.items()
+        }
+
+    def shape_info(self) -> dict[str, int]:
+        return {}
+
+
+@dataclass
+class TokenIds:
+    """Token-id sequences with a vocabulary of the train split, for sequence models.
+
+    Tokens come from scikit-learn's analyzer (`CountVectorizer` with `TOKEN_PATTERN`), the
+    vocabulary is the ``max_vocab`` most frequent train tokens that occur in at least
+    ``min_df`` train texts. Id 0 pads, id 1 stands for a token outside the vocabulary;
+    texts are cut or padded to ``max_length`` ids (int64).
+
+    Args:
+        text_column: the column holding the text.
+        max_length: ids per text.
+        max_vocab: most frequent train tokens kept.
+        min_df: ignore tokens in fewer train texts than this.
+        lowercase: lowercase before tokenizing.
+    """
+
+    text_column: str = "text"
+    max_length: int = 64
+    max_vocab: int = 20000
+    min_df: int = 1
+    lowercase: bool = True
+    kind: ClassVar[str] = "text"
+    handles_missing: ClassVar[bool] = False
+    vocab_size: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"dataset.features.{key}: expected a positive integer, got {value!r}"
+            for key, value in (("max_length", self.max_length), ("max_vocab", self.max_vocab))
+            if not isinstance(value, int) or value < 1
+        ]
+        if problems:
+            raise ConfigError(problems)
+
+    def columns(self, available: list[str], target: str) -> list[str]:
+        return [self.text_column]
+
+    def fit_transform(self, splits: dict[str, Dataset]) -> dict[str, torch.Tensor]:
+        vectorizer = CountVectorizer(
+            token_pattern=TOKEN_PATTERN,
+            lowercase=self.lowercase,
+            max_features=self.max_vocab,
+            min_df=self.min_df,
+        )
+        try:
+            vectorizer.fit(splits["train"][self.text_column])
+        except ValueError as error:
+            raise ConfigError(
+                f"dataset.features: no vocabulary from the train split ({error})"
+            ) from error
+        first_id = UNKNOWN_ID + 1
+        ids = {token: first_id + i for token, i in vectorizer.vocabulary_.items()}
+        self.vocab_size = first_id + len(ids)
+        analyze = vectorizer.build_analyzer()
+        return {
+            name: self._encode(split[self.text_column], ids, analyze)
+            for name, split in splits.items()
+        }
+
+    def _encode(self, texts: list[str], ids: dict[str, int], analyze) -> torch.Tensor:
+        encoded = np.full((len(texts), self.max_length), PAD_ID, dtype=np.int64)
+        for row, text in enumerate(texts):
+            tokens = [ids.get(token, UNKNOWN_ID) for token in analyze(text)[: self.max_length]]
+            encoded[row, : len(tokens)] = tokens
+        return torch.from_numpy(encoded)
+
+    def shape_info(self) -> dict[str, int]:
+        return {"vocab_size": self.vocab_size, "max_length": self.max_length}

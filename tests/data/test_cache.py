@@ -1,0 +1,91 @@
+"""The processed-data cache: hit on the second load, keyed by source, settings and split,
+never poisoned by a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from experiments.data import TableFeatures
+
+from .conftest import table_csv
+
+
+class CountingFeatures(TableFeatures):
+    """A table featurizer that counts its fits and can crash halfway."""
+
+    fits = 0
+    crash = False
+
+    def fit_transform(self, splits):
+        type(self).fits += 1
+        if self.crash:
+            raise KeyboardInterrupt("killed while featurizing")
+        return super().fit_transform(splits)
+
+
+@pytest.fixture
+def counting():
+    CountingFeatures.fits, CountingFeatures.crash = 0, False
+    return CountingFeatures
+
+
+def test_second_load_is_a_cache_hit_with_equal_tensors(make_data, tmp_path: Path, counting) -> None:
+    path = str(table_csv(tmp_path / "t.csv"))
+    first = make_data(path=path, features=counting())
+    first.load()
+    again = make_data(path=path, features=counting())
+    assert again.load() == first.load()
+    assert counting.fits == 1
+    for split, (inputs, targets) in first.tensors.items():
+        assert torch.equal(inputs, again.tensors[split][0])
+        assert torch.equal(targets, again.tensors[split][1])
+    assert len(list((tmp_path / "cache").glob("test-*.pt"))) == 1
+
+
+def test_key_changes_with_settings_split_seed_and_file(make_data, tmp_path: Path, counting) -> None:
+    path = table_csv(tmp_path / "t.csv")
+    make_data(path=str(path), features=counting()).load()
+    make_data(path=str(path), features=counting(scale=False)).load()
+    make_data(path=str(path), features=counting(), split_seed=1).load()
+    table_csv(path, rows=44)  # the file changes
+    make_data(path=str(path), features=counting()).load()
+    assert counting.fits == 4
+
+
+def test_crash_while_featurizing_leaves_no_entry(make_data, tmp_path: Path, counting) -> None:
+    path = str(table_csv(tmp_path / "t.csv"))
+    counting.crash = True
+    with pytest.raises(KeyboardInterrupt):
+        make_data(path=path, features=counting()).load()
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+    counting.crash = False
+    make_data(path=path, features=counting()).load()
+    assert counting.fits == 2 and len(list((tmp_path / "cache").iterdir())) == 1
+
+
+def test_crash_while_writing_leaves_no_entry(make_data, tmp_path: Path, monkeypatch) -> None:
+    def save_half(entry, file) -> None:
+        file.write(b"half an entry")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(torch, "save", save_half)
+    with pytest.raises(OSError, match="No space left"):
+        make_data(path=str(table_csv(tmp_path / "t.csv"))).load()
+    assert list((tmp_path / "cache").iterdir()) == []  # not even the temporary file
+
+
+def test_truncated_entry_is_rebuilt(make_data, tmp_path: Path, counting) -> None:
+    path = str(table_csv(tmp_path / "t.csv"))
+    make_data(path=path, features=counting()).load()
+    (entry,) = (tmp_path / "cache").glob("test-*.pt")
+    entry.write_bytes(entry.read_bytes()[:100])  # e.g. a disk filled up by someone else
+    make_data(path=path, features=counting()).load()
+    assert counting.fits == 2 and entry.stat().st_size > 100
+
+
+def test_cache_off_writes_nothing(make_data, tmp_path: Path) -> None:
+    make_data(path=str(table_csv(tmp_path / "t.csv")), cache=False).load()
+    assert not (tmp_path / "cache").exists()
