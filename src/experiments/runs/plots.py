@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments.runs.table import setting_text
+
 
 def plot_leaderboard(
     board: pd.DataFrame, group_by: list[str], metric: str, folder: Path
@@ -43,9 +45,8 @@ def plot_leaderboard(
     low = np.nanmin(mean - error[0])
     axes.set_xlim(left=max(0.0, low - 0.1 * (np.nanmax(mean + error[1]) - low + 1e-9)))
     axes.set_xlabel(f"{metric} (mean over seeds, bars: 95% CI)")
-    figure.tight_layout()
     by_model = folder / f"{stem}_by_model.png"
-    figure.savefig(by_model, dpi=120)
+    figure.savefig(by_model, dpi=120, bbox_inches="tight")  # fits long labels
     plt.close(figure)
 
     figure, axes = plt.subplots(figsize=(7, 4.5))
@@ -58,9 +59,8 @@ def plot_leaderboard(
     axes.set_xlabel("fit seconds (mean over seeds)")
     axes.set_ylabel(f"{metric} (mean, 95% CI)")
     axes.grid(alpha=0.3)
-    figure.tight_layout()
     vs_time = folder / f"{stem}_vs_fit_time.png"
-    figure.savefig(vs_time, dpi=120)
+    figure.savefig(vs_time, dpi=120, bbox_inches="tight")
     plt.close(figure)
     return [by_model, vs_time]
 
@@ -68,5 +68,5 @@ def plot_leaderboard(
 def _label(row: dict, group_by: list[str]) -> str:
     """``mlp`` for one grouping key, ``model=mlp,optimizer.lr=0.01`` for several."""
     if len(group_by) == 1:
-        return str(row[group_by[0]])
-    return ",".join(f"{key}={row[key]}" for key in group_by)
+        return setting_text(str(row[group_by[0]]))
+    return ",".join(f"{key}={setting_text(str(row[key]))}" for key in group_by)

@@ -127,10 +127,14 @@ def format_leaderboard(
     """The leaderboard as strings.
 
     A metric cell is ``mean ± std`` and, ``interval_sep`` after it, the 95% confidence
-    interval ``[low, high]``; a group of one seed shows its value alone. ``p vs best`` is
+    interval ``[low, high]``; a group of one seed shows its value alone. Float settings are
+    shortened by `setting_text`. ``p vs best`` is
     followed by ``sig.`` or ``n.s.`` at the 5% level.
     """
-    shown = board[group_by].astype(str) if group_by else pd.DataFrame({"run": board["run"]})
+    if group_by:
+        shown = board[group_by].astype(str).map(setting_text)
+    else:
+        shown = pd.DataFrame({"run": board["run"]})
     for metric in metrics:
         if f"{metric} mean" in board:
             shown[metric] = [
@@ -143,6 +147,16 @@ def format_leaderboard(
     if len(board) > 1:
         shown[P_COLUMN] = ["best"] + [_p_cell(p) for p in board[P_COLUMN].iloc[1:]]
     return shown
+
+
+def setting_text(value: str) -> str:
+    """An override value for display: floats to 4 significant digits (a search samples
+    values like ``0.0013763880649894868``), everything else as written."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return f"{number:.4g}" if "." in value or "e" in value.lower() else value
 
 
 def _metric_cell(row: dict, metric: str, interval_sep: str) -> str:

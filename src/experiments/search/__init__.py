@@ -1,0 +1,5 @@
+"""Hyperparameter search: the job side of an Optuna trial (pruning inside Lightning)."""
+
+from experiments.search.pruning import OptunaPruning
+
+__all__ = ["OptunaPruning"]

@@ -1,0 +1,62 @@
+"""`OptunaPruning`: report a metric to the run's Optuna trial each epoch; stop hopeless runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+
+from experiments.errors import RunPruned
+
+
+class OptunaPruning(pl.Callback):
+    """Reports ``monitor`` to trial number ``trial`` of the study after each validation epoch
+    and stops the run with `RunPruned` when the study's ``pruner`` says it cannot beat the
+    trials before it. The run is then recorded as ``pruned``.
+
+    The sweeper asks for the trial in its own process; this callback, in the job's process
+    (possibly another machine), attaches to it through the shared storage.
+
+    Args:
+        storage: the study's storage URL, e.g. ``sqlite:///outputs/search/x/study.db``.
+        study_name: the study's name in the storage.
+        trial: the trial number the sweeper gave this run; None outside a search (the
+            callback then does nothing).
+        monitor: the metric to report, logged per validation epoch.
+        pruner: an ``optuna.pruners.BasePruner``; a study does not store its pruner, so each
+            job builds it from config.
+    """
+
+    def __init__(
+        self, storage: str, study_name: str, trial: int | None, monitor: str, pruner: Any
+    ) -> None:
+        self.storage = storage
+        self.study_name = study_name
+        self.trial_number = trial
+        self.monitor = monitor
+        self.pruner = pruner
+        self.trial: Any = None
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if self.trial_number is None or self.trial is not None:
+            return
+        import optuna  # only runs inside a search pay for the import
+
+        storage = optuna.storages.get_storage(self.storage)
+        study = optuna.load_study(study_name=self.study_name, storage=storage, pruner=self.pruner)
+        trial_id = storage.get_trial_id_from_study_id_trial_number(
+            storage.get_study_id_from_name(self.study_name), self.trial_number
+        )
+        # Optuna's own way to act for a trial asked elsewhere (its optimize loop does the same).
+        self.trial = optuna.trial.Trial(study, trial_id)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.trial is None or trainer.sanity_checking:
+            return
+        value = trainer.callback_metrics.get(self.monitor)
+        if value is None:
+            return
+        epoch = trainer.current_epoch
+        self.trial.report(float(value), step=epoch)
+        if self.trial.should_prune():
+            raise RunPruned(f"{self.monitor}={float(value):.4f} at epoch {epoch + 1}")
