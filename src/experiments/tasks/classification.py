@@ -9,7 +9,7 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from experiments.tasks.metrics import classification_metrics
+from experiments.tasks.metrics import classification_metrics, stage_metrics
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
@@ -62,13 +62,7 @@ class ClassificationTask(pl.LightningModule):
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.l2_penalty = l2_penalty
-        metrics = classification_metrics(num_classes)
-        self.metrics = nn.ModuleDict(
-            {
-                f"{stage}_metrics": metrics.clone(prefix=f"{stage}/")
-                for stage in ("train", "val", "test")
-            }
-        )
+        self.metrics = stage_metrics(classification_metrics(num_classes))
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.net(inputs)
@@ -79,17 +73,7 @@ class ClassificationTask(pl.LightningModule):
         loss = self.loss(scores, targets)
         if self.l2_penalty and stage == "train":
             loss = loss + self.l2_penalty * weight_penalty(self.net)
-        metrics = self.metrics[f"{stage}_metrics"]
-        metrics.update(scores.detach(), targets)
-        self.log(
-            f"{stage}/loss",
-            loss.detach(),
-            on_step=False,
-            on_epoch=True,
-            sync_dist=True,
-            batch_size=len(targets),
-        )
-        self.log_dict(metrics, on_step=False, on_epoch=True)
+        self.metrics[f"{stage}_metrics"].update(loss.detach(), scores.detach(), targets)
         return loss
 
     def training_step(
@@ -102,6 +86,29 @@ class ClassificationTask(pl.LightningModule):
 
     def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "test")
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        # Logged after the epoch's last batch rather than in `on_train_epoch_end`: Lightning
+        # runs callbacks' epoch-end hooks (EpochLog, FailOnNonFiniteLoss) before the module's.
+        if self.trainer.is_last_batch:
+            self._log_epoch("train")
+
+    def on_train_epoch_end(self) -> None:
+        if self.metrics[
+            "train_metrics"
+        ].pending:  # an epoch cut short (max_steps) has no last batch
+            self._log_epoch("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def _log_epoch(self, stage: str) -> None:
+        self.log_dict(
+            self.metrics[f"{stage}_metrics"].compute_and_reset(), on_step=False, on_epoch=True
+        )
 
     def configure_optimizers(self) -> Any:
         return configure_optimizers(self, self.optimizer_factory, self.scheduler_factory)

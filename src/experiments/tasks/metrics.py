@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection, R2Score
+import torch
+from torch import nn
+from torchmetrics import MeanAbsoluteError, MeanMetric, MeanSquaredError, MetricCollection, R2Score
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
+
+STAGES = ("train", "val", "test")
 
 
 def classification_metrics(num_classes: int) -> MetricCollection:
@@ -25,3 +29,72 @@ def regression_metrics() -> MetricCollection:
             "r2": R2Score(multioutput="uniform_average"),
         }
     )
+
+
+class StageMetrics(nn.Module):
+    """The metrics and the mean loss of one stage (``train``, ``val`` or ``test``), accumulated
+    on the device every step and computed once per epoch.
+
+    Why not ``self.log`` and ``metric.update`` in every step: each ``self.log`` call costs
+    Lightning ~0.5-1 ms of bookkeeping and a torchmetrics update ~0.15 ms (measured on a
+    2-core CPU), together more than a whole training step of a small MLP (~0.5 ms). So a
+    step only keeps references to its detached outputs, targets and loss (no copy, no host
+    sync); they reach the metrics in one update per `FLUSH_ELEMENTS` buffered outputs and at
+    the end of the epoch, and tasks log once per epoch.
+
+    Args:
+        metrics: the metrics, cloned with the prefix ``{stage}/``.
+        stage: the name prefixed to every metric, and to ``loss``.
+    """
+
+    # Buffered output elements that trigger an update: 2**22 float32 = 16 MiB of device memory.
+    FLUSH_ELEMENTS = 2**22
+
+    def __init__(self, metrics: MetricCollection, stage: str) -> None:
+        super().__init__()
+        self.stage = stage
+        self.metrics = metrics.clone(prefix=f"{stage}/")
+        # "disable": no NaN check, which would sync; a NaN loss stays NaN in the epoch mean,
+        # where FailOnNonFiniteLoss sees it.
+        self.loss = MeanMetric(nan_strategy="disable")
+        self._batches: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        self._buffered = 0
+
+    def update(self, loss: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> None:
+        """Add one batch: its mean ``loss`` (weighted by its rows), ``outputs`` and ``targets``
+        (all detached)."""
+        self._batches.append((loss.reshape(1), outputs, targets))
+        self._buffered += outputs.numel()
+        if self._buffered >= self.FLUSH_ELEMENTS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._batches:
+            return
+        losses, outputs, targets = zip(*self._batches, strict=True)
+        rows = torch.tensor([len(t) for t in targets], device=losses[0].device)
+        # One value per row, so the mean weighs batches by their rows (MeanMetric's `weight`
+        # is ignored with nan_strategy="disable" in torchmetrics 1.9).
+        self.loss.update(torch.cat(losses).repeat_interleave(rows))
+        self.metrics.update(torch.cat(outputs), torch.cat(targets))
+        self._batches, self._buffered = [], 0
+
+    @property
+    def pending(self) -> bool:
+        """True when batches were added since the last `compute_and_reset`."""
+        return bool(self._batches) or self.loss.update_count > 0
+
+    def compute_and_reset(self) -> dict[str, torch.Tensor]:
+        """``{stage}/loss`` and every ``{stage}/<metric>`` over the batches added (synced
+        across processes in distributed runs); then starts over."""
+        self._flush()
+        values = {f"{self.stage}/loss": self.loss.compute(), **self.metrics.compute()}
+        self.loss.reset()
+        self.metrics.reset()
+        return values
+
+
+def stage_metrics(metrics: MetricCollection) -> nn.ModuleDict:
+    """One `StageMetrics` per stage, keyed ``{stage}_metrics`` (``train`` would clash with
+    `nn.Module.train`)."""
+    return nn.ModuleDict({f"{stage}_metrics": StageMetrics(metrics, stage) for stage in STAGES})

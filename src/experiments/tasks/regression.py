@@ -14,7 +14,7 @@ from experiments.tasks.classification import (
     configure_optimizers,
     weight_penalty,
 )
-from experiments.tasks.metrics import regression_metrics
+from experiments.tasks.metrics import regression_metrics, stage_metrics
 
 
 class RegressionTask(pl.LightningModule):
@@ -56,13 +56,7 @@ class RegressionTask(pl.LightningModule):
         self.l2_penalty = l2_penalty
         self.target_mean = target_mean
         self.target_std = target_std
-        metrics = regression_metrics()
-        self.metrics = nn.ModuleDict(
-            {
-                f"{stage}_metrics": metrics.clone(prefix=f"{stage}/")
-                for stage in ("train", "val", "test")
-            }
-        )
+        self.metrics = stage_metrics(regression_metrics())
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Predictions in the original target units, shape (batch,) or (batch, targets)."""
@@ -79,17 +73,9 @@ class RegressionTask(pl.LightningModule):
         if self.l2_penalty and stage == "train":
             loss = loss + self.l2_penalty * weight_penalty(self.net)
         scale, shift = self.target_std, self.target_mean
-        metrics = self.metrics[f"{stage}_metrics"]
-        metrics.update(predictions.detach() * scale + shift, targets * scale + shift)
-        self.log(
-            f"{stage}/loss",
-            loss.detach(),
-            on_step=False,
-            on_epoch=True,
-            sync_dist=True,
-            batch_size=len(targets),
+        self.metrics[f"{stage}_metrics"].update(
+            loss.detach(), predictions.detach() * scale + shift, targets * scale + shift
         )
-        self.log_dict(metrics, on_step=False, on_epoch=True)
         return loss
 
     def training_step(
@@ -102,6 +88,29 @@ class RegressionTask(pl.LightningModule):
 
     def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         self._step(batch, "test")
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        # Logged after the epoch's last batch rather than in `on_train_epoch_end`: Lightning
+        # runs callbacks' epoch-end hooks (EpochLog, FailOnNonFiniteLoss) before the module's.
+        if self.trainer.is_last_batch:
+            self._log_epoch("train")
+
+    def on_train_epoch_end(self) -> None:
+        if self.metrics[
+            "train_metrics"
+        ].pending:  # an epoch cut short (max_steps) has no last batch
+            self._log_epoch("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def _log_epoch(self, stage: str) -> None:
+        self.log_dict(
+            self.metrics[f"{stage}_metrics"].compute_and_reset(), on_step=False, on_epoch=True
+        )
 
     def configure_optimizers(self) -> Any:
         return configure_optimizers(self, self.optimizer_factory, self.scheduler_factory)

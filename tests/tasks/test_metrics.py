@@ -1,0 +1,50 @@
+"""Epoch metrics: buffered steps give the numbers of one torchmetrics pass over all rows."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from experiments.tasks.metrics import StageMetrics, classification_metrics, regression_metrics
+
+
+def batches(n: int = 5, rows: int = 7, classes: int = 3) -> list[tuple[torch.Tensor, ...]]:
+    generator = torch.Generator().manual_seed(0)
+    return [
+        (
+            torch.rand((), generator=generator),
+            torch.randn(rows + i, classes, generator=generator),
+            torch.randint(0, classes, (rows + i,), generator=generator),
+        )
+        for i in range(n)
+    ]
+
+
+def test_epoch_values_equal_one_pass_over_all_rows() -> None:
+    stage = StageMetrics(classification_metrics(3), "val")
+    steps = batches()
+    for loss, scores, targets in steps:
+        stage.update(loss, scores, targets)
+    assert stage.pending
+    values = stage.compute_and_reset()
+
+    reference = classification_metrics(3)
+    reference.update(torch.cat([s for _, s, _ in steps]), torch.cat([t for _, _, t in steps]))
+    expected = reference.compute()
+    assert values["val/acc"] == pytest.approx(float(expected["acc"]))
+    assert values["val/f1"] == pytest.approx(float(expected["f1"]))
+    rows = torch.tensor([len(t) for _, _, t in steps], dtype=torch.float32)
+    losses = torch.stack([loss for loss, _, _ in steps])
+    assert values["val/loss"] == pytest.approx(float((losses * rows).sum() / rows.sum()))
+    assert not stage.pending
+
+
+def test_large_buffers_are_flushed_into_the_metrics_early(monkeypatch) -> None:
+    monkeypatch.setattr(StageMetrics, "FLUSH_ELEMENTS", 20)
+    stage = StageMetrics(regression_metrics(), "train")
+    stage.update(torch.tensor(1.0), torch.arange(25.0), torch.arange(25.0))
+    assert stage.loss.update_count == 1  # flushed: nothing left buffered
+    stage.update(torch.tensor(3.0), torch.arange(5.0), torch.arange(5.0) + 1)
+    values = stage.compute_and_reset()
+    assert values["train/loss"] == pytest.approx((1.0 * 25 + 3.0 * 5) / 30)
+    assert values["train/mae"] == pytest.approx(5 / 30)
