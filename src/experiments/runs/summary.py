@@ -34,7 +34,8 @@ def summarize(
 
     Runs are grouped by every override key except ``seed`` and sorted by ``metric``.
     """
-    console = console or Console(width=max(Console().width, 120))
+    # Wide enough for three metrics with their intervals when the output is not a terminal.
+    console = console or Console(width=max(Console().width, 140))
     root = folders[0] if len(folders) == 1 else None
     frame = results_frame(find_results(folders), root=root)
     group_by = _group_keys(frame)
@@ -52,7 +53,9 @@ def summarize(
     table = Table(title=title, caption=caption if len(board) > 1 else None, caption_justify="left")
     shown = format_leaderboard(board, group_by, metrics, interval_sep="\n")
     for column in shown.columns:
-        table.add_column(column, justify="left" if column in group_by else "right")
+        table.add_column(
+            column, justify="left" if column in group_by else "right", no_wrap=column in metrics
+        )
     for row in shown.itertuples(index=False):
         table.add_row(*map(str, row))
     console.print(table)
