@@ -1,5 +1,6 @@
 """Data: sources -> splits -> featurizers -> tensors -> batches."""
 
+from experiments.data.augment import RandomCropFlip
 from experiments.data.batches import TensorBatches
 from experiments.data.datamodule import DataModule, DataShapes, Featurizer
 from experiments.data.images import ImageFeatures
@@ -12,6 +13,7 @@ __all__ = [
     "DataShapes",
     "Featurizer",
     "ImageFeatures",
+    "RandomCropFlip",
     "TableFeatures",
     "TensorBatches",
     "TokenIds",

@@ -1,10 +1,20 @@
-"""Batches as slices of in-memory tensors: no per-sample `__getitem__`, no worker processes."""
+"""Batches as slices of in-memory tensors: no per-sample `__getitem__`, no worker processes.
+
+The tensors may live on the training device (`on_device`): then a batch is a gather on the
+device, with no host-to-device copy and no host sync per step.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 
 import torch
+
+log = logging.getLogger(__name__)
+Splits = dict[str, tuple[torch.Tensor, torch.Tensor]]
+# (images, generator) -> images of the same shape, e.g. `experiments.data.RandomCropFlip`.
+Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
 
 class EpochPermutation:
@@ -33,6 +43,12 @@ class EpochPermutation:
         order = torch.randperm(self.n, generator=generator)
         return order[self.rank :: self.world_size].to(device)
 
+    def generator(self, device: torch.device) -> torch.Generator:
+        """A generator on ``device`` for this epoch and rank (augmentation), seeded apart
+        from the permutation's."""
+        seed = ((self.seed * 1_000_003 + self.epoch) * 4_099 + self.rank + 1) % 2**63
+        return torch.Generator(device=device).manual_seed(seed)
+
 
 class TensorBatches:
     """Iterates over ``(inputs, targets)`` batches sliced from tensors held in memory.
@@ -44,6 +60,8 @@ class TensorBatches:
         shuffle: draw a new seeded permutation each epoch (training) or keep row order.
         seed: seed of the permutation.
         drop_last: drop a last batch smaller than ``batch_size``.
+        augment: applied to the inputs of every batch where they are (on the training device
+            when the tensors are), with a generator seeded by (seed, epoch, rank).
     """
 
     def __init__(
@@ -56,6 +74,7 @@ class TensorBatches:
         drop_last: bool = False,
         rank: int = 0,
         world_size: int = 1,
+        augment: Augment | None = None,
     ) -> None:
         if len(inputs) != len(targets):
             raise ValueError(f"inputs have {len(inputs)} rows but targets {len(targets)}")
@@ -64,6 +83,7 @@ class TensorBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
+        self.augment = augment
         self.sampler = EpochPermutation(len(inputs), seed, rank, world_size)
         # Lightning inspects loaders like torch DataLoaders: ``sampler`` gets `set_epoch`
         # calls, and ``batch_sampler`` must exist.
@@ -80,15 +100,51 @@ class TensorBatches:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if self.shuffle:
+            # index_select: ~2.5x faster than `tensor[rows]` for a 128-row batch on CPU.
             order = self.sampler.indices(self.inputs.device)
-            for start in range(0, len(self) * self.batch_size, self.batch_size):
-                rows = order[start : start + self.batch_size]
-                yield self.inputs[rows], self.targets[rows]
+            batches = (
+                (self.inputs.index_select(0, rows), self.targets.index_select(0, rows))
+                for rows in order[: len(self) * self.batch_size].split(self.batch_size)
+            )
         else:
             rank, world = self.sampler.rank, self.sampler.world_size
             inputs, targets = self.inputs[rank::world], self.targets[rank::world]
-            for start in range(0, len(self) * self.batch_size, self.batch_size):
-                yield (
-                    inputs[start : start + self.batch_size],
-                    targets[start : start + self.batch_size],
-                )
+            end = len(self) * self.batch_size
+            batches = zip(
+                inputs[:end].split(self.batch_size),
+                targets[:end].split(self.batch_size),
+                strict=True,
+            )
+        if self.augment is None:
+            yield from batches
+            return
+        generator = self.sampler.generator(self.inputs.device)
+        for inputs, targets in batches:
+            yield self.augment(inputs, generator), targets
+
+
+def on_device(splits: Splits, device: torch.device, max_fraction: float = 0.5) -> Splits:
+    """The splits moved to ``device`` when together they take at most ``max_fraction`` of its
+    free memory (the rest is for the model, activations and the optimizer); else unchanged,
+    with a log line, and batches are copied to the device one at a time as usual.
+
+    On the CPU this returns ``splits`` itself: no copy.
+    """
+    if device.type == "cpu":
+        return splits
+    needed = sum(t.nbytes for pair in splits.values() for t in pair)
+    free = _free_memory(device)
+    if free is not None and needed > max_fraction * free:
+        log.info(
+            "data stays in host memory: %.0f MiB is more than %.0f%% of the %.0f MiB free on %s",
+            needed / 2**20, 100 * max_fraction, free / 2**20, device,
+        )  # fmt: skip
+        return splits
+    return {name: (x.to(device), y.to(device)) for name, (x, y) in splits.items()}
+
+
+def _free_memory(device: torch.device) -> int | None:
+    """Free bytes on a CUDA device; None where torch cannot tell."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    return None

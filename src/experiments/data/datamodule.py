@@ -14,7 +14,7 @@ import pytorch_lightning as pl
 import torch
 from datasets import Dataset, DatasetDict
 
-from experiments.data.batches import TensorBatches
+from experiments.data.batches import Augment, Splits, TensorBatches, on_device
 from experiments.data.cache import TensorCache, cache_key, default_cache_dir
 from experiments.data.checks import check_no_empty_cells
 from experiments.data.sources import hub_fingerprint, resolve_source
@@ -101,6 +101,11 @@ class DataModule(pl.LightningDataModule):
         cache: read and write the processed-data cache.
         cache_dir: folder of the cache; None: ``$EXPERIMENTS_DATA_CACHE`` or
             ``~/.cache/experiments/data``.
+        on_device: keep every split on the training device when it fits in half of the
+            device's free memory (`on_device`), so that batches are gathers on the GPU;
+            false: batches are cut in host memory and copied one at a time.
+        augment: batch augmentation of training inputs on the device, e.g.
+            `experiments.data.RandomCropFlip` (``+dataset/augment=crop``); None: none.
 
     Raises:
         ConfigError: every bad setting at once.
@@ -125,6 +130,8 @@ class DataModule(pl.LightningDataModule):
         shuffle_seed: int = 0,
         cache: bool = True,
         cache_dir: str | None = None,
+        on_device: bool = True,
+        augment: Augment | None = None,
     ) -> None:
         super().__init__()
         problems = []
@@ -163,7 +170,10 @@ class DataModule(pl.LightningDataModule):
         self.cache = (
             TensorCache(Path(cache_dir) if cache_dir else default_cache_dir()) if cache else None
         )
-        self.tensors: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self.on_device = on_device
+        self.augment = augment
+        self.tensors: Splits = {}
+        self._resident: Splits | None = None  # the splits where batches are cut from
         self.info: dict[str, Any] = {}
 
     def load(self) -> DataShapes:
@@ -309,7 +319,10 @@ class DataModule(pl.LightningDataModule):
         return splits
 
     def _batches(self, split: str, train: bool) -> TensorBatches:
-        inputs, targets = self.tensors[split]
+        if self._resident is None:
+            device = self.trainer.strategy.root_device if self.trainer else torch.device("cpu")
+            self._resident = on_device(self.tensors, device) if self.on_device else self.tensors
+        inputs, targets = self._resident[split]
         rank, world = (
             (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
         )
@@ -321,6 +334,7 @@ class DataModule(pl.LightningDataModule):
             seed=self.shuffle_seed,
             rank=rank,
             world_size=world,
+            augment=self.augment if train else None,
         )
 
     def setup(self, stage: str | None = None) -> None:
