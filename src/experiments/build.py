@@ -76,6 +76,30 @@ def build_net(model: DictConfig, shapes: DataShapes, train_inputs: torch.Tensor)
         ) from error
 
 
+def prepare_net(net: nn.Module, channels_last: bool, compile: bool) -> nn.Module:
+    """The network made faster to run, same parameters and state-dict keys.
+
+    Args:
+        net: the built network.
+        channels_last: store 4-d weights channels-last (NHWC); convolutions then run in that
+            layout whatever the input's (faster with bf16 on tensor-core GPUs). A no-op for
+            networks without 4-d weights.
+        compile: compile the forward with `torch.compile` on the first call (``nn.Module.compile``:
+            in place, so checkpoints keep their keys). Costs seconds to minutes once per run.
+
+    Raises:
+        ConfigError: a setting that is not a boolean, named by its key.
+    """
+    for key, value in (("channels_last", channels_last), ("compile", compile)):
+        if not isinstance(value, bool):
+            raise ConfigError(f"model.{key}: expected true or false, got {value!r}")
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+    if compile:
+        net.compile()
+    return net
+
+
 def l2_penalty(C: float | None, num_train: int) -> float:
     """The loss coefficient of ``||W||^2 / 2`` equivalent to scikit-learn's ``C``.
 
@@ -133,7 +157,11 @@ def build_task(
         ConfigError: any part refuses its settings or the data; nothing has trained yet.
     """
     loss = build_loss(model, shapes)
-    net = build_net(model, shapes, train_inputs)
+    net = prepare_net(
+        build_net(model, shapes, train_inputs),
+        channels_last=model.get("channels_last", False),
+        compile=model.get("compile", False),
+    )
     common = {
         "net": net,
         "loss": loss,

@@ -1,0 +1,34 @@
+"""Network preparation options: channels-last weights, torch.compile, checked settings."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from experiments.build import prepare_net
+from experiments.errors import ConfigError
+from experiments.models import CNN
+
+
+def test_channels_last_keeps_outputs_and_keys() -> None:
+    torch.manual_seed(0)
+    net = CNN(in_shape=(1, 8, 8), num_outputs=10).eval()
+    inputs = torch.randn(4, 1, 8, 8)
+    expected, keys = net(inputs), list(net.state_dict())
+    prepared = prepare_net(net, channels_last=True, compile=False)
+    conv = prepared.features[0].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(prepared(inputs), expected, atol=1e-5)
+    assert list(prepared.state_dict()) == keys
+
+
+def test_compile_is_in_place_and_lazy() -> None:
+    net = CNN(in_shape=(1, 8, 8), num_outputs=10)
+    prepared = prepare_net(net, channels_last=False, compile=True)
+    assert prepared is net and net._compiled_call_impl is not None  # compiled on first call
+    assert "_orig_mod" not in "".join(net.state_dict())
+
+
+def test_non_boolean_setting_names_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"model\.compile"):
+        prepare_net(CNN(in_shape=(1, 8, 8), num_outputs=10), channels_last=False, compile="yes")
