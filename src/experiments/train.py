@@ -27,6 +27,7 @@ from experiments.build import build_task, count_parameters, instantiate_checked
 from experiments.config_checks import check_config
 from experiments.data import DataModule, DataShapes
 from experiments.errors import ConfigError, RunPruned
+from experiments.runs.gpus import claim_gpu
 from experiments.runs.result import now_iso, provenance, read_result, write_result
 from experiments.runs.resume import clear_previous_attempt, is_done
 from experiments.runs.tensorboard import flatten, write_hparams
@@ -210,6 +211,8 @@ def main(cfg: DictConfig) -> dict[str, Any] | None:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
+    if cfg.get("gpus"):  # launcher=gpus: before CUDA starts, see only this job's own GPU
+        log.info("GPU %s", claim_gpu(cfg.gpus))
     if is_done(run_dir):
         log.info("skipped, already done: %s", run_dir)
         return read_result(run_dir)
