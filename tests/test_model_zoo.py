@@ -92,7 +92,8 @@ def test_sklearn_run_has_the_same_result_fields(make_cfg, tmp_path: Path) -> Non
     ("model", "kind", "message"),
     [
         ("cnn", "table", "model 'cnn' cannot be built for tabular data of shape (5,): cnn needs images"),
-        ("text_cnn", "image", "model 'text_cnn' needs vocab_size, which image data does not provide"),
+        ("text_cnn", "image", "model 'text_cnn' needs vocab_size, which image data does not provide (token ids: dataset/features=tokens)"),
+        ("mlp", "tokens", "model 'mlp' takes feature vectors, but the data is token ids"),
         ("logreg", "table", "model 'logreg' supports classification only, but the data is a regression task"),
         ("svr_rbf", "image", "model 'svr_rbf' supports regression only, but the data is a classification task"),
     ],

@@ -62,10 +62,17 @@ def build_net(model: DictConfig, shapes: DataShapes, train_inputs: torch.Tensor)
         and name not in offered
         and name not in factory.keywords
     ]
+    if shapes.vocab_size is not None and "vocab_size" not in parameters:
+        raise ConfigError(
+            f"model '{model.name}' takes feature vectors, but the data is token ids "
+            "(dataset/features=tokens); use a sequence model such as text_cnn, or "
+            "dataset/features=tfidf"
+        )
     if unfilled:
+        hint = " (token ids: dataset/features=tokens)" if "vocab_size" in unfilled else ""
         raise ConfigError(
             f"model '{model.name}' needs {', '.join(unfilled)}, which {shapes.kind} data "
-            f"does not provide (it provides {', '.join(offered)})"
+            f"does not provide{hint}; it provides {', '.join(offered)}"
         )
     try:
         return factory(**{name: value for name, value in offered.items() if name in parameters})
@@ -173,8 +180,7 @@ def build_task(
         return ClassificationTask(num_classes=shapes.num_outputs, **common)
     return RegressionTask(
         num_targets=shapes.num_outputs,
-        target_mean=shapes.target_mean,
-        target_std=shapes.target_std,
+        original_units=shapes.original_units,
         **common,
     )
 

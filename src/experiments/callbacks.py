@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import random
+from typing import Any
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 
@@ -44,3 +47,33 @@ class FailOnNonFiniteLoss(pl.Callback):
                 f"{self.metric} is {float(value)} at epoch {trainer.current_epoch + 1}; "
                 "lower the learning rate or check the data for NaN/inf"
             )
+
+
+class RandomStateCheckpoint(pl.Callback):
+    """Saves the python, numpy and torch (CPU and CUDA) random states in every checkpoint and
+    restores them on resume, so that a resumed run draws the same dropout masks and
+    augmentations as an uninterrupted one (Lightning restores weights and loops, not these)."""
+
+    def on_save_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        name, keys, position, has_gauss, cached_gaussian = np.random.get_state()
+        checkpoint["random_state"] = {  # plain types and tensors: loadable with weights_only
+            "python": random.getstate(),
+            "numpy": (name, torch.from_numpy(keys.copy()), position, has_gauss, cached_gaussian),
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        }
+
+    def on_load_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        state = checkpoint.get("random_state")
+        if state is None:
+            return
+        random.setstate(state["python"])
+        name, keys, position, has_gauss, cached_gaussian = state["numpy"]
+        np.random.set_state((name, keys.numpy(), position, has_gauss, cached_gaussian))
+        torch.set_rng_state(state["torch"])
+        if state["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda"])

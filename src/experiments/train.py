@@ -6,11 +6,14 @@ Reads top to bottom: threads and seed, data, model, trainer, fit, test, result.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import sys
 import time
 import traceback
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import Logger
+from pytorch_lightning.utilities import rank_zero_only
 
 from experiments.baselines import fit_estimator, is_estimator_model, prepare_estimator
 from experiments.build import build_task, count_parameters, instantiate_checked
@@ -28,6 +32,7 @@ from experiments.config_checks import check_config
 from experiments.data import DataModule, DataShapes
 from experiments.errors import ConfigError, RunPruned
 from experiments.runs.gpus import claim_gpu
+from experiments.runs.reentry import child_environment, reentry_argv
 from experiments.runs.result import now_iso, provenance, read_result, write_result
 from experiments.runs.resume import clear_previous_attempt, is_done
 from experiments.runs.tensorboard import flatten, write_hparams
@@ -90,9 +95,11 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
         "overrides": overrides,
         "started": now_iso(),
     }
-    write_result(run_dir, result)
+    # Under DDP every rank runs this function; only rank zero writes the result.
+    write = write_result if rank_zero_only.rank == 0 else lambda *_: None
+    write(run_dir, result)
     try:
-        result |= _fit_and_test(cfg, run_dir)
+        result |= _fit_and_test(cfg, run_dir, overrides)
         result["status"] = "done"
     except RunPruned as pruned:  # the search stopped a hopeless trial: not a failure
         result |= {"status": "pruned", "error": str(pruned)}
@@ -101,11 +108,11 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
         raise
     finally:
         result["finished"] = now_iso()
-        write_result(run_dir, result)
+        write(run_dir, result)
     return result
 
 
-def _fit_and_test(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     if not isinstance(cfg.threads, int) or cfg.threads < 1:
         raise ConfigError(f"threads: expected a positive integer, got {cfg.threads!r}")
     check_config(cfg, CHECKED_SECTIONS)
@@ -114,19 +121,64 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
 
     datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
     shapes = datamodule.load()
-    logger = instantiate_checked(cfg.logger, "logger")(save_dir=str(run_dir))
+    checkpoint = resume_checkpoint(run_dir) if cfg.resume else None
+    # Resuming drops the events logged after the checkpoint, so that no step appears twice.
+    purge = {"purge_step": checkpoint_step(checkpoint)} if checkpoint else {}
+    logger = instantiate_checked(cfg.logger, "logger")(save_dir=str(run_dir), **purge)
     if is_estimator_model(cfg.model):
         outcome = _fit_estimator(cfg, datamodule, shapes, logger)
     else:
-        outcome = _fit_network(cfg, datamodule, shapes, logger, run_dir)
-    write_hparams(logger.experiment, hyperparameters(cfg), outcome["metrics"])
+        os.environ.update(child_environment(run_dir, overrides))  # for DDP children
+        with ddp_job_scope():
+            outcome = _fit_network(cfg, datamodule, shapes, logger, run_dir, checkpoint)
+    if rank_zero_only.rank == 0:
+        write_hparams(logger.experiment, hyperparameters(cfg), outcome["metrics"])
     return outcome | {"provenance": provenance(outcome.pop("device"))}
 
 
+def resume_checkpoint(run_dir: Path) -> Path | None:
+    """The last checkpoint of an interrupted run, or None when it saved none."""
+    path = run_dir / "checkpoints" / "last.ckpt"
+    return path if path.is_file() else None
+
+
+def checkpoint_step(path: Path) -> int:
+    """The global step a Lightning checkpoint was saved at."""
+    return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
+
+
+# Set by Lightning's DDP launcher in the launching process, and read by the next Trainer.
+DDP_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
+
+
+@contextmanager
+def ddp_job_scope() -> Iterator[None]:
+    """Leave no DDP state behind a job: its process group ends and the launcher's environment
+    variables are restored. Without this the next job of an in-process sweep would take the
+    variables for an external launch and wait forever for ranks that never come."""
+    saved = {name: os.environ.get(name) for name in DDP_VARIABLES}
+    try:
+        yield
+    finally:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _fit_network(
-    cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, logger: Logger, run_dir: Path
+    cfg: DictConfig,
+    datamodule: DataModule,
+    shapes: DataShapes,
+    logger: Logger,
+    run_dir: Path,
+    checkpoint: Path | None,
 ) -> dict[str, Any]:
-    """Fit a network with the Lightning Trainer; test the model of the last epoch."""
+    """Fit a network with the Lightning Trainer, from ``checkpoint`` when resuming; test the
+    model of the last epoch."""
     task = build_task(
         cfg.model, cfg.optimizer, cfg.scheduler, shapes, datamodule.tensors["train"][0]
     )
@@ -139,7 +191,9 @@ def _fit_network(
     )
 
     start = time.perf_counter()
-    trainer.fit(task, datamodule=datamodule)
+    if checkpoint:
+        log.info("resuming from %s", checkpoint)
+    trainer.fit(task, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
     fit_seconds = time.perf_counter() - start
     metrics = {
         k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))
@@ -195,7 +249,8 @@ def main(cfg: DictConfig) -> dict[str, Any] | None:
 
     A run folder whose ``result.json`` says ``done`` is skipped, so that a sweep re-run into
     its folder (``hydra.sweep.dir=...``) runs only the jobs that failed or never finished;
-    those start over. In a sweep, a failing job is recorded as failed and the sweep goes on;
+    those start over, or with ``resume=true`` continue from their last checkpoint. A single
+    run asked to resume a finished run refuses. In a sweep, a failing job is recorded as failed and the sweep goes on;
     the sweep's end summary exits non-zero. Outside a sweep a failure exits non-zero here.
 
     Returns:
@@ -214,11 +269,17 @@ def main(cfg: DictConfig) -> dict[str, Any] | None:
     if cfg.get("gpus"):  # launcher=gpus: before CUDA starts, see only this job's own GPU
         log.info("GPU %s", claim_gpu(cfg.gpus))
     if is_done(run_dir):
+        if cfg.resume and not in_sweep:
+            log.error("resume: %s has finished (result.json says done); nothing to resume", run_dir)
+            sys.exit(2)
         log.info("skipped, already done: %s", run_dir)
         return read_result(run_dir)
-    clear_previous_attempt(run_dir)
+    if not cfg.resume and rank_zero_only.rank == 0:
+        clear_previous_attempt(run_dir)
+    # `resume` says how this attempt started, not what the run is: it is not recorded.
+    overrides = [o for o in hydra_cfg.overrides.task if not o.startswith("resume=")]
     try:
-        result = train(cfg, run_dir, list(hydra_cfg.overrides.task))
+        result = train(cfg, run_dir, overrides)
     except ConfigError as error:
         log.error("Bad configuration:\n  %s", "\n  ".join(error.problems))
         if not in_sweep:
@@ -239,5 +300,17 @@ def main(cfg: DictConfig) -> dict[str, Any] | None:
     return result
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """Console entry of ``experiments-train``: ``resume=<run folder>`` and DDP child
+    processes become single runs of their recorded job (`experiments.runs.reentry`), then
+    Hydra takes over."""
+    try:
+        sys.argv = reentry_argv(sys.argv, os.environ)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        sys.exit(2)
     main()
+
+
+if __name__ == "__main__":
+    cli()

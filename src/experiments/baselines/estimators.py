@@ -69,8 +69,7 @@ def _score(
         metrics.update(predictions.long(), targets)
     else:
         metrics = regression_metrics()
-        scale, shift = shapes.target_std, shapes.target_mean
-        metrics.update(predictions.float() * scale + shift, targets * scale + shift)
+        metrics.update(shapes.original_units(predictions.float()), shapes.original_units(targets))
     return {f"{split}/{name}": float(value) for name, value in metrics.compute().items()}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytorch_lightning as pl
@@ -17,13 +18,17 @@ from experiments.tasks.classification import (
 from experiments.tasks.metrics import regression_metrics, stage_metrics
 
 
+def _unchanged(values: torch.Tensor) -> torch.Tensor:
+    return values
+
+
 class RegressionTask(pl.LightningModule):
     """Regression with RMSE, MAE and R² logged per epoch as ``{stage}/rmse``, ``{stage}/mae``,
     ``{stage}/r2`` and the training-scale loss as ``{stage}/loss``.
 
-    The network and loss work on targets as the data serves them (possibly standardized:
-    ``(y - target_mean) / target_std``); metrics are computed after mapping predictions and
-    targets back, so they are always in the original units.
+    The network and loss work on targets as the data serves them (possibly log-transformed
+    and standardized); metrics are computed after mapping predictions and targets back with
+    ``original_units``, so they are always in the data's own units.
 
     Args:
         net: maps inputs to ``num_targets`` values.
@@ -32,8 +37,8 @@ class RegressionTask(pl.LightningModule):
         scheduler: builds a per-epoch lr scheduler from the optimizer, or None.
         num_targets: values predicted per row.
         l2_penalty: coefficient of `weight_penalty` added to the loss (``1 / (C * n_train)``).
-        target_mean: mean subtracted from the targets by the data (0 if none).
-        target_std: scale the targets were divided by (1 if none).
+        original_units: maps served targets back to the data's units
+            (`DataShapes.original_units`); None when the data serves them unchanged.
     """
 
     def __init__(
@@ -44,23 +49,23 @@ class RegressionTask(pl.LightningModule):
         scheduler: SchedulerFactory | None,
         num_targets: int = 1,
         l2_penalty: float = 0.0,
-        target_mean: float = 0.0,
-        target_std: float = 1.0,
+        original_units: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(ignore=["net", "loss", "optimizer", "scheduler"], logger=False)
+        self.save_hyperparameters(
+            ignore=["net", "loss", "optimizer", "scheduler", "original_units"], logger=False
+        )
         self.net = net
         self.loss = loss
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.l2_penalty = l2_penalty
-        self.target_mean = target_mean
-        self.target_std = target_std
+        self.original_units = original_units or _unchanged
         self.metrics = stage_metrics(regression_metrics())
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Predictions in the original target units, shape (batch,) or (batch, targets)."""
-        return self._predict(inputs) * self.target_std + self.target_mean
+        return self.original_units(self._predict(inputs))
 
     def _predict(self, inputs: torch.Tensor) -> torch.Tensor:
         predictions = self.net(inputs)
@@ -72,9 +77,8 @@ class RegressionTask(pl.LightningModule):
         loss = self.loss(predictions, targets)
         if self.l2_penalty and stage == "train":
             loss = loss + self.l2_penalty * weight_penalty(self.net)
-        scale, shift = self.target_std, self.target_mean
         self.metrics[f"{stage}_metrics"].update(
-            loss.detach(), predictions.detach() * scale + shift, targets * scale + shift
+            loss.detach(), self.original_units(predictions.detach()), self.original_units(targets)
         )
         return loss
 

@@ -1,0 +1,111 @@
+"""Lightning SVM-style models against their scikit-learn counterparts, side by side.
+
+For each data set, each pair is fit on the same split (the framework's data module) and
+scored with the same metrics; the table shows test accuracy of both, the difference in
+points, and the fit-time ratio (Lightning / scikit-learn; < 1 means Lightning is faster).
+Kernel pairs use the same gamma (resolved once from the training inputs) and the same
+number of features or landmarks.
+
+    .venv/bin/python benchmarks/parity_sklearn.py            # digits, and mnist10k if present
+    .venv/bin/python benchmarks/parity_sklearn.py --quick    # digits only
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from sklearn.kernel_approximation import Nystroem, RBFSampler
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
+
+import experiments.train as train_module
+from experiments.baselines import fit_estimator
+from experiments.build import instantiate_checked
+from experiments.models.kernel_features import resolve_gamma
+
+CONF_DIR = Path(train_module.__file__).parent / "conf"
+MNIST10K = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist10k"
+QUIET = ["~callbacks.model_checkpoint", "trainer.enable_checkpointing=false"]
+
+
+def compose_config(overrides: list[str]):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose("train", overrides=overrides)
+
+
+def lightning_run(data: list[str], model: str, extra: list[str]) -> tuple[float, float]:
+    cfg = compose_config([*QUIET, *data, f"model={model}", *extra])
+    with tempfile.TemporaryDirectory() as run_dir:
+        result = train_module.train(cfg, Path(run_dir), [])
+    return result["metrics"]["test/acc"], result["fit_seconds"]
+
+
+def sklearn_run(data: list[str], estimator) -> tuple[float, float]:
+    cfg = compose_config(data)
+    datamodule = instantiate_checked(cfg.dataset, "dataset")
+    shapes = datamodule.load()
+    outcome = fit_estimator(estimator, shapes, datamodule.tensors, threads=cfg.threads)
+    return outcome.metrics["test/acc"], outcome.fit_seconds
+
+
+def train_inputs(data: list[str]):
+    datamodule = instantiate_checked(compose_config(data).dataset, "dataset")
+    datamodule.load()
+    return datamodule.tensors["train"][0]
+
+
+def pairs(data: list[str], components: int):
+    """(name, lightning model + overrides, scikit-learn estimator) per pair."""
+    gamma = resolve_gamma("scale", train_inputs(data))
+    kernel = [f"model.net.gamma={gamma}"]
+    return [
+        ("linear SVM", ("svm_linear", []), LinearSVC(C=1.0, loss="hinge", max_iter=10_000)),
+        ("logistic regression", ("logreg", []), LogisticRegression(C=1.0, max_iter=2000)),
+        (
+            f"RFF {components} + linear SVM",
+            ("svm_rbf", [*kernel, f"model.net.n_features={components}"]),
+            make_pipeline(
+                RBFSampler(gamma=gamma, n_components=components, random_state=0),
+                LinearSVC(C=10.0, loss="hinge", max_iter=10_000),
+            ),
+        ),
+        (
+            f"Nystroem {components} + linear SVM",
+            ("svm_nystroem", [*kernel, f"model.net.n_components={components}"]),
+            make_pipeline(
+                Nystroem(gamma=gamma, n_components=components, random_state=0),
+                LinearSVC(C=10.0, loss="hinge", max_iter=10_000),
+            ),
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="digits only")
+    args = parser.parse_args()
+    datasets = [("digits", [], 1000)]
+    if not args.quick and MNIST10K.is_dir():
+        datasets.append(("mnist10k", ["dataset=mnist", f"dataset.path={MNIST10K}"], 1000))
+    elif not args.quick:
+        print(f"(mnist10k not found at {MNIST10K}: digits only)", file=sys.stderr)
+    header = f"{'data':9} {'pair':32} {'lightning':>9} {'sklearn':>8} {'diff pts':>8} {'fit L s':>8} {'fit sk s':>8} {'ratio':>6}"
+    print(header)
+    for name, data, components in datasets:
+        for pair, (model, extra), estimator in pairs(data, components):
+            acc_l, fit_l = lightning_run(data, model, extra)
+            acc_s, fit_s = sklearn_run(data, estimator)
+            print(
+                f"{name:9} {pair:32} {acc_l:9.4f} {acc_s:8.4f} {100 * (acc_l - acc_s):+8.2f} "
+                f"{fit_l:8.2f} {fit_s:8.2f} {fit_l / fit_s:6.2f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Crash and resume, rerun, and DDP inside a sweep: subprocess runs (slow tier)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from experiments.train import train
+
+from .conftest import compose_config
+
+RUN = ["model=mlp", "trainer.max_epochs=40", "seed=4"]
+
+
+def cli(*arguments: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "experiments.train", *arguments],
+        capture_output=True, text=True, timeout=timeout, env=os.environ,
+    )  # fmt: skip
+
+
+def kill_after_first_checkpoint(arguments: list[str], run_root: Path) -> Path:
+    """Start a run, SIGKILL it once it has saved a checkpoint, return its folder."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "experiments.train", *arguments],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list(run_root.rglob("last.ckpt")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    (checkpoint,) = run_root.rglob("last.ckpt")
+    return checkpoint.parent.parent
+
+
+def scalar_steps(run_dir: Path, tag: str) -> list[int]:
+    events = EventAccumulator(str(run_dir / "tb"))
+    events.Reload()
+    return [event.step for event in events.Scalars(tag)]
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_uninterrupted_numbers(tmp_path: Path) -> None:
+    run_dir = kill_after_first_checkpoint([*RUN, f"output_root={tmp_path}"], tmp_path)
+    assert json.loads((run_dir / "result.json").read_text())["status"] == "running"
+
+    resumed = cli(f"resume={run_dir}")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    result = json.loads((run_dir / "result.json").read_text())
+    assert result["status"] == "done"
+    reference = train(compose_config(RUN), tmp_path / "reference", RUN)
+    assert result["metrics"] == reference["metrics"]  # exact: deterministic CPU, same threads
+    steps = scalar_steps(run_dir, "val/acc")
+    assert len(steps) == len(set(steps)) == 40, "no epoch logged twice or lost"
+
+    refused = cli(f"resume={run_dir}")
+    assert refused.returncode == 2
+    assert (
+        "has finished (result.json says done); nothing to resume" in refused.stdout + refused.stderr
+    )
+
+    repeated = cli(f"rerun={run_dir}", f"output_root={tmp_path / 'again'}")
+    assert repeated.returncode == 0, repeated.stderr[-3000:]
+    (again,) = (tmp_path / "again").rglob("result.json")
+    assert json.loads(again.read_text())["metrics"] == reference["metrics"]
+
+
+@pytest.mark.slow
+def test_ddp_inside_a_sweep_trains_each_job_once(tmp_path: Path) -> None:
+    done = cli(
+        "-m", "model=mlp,logreg", "trainer=ddp_cpu", "trainer.max_epochs=2",
+        f"output_root={tmp_path}", timeout=400,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    (sweep,) = (tmp_path / "default").iterdir()  # no stray folder from the child ranks
+    jobs = sorted(p for p in sweep.iterdir() if (p / ".hydra").is_dir())
+    assert [job.name for job in jobs] == [
+        "model=logreg,trainer.max_epochs=2,trainer=ddp_cpu",
+        "model=mlp,trainer.max_epochs=2,trainer=ddp_cpu",
+    ]
+    for job in jobs:
+        result = json.loads((job / "result.json").read_text())
+        assert result["status"] == "done" and result["metrics"]["test/acc"] > 0.5
+        writers = {path.name.split(".")[-2] for path in (job / "tb").glob("events.out.tfevents.*")}
+        assert len(writers) == 1, "one process (rank zero) writes events"
+        assert scalar_steps(job, "val/acc") == sorted(set(scalar_steps(job, "val/acc")))
