@@ -20,7 +20,8 @@ net:
   _partial_: true
   hidden_sizes: [512]
 loss:
-  _target_: torch.nn.CrossEntropyLoss
+  classification:
+    _target_: torch.nn.CrossEntropyLoss
 C: null
 """
 
