@@ -105,7 +105,7 @@ def _trial_statuses(sweep: Path) -> list[str]:
 def test_interrupted_search_resumes_to_six_trials(tmp_path: Path) -> None:
     command = [
         sys.executable, "-m", "experiments.train", "-m", "hparams_search=mlp_digits",
-        "trainer.max_epochs=40", *FAST[1:], f"output_root={tmp_path}",
+        "trainer.max_epochs=25", *FAST[1:], f"output_root={tmp_path}",
         "hydra.sweeper.sampler.seed=0",
     ]  # fmt: skip
     sweep = tmp_path / "search" / "mlp_digits"
