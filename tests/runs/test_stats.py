@@ -108,3 +108,20 @@ def test_compare_cli_bad_input_gives_one_message(tmp_path: Path, capsys) -> None
     assert "no run logged 'val/auc'; they logged test/acc, test/f1" in capsys.readouterr().err
     assert compare([str(sweep), str(sweep)]) == 2
     assert "--out: needed when comparing several folders" in capsys.readouterr().err
+
+
+def test_compare_folders_whose_runs_set_different_keys(tmp_path: Path, capsys) -> None:
+    synthetic_sweep(tmp_path / "a")
+    overrides = ["model=mlp", "optimizer.lr=0.01", "seed=0", "launcher=parallel"]
+    write_result(
+        tmp_path / "b" / "job",
+        {"status": "done", "overrides": overrides, "metrics": {"test/acc": 0.5},
+         "monitor": "test/acc", "monitor_mode": "max"},
+    )  # fmt: skip
+    folders = [str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "out")]
+    assert compare(folders) == 0
+    markdown = (tmp_path / "out" / "leaderboard.md").read_text().splitlines()
+    assert markdown[0].startswith("| model | optimizer.lr | test/acc |")  # no launcher group
+    p_svm = stats.ttest_rel(ACCURACY["mlp"], ACCURACY["svm_linear"]).pvalue
+    assert markdown[4].startswith("| svm_linear | - |") and f"{p_svm:.4f} sig." in markdown[4]
+    assert markdown[5].startswith("| mlp | 0.01 | 0.5000 |")

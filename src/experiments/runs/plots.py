@@ -68,5 +68,5 @@ def plot_leaderboard(
 def _label(row: dict, group_by: list[str]) -> str:
     """``mlp`` for one grouping key, ``model=mlp,optimizer.lr=0.01`` for several."""
     if len(group_by) == 1:
-        return setting_text(str(row[group_by[0]]))
-    return ",".join(f"{key}={setting_text(str(row[key]))}" for key in group_by)
+        return setting_text(row[group_by[0]])
+    return ",".join(f"{key}={setting_text(row[key])}" for key in group_by)

@@ -23,6 +23,8 @@ from experiments.runs.table import (
 
 log = logging.getLogger(__name__)
 PLOTS_DIR = "plots"
+# Override keys that say where or how a run ran, not what it ran: never a leaderboard group.
+NOT_SETTINGS = {"output_root", "launcher"}
 
 
 def summarize(
@@ -32,7 +34,8 @@ def summarize(
     plots (``plots/*.png``) into ``out_dir``; print the leaderboard, the significance of the
     best group's lead and the runs that did not finish; return the results table.
 
-    Runs are grouped by every override key except ``seed`` and sorted by ``metric``.
+    Runs are grouped by every override key except ``seed``, ``output_root`` and ``launcher``,
+    and sorted by ``metric``.
     """
     # Wide enough for three metrics with their intervals when the output is not a terminal.
     console = console or Console(width=max(Console().width, 140))
@@ -66,9 +69,10 @@ def summarize(
 
 
 def _group_keys(frame: pd.DataFrame) -> list[str]:
-    """Override keys other than the seed; of those, only the ones that vary between runs
-    when any do (a constant ``experiment=...`` says nothing in a leaderboard)."""
-    keys = [key for key in frame.attrs["override_keys"] if key != SEED_KEY]
+    """Override keys other than the seed and `NOT_SETTINGS`; of those, only the ones that
+    vary between runs when any do (a constant ``experiment=...`` says nothing in a
+    leaderboard)."""
+    keys = [k for k in frame.attrs["override_keys"] if k != SEED_KEY and k not in NOT_SETTINGS]
     varying = [key for key in keys if frame[key].nunique(dropna=False) > 1]
     return varying or keys
 

@@ -112,11 +112,11 @@ def _p_values_vs_best(
     if board.empty or metric not in done or seed_key not in done:
         return [math.nan] * len(board)
     by_group: dict[tuple[str, ...], dict[str, float]] = {}
-    keys = map(tuple, done[group_by].astype(str).to_numpy())
+    keys = map(tuple, done[group_by].map(_key_text).to_numpy())
     for key, seed, value in zip(keys, done[seed_key], done[metric], strict=True):
         if pd.notna(value):
             by_group.setdefault(key, {})[str(seed)] = float(value)
-    rows = [tuple(row) for row in board[group_by].astype(str).to_numpy()]
+    rows = [tuple(row) for row in board[group_by].map(_key_text).to_numpy()]
     best = by_group.get(rows[0], {})
     return [math.nan] + [paired_p_value(best, by_group.get(row, {}))[0] for row in rows[1:]]
 
@@ -131,10 +131,7 @@ def format_leaderboard(
     shortened by `setting_text`. ``p vs best`` is
     followed by ``sig.`` or ``n.s.`` at the 5% level.
     """
-    if group_by:
-        shown = board[group_by].astype(str).map(setting_text)
-    else:
-        shown = pd.DataFrame({"run": board["run"]})
+    shown = board[group_by].map(setting_text) if group_by else board[["run"]].copy()
     for metric in metrics:
         if f"{metric} mean" in board:
             shown[metric] = [
@@ -149,14 +146,21 @@ def format_leaderboard(
     return shown
 
 
-def setting_text(value: str) -> str:
+def _key_text(value: Any) -> str:
+    """An override value as a grouping key: as written, ``-`` where a run did not set it
+    (runs from several sweeps); NaN would never equal itself."""
+    return value if isinstance(value, str) else "-" if pd.isna(value) else str(value)
+
+
+def setting_text(value: Any) -> str:
     """An override value for display: floats to 4 significant digits (a search samples
-    values like ``0.0013763880649894868``), everything else as written."""
+    values like ``0.0013763880649894868``), ``-`` where unset, everything else as written."""
+    text = _key_text(value)
     try:
-        number = float(value)
+        number = float(text)
     except ValueError:
-        return value
-    return f"{number:.4g}" if "." in value or "e" in value.lower() else value
+        return text
+    return f"{number:.4g}" if "." in text or "e" in text.lower() else text
 
 
 def _metric_cell(row: dict, metric: str, interval_sep: str) -> str:
