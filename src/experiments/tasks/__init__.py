@@ -3,5 +3,12 @@
 from experiments.tasks.classification import ClassificationTask
 from experiments.tasks.losses import EpsilonInsensitiveLoss, MulticlassHingeLoss
 from experiments.tasks.regression import RegressionTask
+from experiments.tasks.supervised import SupervisedTask
 
-__all__ = ["ClassificationTask", "EpsilonInsensitiveLoss", "MulticlassHingeLoss", "RegressionTask"]
+__all__ = [
+    "ClassificationTask",
+    "EpsilonInsensitiveLoss",
+    "MulticlassHingeLoss",
+    "RegressionTask",
+    "SupervisedTask",
+]

@@ -1,0 +1,113 @@
+"""`SupervisedTask`: the training loop both tasks share; they differ in their metrics and in
+how the metrics see a batch's outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torchmetrics import MetricCollection
+
+from experiments.tasks.metrics import stage_metrics
+
+OptimizerFactory = Callable[..., torch.optim.Optimizer]
+SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+def weight_penalty(net: nn.Module) -> torch.Tensor:
+    """``||W||^2 / 2`` over the weight matrices and kernels (parameters with 2+ dims):
+    biases and normalization scales are not penalized, as in scikit-learn's SVMs."""
+    return sum(p.square().sum() for p in net.parameters() if p.ndim >= 2) / 2
+
+
+class SupervisedTask(pl.LightningModule):
+    """Trains ``net`` on ``loss`` (+ ``l2_penalty`` x `weight_penalty` in training) and logs
+    ``{stage}/loss`` and ``metrics`` as ``{stage}/<name>`` once per epoch, for the stages
+    ``train``, ``val`` and ``test``. Steps only buffer detached outputs: no host sync.
+
+    Args:
+        net: the network.
+        loss: ``loss(outputs, targets)``.
+        optimizer: builds the optimizer from the parameters (a Hydra partial).
+        scheduler: builds a per-epoch lr scheduler from the optimizer, or None.
+        metrics: the metrics of one stage; each stage gets its own copy.
+        l2_penalty: coefficient of `weight_penalty` (SVM-style models: ``1 / (C * n_train)``).
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        loss: nn.Module,
+        optimizer: OptimizerFactory,
+        scheduler: SchedulerFactory | None,
+        metrics: MetricCollection,
+        l2_penalty: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.loss = loss
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.l2_penalty = l2_penalty
+        self.metrics = stage_metrics(metrics)
+
+    def outputs(self, inputs: torch.Tensor) -> torch.Tensor:
+        """What the loss compares with the targets as served."""
+        return self.net(inputs)
+
+    def metric_inputs(
+        self, outputs: torch.Tensor, targets: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """What the metrics compare; the task's own units by default."""
+        return outputs, targets
+
+    def _step(self, batch: Batch, stage: str) -> torch.Tensor:
+        inputs, targets = batch
+        outputs = self.outputs(inputs)
+        loss = self.loss(outputs, targets)
+        if self.l2_penalty and stage == "train":
+            loss = loss + self.l2_penalty * weight_penalty(self.net)
+        self.metrics[f"{stage}_metrics"].update(
+            loss.detach(), *self.metric_inputs(outputs.detach(), targets)
+        )
+        return loss
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch: Batch, batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        # Logged after the epoch's last batch rather than in `on_train_epoch_end`: Lightning
+        # runs callbacks' epoch-end hooks (EpochLog, FailOnNonFiniteLoss) before the module's.
+        if self.trainer.is_last_batch:
+            self._log_epoch("train")
+
+    def on_train_epoch_end(self) -> None:
+        if self.metrics["train_metrics"].pending:  # an epoch cut short (max_steps)
+            self._log_epoch("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def _log_epoch(self, stage: str) -> None:
+        self.log_dict(
+            self.metrics[f"{stage}_metrics"].compute_and_reset(), on_step=False, on_epoch=True
+        )
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer)}
