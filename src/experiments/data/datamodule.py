@@ -56,7 +56,8 @@ class DataShapes:
 
 
 class Featurizer(Protocol):
-    """Turns the input columns of every split into one tensor per split, fitted on train.
+    """Turns input columns into one tensor of rows: fitted on the train split, then applied
+    to any rows (the other splits, or new inputs to predict).
     Implementations: `ImageFeatures`, `BagOfWords`, `TokenIds`, `TableFeatures`."""
 
     kind: str  # image | text | tabular
@@ -66,7 +67,13 @@ class Featurizer(Protocol):
 
     def columns(self, available: list[str], target: str) -> list[str]: ...
 
-    def fit_transform(self, splits: dict[str, Dataset]) -> dict[str, torch.Tensor]: ...
+    def fit_transform(self, train: Dataset) -> torch.Tensor:
+        """Fit on the train split's input columns; return its features."""
+        ...
+
+    def transform(self, rows: Dataset, name: str) -> torch.Tensor:
+        """Features of ``rows`` (named ``name`` in errors) with the fit of `fit_transform`."""
+        ...
 
     def shape_info(self) -> dict[str, int]: ...
 
@@ -175,6 +182,7 @@ class DataModule(pl.LightningDataModule):
         self.tensors: Splits = {}
         self._resident: Splits | None = None  # the splits where batches are cut from
         self.info: dict[str, Any] = {}
+        self._fitted = False  # whether `features` was fitted here (a cache hit skips fitting)
 
     def load(self) -> DataShapes:
         """Load, split and featurize, once (or read the result from the cache); later calls
@@ -203,6 +211,25 @@ class DataModule(pl.LightningDataModule):
             vocab_size=self.info.get("vocab_size"),
             max_length=self.info.get("max_length"),
         )
+
+    def fitted_features(self) -> Featurizer:
+        """The featurizer fitted on the train split, to `transform` new rows (predictions).
+
+        When `load` read the tensors from the cache, nothing was fitted: the source is
+        loaded and split again and the featurizer fitted on the train split, bypassing the
+        cache. The fit is deterministic (the same rows, by ``split_seed``, and settings), so
+        it equals the fit of the run that trained on these tensors, as long as the source
+        itself is unchanged.
+
+        Raises:
+            ConfigError: the source or a column is missing (see `load`).
+        """
+        if not self._fitted:
+            source = resolve_source(self.source, self.path, self.data_files).load()
+            columns = self._check_columns(next(iter(source.values())).column_names)
+            self.features.fit_transform(self._split(source)["train"].select_columns(columns))
+            self._fitted = True
+        return self.features
 
     @property
     def num_train(self) -> int:
@@ -272,9 +299,13 @@ class DataModule(pl.LightningDataModule):
             values = numeric_targets(splits, self.target_column)
             targets, scale = scale_targets(values, self.target_log, self.target_standardize)
             info |= scale
-        inputs = self.features.fit_transform(
-            {name: split.select_columns(columns) for name, split in splits.items()}
-        )
+        inputs = {"train": self.features.fit_transform(splits["train"].select_columns(columns))}
+        inputs |= {
+            name: self.features.transform(split.select_columns(columns), name)
+            for name, split in splits.items()
+            if name != "train"
+        }
+        self._fitted = True
         info |= self.features.shape_info()
         return {"inputs": inputs, "targets": targets, "info": info}
 

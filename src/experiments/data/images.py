@@ -35,7 +35,12 @@ class ImageFeatures:
     resize: list[int] | None = None
     kind: ClassVar[str] = "image"
     handles_missing: ClassVar[bool] = True
+    # Fitted on the train split by `fit_transform`: PIL mode, (channels, height, width),
+    # per-channel mean and std.
     mode: str | None = field(default=None, init=False)
+    shape: tuple[int, ...] | None = field(default=None, init=False)
+    mean: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    std: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.resize is not None:
@@ -48,22 +53,39 @@ class ImageFeatures:
     def columns(self, available: list[str], target: str) -> list[str]:
         return [self.image_column]
 
-    def fit_transform(self, splits: dict[str, Dataset]) -> dict[str, torch.Tensor]:
-        """Decode every split, fit the per-channel mean and std on train, standardize all."""
-        arrays = {name: self._array(split, name) for name, split in splits.items()}
-        shapes = {name: a.shape[1:] for name, a in arrays.items()}
-        if len(set(shapes.values())) > 1:
+    def fit_transform(self, train: Dataset) -> torch.Tensor:
+        """Decode the train split, fit the per-channel mean and std on it; its features."""
+        self.mode = None  # set from the train images by `_decode`
+        array = self._array(train, "train")
+        # Array columns (the built-in digits) have no PIL mode: new image files take the
+        # train data's channel count.
+        self.mode = self.mode or ("L" if array.shape[1] == 1 else "RGB")
+        self.shape = array.shape[1:]
+        self.mean = array.mean(axis=(0, 2, 3), keepdims=True)
+        self.std = (
+            array.std(axis=(0, 2, 3), keepdims=True) + 1e-6
+        )  # a constant channel stays finite
+        return self._standardize(array)
+
+    def transform(self, rows: Dataset, name: str) -> torch.Tensor:
+        """Features of any rows (a split, or new images) with the train statistics.
+
+        Raises:
+            ConfigError: an unreadable image, or a size other than the train images'.
+        """
+        array = self._array(rows, name)
+        if array.shape[1:] != self.shape:
+            height, width = self.shape[1:]
             raise ConfigError(
-                f"dataset.features.image_column '{self.image_column}': image sizes differ "
-                f"between splits ({shapes}); set dataset.features.resize=[height,width]"
+                f"dataset.features.image_column '{self.image_column}': images of split "
+                f"'{name}' are {array.shape[2]}x{array.shape[3]} pixels, the train split's "
+                f"{height}x{width}; resize them to {height}x{width}, or train with "
+                "dataset.features.resize=[height,width]"
             )
-        train = arrays["train"]
-        mean = train.mean(axis=(0, 2, 3), keepdims=True)
-        std = train.std(axis=(0, 2, 3), keepdims=True) + 1e-6  # a constant channel stays finite
-        return {
-            name: torch.from_numpy(((a - mean) / std).astype(np.float32))
-            for name, a in arrays.items()
-        }
+        return self._standardize(array)
+
+    def _standardize(self, array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(((array - self.mean) / self.std).astype(np.float32))
 
     def shape_info(self) -> dict[str, int]:
         return {}

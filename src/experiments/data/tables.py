@@ -3,7 +3,7 @@ numeric columns imputed and scaled, categorical ones imputed and one-hot encoded
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -42,6 +42,13 @@ class TableFeatures:
     scale: bool = True
     min_frequency: int | None = None
     kind: ClassVar[str] = "tabular"
+    # Fitted on the train split by `fit_transform`: its input and categorical columns, and
+    # the fitted transformer.
+    inputs: list[str] = field(default_factory=list, init=False, repr=False, compare=False)
+    categorical: list[str] = field(default_factory=list, init=False, repr=False, compare=False)
+    transformer: ColumnTransformer | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for key in ("feature_columns", "categorical_columns"):
@@ -72,13 +79,14 @@ class TableFeatures:
             )
         return chosen
 
-    def fit_transform(self, splits: dict[str, Dataset]) -> dict[str, torch.Tensor]:
-        train = splits["train"]
-        categorical = self.categorical_columns
-        if categorical is None:
-            categorical = [c for c in train.column_names if _is_categorical(train, c)]
-        numeric = [c for c in train.column_names if c not in categorical]
-        frames = {name: _frame(split, categorical) for name, split in splits.items()}
+    def fit_transform(self, train: Dataset) -> torch.Tensor:
+        """Fit imputers, scalers and encoders on the train split (its columns are the
+        inputs); its features."""
+        self.inputs = train.column_names
+        self.categorical = self.categorical_columns
+        if self.categorical is None:
+            self.categorical = [c for c in self.inputs if _is_categorical(train, c)]
+        numeric = [c for c in self.inputs if c not in self.categorical]
         numeric_steps = [SimpleImputer(strategy=self.impute)] if self.impute else []
         numeric_steps += [StandardScaler()] if self.scale else []
         categorical_steps = [SimpleImputer(strategy="most_frequent")] if self.impute else []
@@ -88,25 +96,44 @@ class TableFeatures:
             sparse_output=False,
             dtype=np.float32,
         )
-        transformer = ColumnTransformer(
+        self.transformer = ColumnTransformer(
             [
                 (
                     "numeric",
                     make_pipeline(*numeric_steps) if numeric_steps else "passthrough",
                     numeric,
                 ),
-                ("categorical", make_pipeline(*categorical_steps, encoder), categorical),
+                ("categorical", make_pipeline(*categorical_steps, encoder), self.categorical),
             ],
             sparse_threshold=0.0,
         )
         try:
-            transformer.fit(frames["train"])
+            self.transformer.fit(_frame(train, self.categorical))
         except ValueError as error:  # e.g. a "numeric" column of text given as categorical=[]
             raise ConfigError(f"dataset.features: cannot encode the table ({error})") from error
-        return {
-            name: torch.from_numpy(np.asarray(transformer.transform(frame), dtype=np.float32))
-            for name, frame in frames.items()
-        }
+        return self.transform(train, "train")
+
+    def transform(self, rows: Dataset, name: str) -> torch.Tensor:
+        """Features of any rows (a split, or a new table) with the train fit; other columns
+        are ignored.
+
+        Raises:
+            ConfigError: an input column is missing, or a numeric one holds text.
+        """
+        missing = [c for c in self.inputs if c not in rows.column_names]
+        if missing:
+            raise ConfigError(
+                f"dataset.features: split '{name}' has no column {', '.join(missing)}; the "
+                f"inputs are {', '.join(self.inputs)}"
+            )
+        frame = _frame(rows.select_columns(self.inputs), self.categorical)
+        try:
+            values = self.transformer.transform(frame)
+        except ValueError as error:  # e.g. text in a numeric column
+            raise ConfigError(
+                f"dataset.features: cannot encode split '{name}' ({error})"
+            ) from error
+        return torch.from_numpy(np.asarray(values, dtype=np.float32))
 
     def shape_info(self) -> dict[str, int]:
         return {}

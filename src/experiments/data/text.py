@@ -7,6 +7,7 @@ Pick one per dataset with ``dataset/features=tfidf`` (linear, MLP and `text_bow`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -49,6 +50,7 @@ class BagOfWords:
     lowercase: bool = True
     kind: ClassVar[str] = "text"
     handles_missing: ClassVar[bool] = False
+    vectorizer: CountVectorizer | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.ngram_range = [int(n) for n in self.ngram_range]
@@ -68,7 +70,8 @@ class BagOfWords:
     def columns(self, available: list[str], target: str) -> list[str]:
         return [self.text_column]
 
-    def fit_transform(self, splits: dict[str, Dataset]) -> dict[str, torch.Tensor]:
+    def fit_transform(self, train: Dataset) -> torch.Tensor:
+        """Fit the vocabulary (and idf weights) on the train split; its features."""
         settings = {
             "ngram_range": tuple(self.ngram_range),
             "min_df": self.min_df,
@@ -78,22 +81,27 @@ class BagOfWords:
             "dtype": np.float32,
         }
         if self.weighting == "tfidf":
-            vectorizer = TfidfVectorizer(sublinear_tf=self.sublinear_tf, **settings)
+            self.vectorizer = TfidfVectorizer(sublinear_tf=self.sublinear_tf, **settings)
         else:
-            vectorizer = CountVectorizer(**settings)
-        try:
-            vectorizer.fit(splits["train"][self.text_column])
-        except ValueError as error:  # e.g. min_df leaves no terms
-            raise ConfigError(
-                f"dataset.features: no vocabulary from the train split ({error})"
-            ) from error
-        return {
-            name: torch.from_numpy(vectorizer.transform(split[self.text_column]).toarray())
-            for name, split in splits.items()
-        }
+            self.vectorizer = CountVectorizer(**settings)
+        _fit_vocabulary(self.vectorizer, train[self.text_column])
+        return self.transform(train, "train")
+
+    def transform(self, rows: Dataset, name: str) -> torch.Tensor:
+        """Vectors of any rows (a split, or new texts) over the train vocabulary."""
+        return torch.from_numpy(self.vectorizer.transform(rows[self.text_column]).toarray())
 
     def shape_info(self) -> dict[str, int]:
         return {}
+
+
+def _fit_vocabulary(vectorizer: CountVectorizer, texts: list[str]) -> None:
+    try:
+        vectorizer.fit(texts)
+    except ValueError as error:  # e.g. min_df leaves no terms
+        raise ConfigError(
+            f"dataset.features: no vocabulary from the train split ({error})"
+        ) from error
 
 
 @dataclass
@@ -121,6 +129,11 @@ class TokenIds:
     kind: ClassVar[str] = "text"
     handles_missing: ClassVar[bool] = False
     vocab_size: int = field(default=0, init=False)
+    # Fitted on the train split by `fit_transform`: token -> id, and the tokenizer.
+    ids: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    analyze: Callable[[str], list[str]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         problems = [
@@ -134,32 +147,27 @@ class TokenIds:
     def columns(self, available: list[str], target: str) -> list[str]:
         return [self.text_column]
 
-    def fit_transform(self, splits: dict[str, Dataset]) -> dict[str, torch.Tensor]:
+    def fit_transform(self, train: Dataset) -> torch.Tensor:
+        """Fit the vocabulary on the train split; its id sequences."""
         vectorizer = CountVectorizer(
             token_pattern=TOKEN_PATTERN,
             lowercase=self.lowercase,
             max_features=self.max_vocab,
             min_df=self.min_df,
         )
-        try:
-            vectorizer.fit(splits["train"][self.text_column])
-        except ValueError as error:
-            raise ConfigError(
-                f"dataset.features: no vocabulary from the train split ({error})"
-            ) from error
+        _fit_vocabulary(vectorizer, train[self.text_column])
         first_id = UNKNOWN_ID + 1
-        ids = {token: first_id + i for token, i in vectorizer.vocabulary_.items()}
-        self.vocab_size = first_id + len(ids)
-        analyze = vectorizer.build_analyzer()
-        return {
-            name: self._encode(split[self.text_column], ids, analyze)
-            for name, split in splits.items()
-        }
+        self.ids = {token: first_id + i for token, i in vectorizer.vocabulary_.items()}
+        self.vocab_size = first_id + len(self.ids)
+        self.analyze = vectorizer.build_analyzer()
+        return self.transform(train, "train")
 
-    def _encode(self, texts: list[str], ids: dict[str, int], analyze) -> torch.Tensor:
+    def transform(self, rows: Dataset, name: str) -> torch.Tensor:
+        """Id sequences of any rows (a split, or new texts) over the train vocabulary."""
+        texts = rows[self.text_column]
         encoded = np.full((len(texts), self.max_length), PAD_ID, dtype=np.int64)
         for row, text in enumerate(texts):
-            tokens = [ids.get(token, UNKNOWN_ID) for token in analyze(text)[: self.max_length]]
+            tokens = [self.ids.get(t, UNKNOWN_ID) for t in self.analyze(text)[: self.max_length]]
             encoded[row, : len(tokens)] = tokens
         return torch.from_numpy(encoded)
 
