@@ -57,3 +57,14 @@ def make_cfg(tmp_path: Path) -> Callable[..., DictConfig]:
         return OmegaConf.create(OmegaConf.to_container(cfg))
 
     return make
+
+
+def train_run(run_dir: Path, *overrides: str) -> Path:
+    """Train one run into ``run_dir`` with ``overrides``, and save its composed config as
+    ``.hydra/config.yaml`` as the CLI does (what experiments-eval and -predict read)."""
+    cfg = compose_config(list(overrides))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / ".hydra").mkdir(exist_ok=True)
+    OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
+    experiments.train.train(cfg, run_dir, list(overrides))
+    return run_dir

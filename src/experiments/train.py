@@ -35,6 +35,7 @@ from experiments.runs.gpus import claim_gpu
 from experiments.runs.reentry import child_environment, reentry_argv
 from experiments.runs.result import now_iso, provenance, read_result, write_result
 from experiments.runs.resume import clear_previous_attempt, is_done
+from experiments.runs.saved import save_estimator
 from experiments.runs.tensorboard import flatten, write_hparams
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
     purge = {"purge_step": checkpoint_step(checkpoint)} if checkpoint else {}
     logger = instantiate_checked(cfg.logger, "logger")(save_dir=str(run_dir), **purge)
     if is_estimator_model(cfg.model):
-        outcome = _fit_estimator(cfg, datamodule, shapes, logger)
+        outcome = _fit_estimator(cfg, datamodule, shapes, logger, run_dir)
     else:
         os.environ.update(child_environment(run_dir, overrides))  # for DDP children
         with ddp_job_scope():
@@ -195,6 +196,11 @@ def _fit_network(
         log.info("resuming from %s", checkpoint)
     trainer.fit(task, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
     fit_seconds = time.perf_counter() - start
+    # Lightning 2.6 rewrites last.ckpt only in epochs that also save a top-k checkpoint, so
+    # it can lag behind; make it the model tested below (what experiments-eval loads).
+    saver = trainer.checkpoint_callback
+    if saver is not None and saver.save_last:
+        trainer.save_checkpoint(Path(saver.dirpath) / "last.ckpt", saver.save_weights_only)
     metrics = {
         k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))
     }
@@ -216,9 +222,10 @@ def _fit_network(
 
 
 def _fit_estimator(
-    cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, logger: Logger
+    cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, logger: Logger, run_dir: Path
 ) -> dict[str, Any]:
-    """Fit a scikit-learn estimator on the same splits; log its final metrics as scalars."""
+    """Fit a scikit-learn estimator on the same splits; log its final metrics as scalars and
+    save it as ``<run_dir>/estimator.joblib`` (for ``experiments-eval`` and ``-predict``)."""
     estimator = prepare_estimator(
         instantiate_checked(cfg.model.estimator, "model.estimator"),
         cfg.model.name,
@@ -227,6 +234,7 @@ def _fit_estimator(
     )
     outcome = fit_estimator(estimator, shapes, datamodule.tensors, cfg.threads)
     logger.log_metrics(outcome.metrics, step=0)
+    save_estimator(estimator, run_dir)
     return {
         "metrics": dict(sorted(outcome.metrics.items())),
         "fit_seconds": round(outcome.fit_seconds, 4),

@@ -6,6 +6,7 @@ from experiments.baselines.estimators import (
     fit_estimator,
     is_estimator_model,
     prepare_estimator,
+    score_estimator,
 )
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "fit_estimator",
     "is_estimator_model",
     "prepare_estimator",
+    "score_estimator",
 ]

@@ -56,13 +56,15 @@ def _features(inputs: torch.Tensor) -> np.ndarray:
     return inputs.flatten(1).numpy()
 
 
-def _score(
+def score_estimator(
     estimator: BaseEstimator,
     shapes: DataShapes,
     split: str,
     inputs: torch.Tensor,
     targets: torch.Tensor,
 ) -> dict[str, float]:
+    """``{split}/<metric>`` of a fitted estimator on ``inputs``, with the tasks' torchmetrics
+    (regression: in the original units)."""
     predictions = torch.as_tensor(estimator.predict(_features(inputs)))
     if shapes.task == "classification":
         metrics = classification_metrics(shapes.num_outputs)
@@ -108,8 +110,8 @@ def fit_estimator(
         start = time.perf_counter()
         estimator.fit(_features(train_inputs), train_targets.numpy())
         fit_seconds = time.perf_counter() - start
-        metrics = _score(estimator, shapes, "val", *tensors["val"])
+        metrics = score_estimator(estimator, shapes, "val", *tensors["val"])
         start = time.perf_counter()
-        metrics |= _score(estimator, shapes, "test", *tensors["test"])
+        metrics |= score_estimator(estimator, shapes, "test", *tensors["test"])
         test_seconds = time.perf_counter() - start
     return EstimatorOutcome(metrics, fit_seconds, test_seconds, count_learned_values(estimator))

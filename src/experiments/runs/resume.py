@@ -6,10 +6,11 @@ import shutil
 from pathlib import Path
 
 from experiments.runs.result import read_result
+from experiments.runs.saved import ESTIMATOR_FILE
 
 # What a run writes besides result.json and run.log; a re-run replaces them so that its
-# curves and checkpoints are not mixed with those of the attempt that failed.
-RUN_OUTPUTS = ("tb", "checkpoints")
+# curves and models are not mixed with those of the attempt that failed.
+RUN_OUTPUTS = ("tb", "checkpoints", ESTIMATOR_FILE)
 
 
 def is_done(run_dir: Path) -> bool:
@@ -19,11 +20,16 @@ def is_done(run_dir: Path) -> bool:
 
 
 def clear_previous_attempt(run_dir: Path) -> None:
-    """Remove the TensorBoard events and checkpoints of an earlier, unfinished attempt.
+    """Remove the TensorBoard events, checkpoints and estimator of an earlier, unfinished
+    attempt.
 
     ``run.log`` is kept (the new attempt appends to it, so the old error stays readable) and
     ``result.json`` is overwritten by the new attempt. A run folder of a finished run must not
     be passed here: callers check `is_done` first.
     """
     for name in RUN_OUTPUTS:
-        shutil.rmtree(run_dir / name, ignore_errors=True)
+        path = run_dir / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

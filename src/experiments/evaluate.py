@@ -1,0 +1,94 @@
+"""`experiments-eval ckpt=<run folder or checkpoint>`: recompute a trained run's test metrics.
+
+    experiments-eval ckpt=outputs/default/2026-11-26_21-56-07_fe5742
+    experiments-eval ckpt=outputs/default/2026-11-26_21-56-07_fe5742/checkpoints/best.ckpt
+
+Rebuilds the run from its folder (config, same test rows, network with the checkpoint's
+weights or the fitted scikit-learn estimator: `experiments.runs.saved`), scores the test
+split as the run did, prints the metrics next to those in the run's ``result.json``, and
+writes them beside the run: ``eval.json`` for the run's own model (``checkpoints/last.ckpt``
+or ``estimator.joblib``), ``eval-<checkpoint name>.json`` for another checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from experiments.cli_args import add_json_flag, parse_key_values
+from experiments.errors import ConfigError
+from experiments.runs.result import now_iso, read_result, write_atomic
+from experiments.runs.saved import load_run
+
+PROGRAM = "experiments-eval"
+
+
+def evaluate(ckpt: str | Path) -> tuple[dict[str, Any], Path]:
+    """Score a run's model on its test split again and write the report beside the run.
+
+    Returns:
+        The report (``model_file``, ``metrics``, ``test_seconds``, ``evaluated``, and
+        ``same_as_result``: whether the metrics equal the test metrics of the run's
+        ``result.json``; None for another model than the one the run was tested with, or when
+        the run recorded none) and the path it was written to.
+
+    Raises:
+        ConfigError: see `experiments.runs.saved.load_run`.
+    """
+    run = load_run(ckpt)
+    metrics, seconds = run.test_metrics()
+    # result.json holds the metrics of the run's own model only
+    recorded = (read_result(run.run_dir) or {}).get("metrics", {}) if run.is_default_model else {}
+    recorded = {name: value for name, value in recorded.items() if name.startswith("test/")}
+    report = {
+        "model_file": str(run.model_file),
+        "metrics": metrics,
+        "test_seconds": round(seconds, 4),
+        "evaluated": now_iso(),
+        "same_as_result": metrics == recorded if recorded else None,
+    }
+    name = "eval.json" if run.is_default_model else f"eval-{run.model_file.stem}.json"
+    path = run.run_dir / name
+    write_atomic(path, json.dumps(report, indent=2) + "\n")
+    return report | {"recorded": recorded}, path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``experiments-eval``; returns the exit status (2: bad input)."""
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description="Recompute the test metrics of a trained run and write them beside it.",
+    )
+    parser.add_argument(
+        "--ckpt", required=True,
+        help="run folder (its checkpoints/last.ckpt or estimator.joblib) or a .ckpt file in one",
+    )  # fmt: skip
+    add_json_flag(parser)
+    args = parse_key_values(parser, argv)
+    logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)  # no device banner
+    try:
+        report, path = evaluate(args.ckpt)
+    except ConfigError as error:
+        print(f"{PROGRAM}: " + "\n  ".join(error.problems), file=sys.stderr)
+        return 2
+    recorded = report.pop("recorded")
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{report['model_file']}: test split")
+    for name, value in report["metrics"].items():
+        beside = f"   (result.json: {recorded[name]:.4f})" if name in recorded else ""
+        print(f"  {name:<10} {value:.4f}{beside}")
+    if report["same_as_result"] is not None:
+        same = "equal" if report["same_as_result"] else "DIFFERENT from"
+        print(f"Metrics {same} the run's result.json.")
+    print(f"Wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""`experiments-predict ckpt=<run folder or checkpoint> input=<file> | text=<text>`: what a
+trained run's model says about new inputs.
+
+    experiments-predict ckpt=outputs/spam/... text="WINNER! Claim your free prize now"
+    experiments-predict ckpt=outputs/mnist/... input=digit.png input=more_digits/ --json
+    experiments-predict ckpt=outputs/house_prices/... input=houses.csv
+
+Inputs go through the run's own featurizer, fitted on the run's train split
+(`DataModule.fitted_features`): ``text=`` or files of lines for text models, image files or
+folders for image models, CSV files for tabular ones. Classifiers print their top classes
+with probabilities ("82% cat, 15% dog, 2% hat"); hinge-loss models (``svm_*``, LinearSVC, SVC
+without ``probability=True``) have none, so they print their margins (class scores) and say
+so. Regression models print the predicted value in the data's original units.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+from experiments.cli_args import add_json_flag, parse_key_values
+from experiments.data.inputs import read_inputs
+from experiments.errors import ConfigError
+from experiments.runs.saved import Outputs, SavedRun, load_run
+
+PROGRAM = "experiments-predict"
+MARGINS_NOTE = (
+    "trained with a hinge loss: margins (class scores; the largest wins), not probabilities"
+)
+
+
+def predict(ckpt: str, files: list[str], texts: list[str], top: int) -> dict[str, Any]:
+    """The run's predictions for the inputs, as printed by ``--json``.
+
+    Returns:
+        ``run``, ``model``, ``kind`` (``probabilities``, ``margins`` or ``values``), ``note``
+        (for margins), ``target`` (the predicted column), and ``predictions``: per input, its ``input`` label and ``class`` with
+        the ``top`` classes' ``probabilities`` or ``margins``, or its ``value``.
+
+    Raises:
+        ConfigError: a bad run, model file or input (see `load_run`, `read_inputs`).
+    """
+    run = load_run(ckpt)
+    featurizer = run.datamodule.fitted_features()
+    labels, rows = read_inputs(featurizer, files, texts)
+    outputs = run.predict(featurizer.transform(rows, "input"))
+    return {
+        "run": str(run.run_dir),
+        "model": run.cfg.model.name,
+        "kind": outputs.kind,
+        **({"note": MARGINS_NOTE} if outputs.kind == "margins" else {}),
+        "target": run.cfg.dataset.target_column,
+        "predictions": [
+            {"input": label, **row}
+            for label, row in zip(labels, _rows(run, outputs, top), strict=True)
+        ],
+    }
+
+
+def _rows(run: SavedRun, outputs: Outputs, top: int) -> list[dict[str, Any]]:
+    if outputs.kind == "values":
+        return [{"value": value} for value in outputs.values.tolist()]
+    names = run.shapes.class_names
+    rows = []
+    for scores in outputs.values.tolist():
+        ranked = sorted(zip(names, scores, strict=True), key=lambda pair: -pair[1])
+        rows.append({"class": ranked[0][0], outputs.kind: dict(ranked[:top])})
+    return rows
+
+
+def _line(prediction: dict[str, Any], kind: str, target: str) -> str:
+    label = prediction["input"]
+    label = label if len(label) <= 60 else label[:57] + "..."
+    if kind == "values":
+        return f"{label}: {target} = {prediction['value']:.4g}"
+    if kind == "probabilities":
+        ranked = ", ".join(f"{p:.0%} {name}" for name, p in prediction[kind].items())
+    else:
+        ranked = ", ".join(f"{name} {m:+.3f}" for name, m in prediction[kind].items())
+    return f"{label}: {ranked}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``experiments-predict``; returns the exit status (2: bad input)."""
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM, description="Classify new inputs (or predict values) with a trained run."
+    )
+    parser.add_argument("--ckpt", required=True, help="run folder, or a .ckpt file in one")
+    parser.add_argument(
+        "--input", action="append", default=[],
+        help="a file: text lines, an image (or a folder of them), or a CSV table; repeatable",
+    )  # fmt: skip
+    parser.add_argument("--text", action="append", default=[], help="a text; repeatable")
+    parser.add_argument("--top", type=int, default=3, help="classes shown per input")
+    add_json_flag(parser)
+    args = parse_key_values(parser, argv)
+    logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)
+    try:
+        report = predict(args.ckpt, args.input, args.text, max(args.top, 1))
+    except ConfigError as error:
+        print(f"{PROGRAM}: " + "\n  ".join(error.problems), file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    if report["kind"] == "margins":
+        print(f"{report['model']} was {MARGINS_NOTE}.")
+    for prediction in report["predictions"]:
+        print(_line(prediction, report["kind"], report["target"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

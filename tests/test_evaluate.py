@@ -1,0 +1,105 @@
+"""experiments-eval: a run's test metrics recomputed from its folder equal its result.json;
+bad run folders and checkpoints give one message and exit status 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from experiments.evaluate import evaluate, main
+
+from .conftest import train_run
+
+NETWORK = ["model=logreg", "trainer.max_epochs=3"]  # checkpoints on: last.ckpt and best.ckpt
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A Lightning run and a scikit-learn run on digits, trained once for this module."""
+    root = tmp_path_factory.mktemp("runs")
+    return {
+        "network": train_run(root / "logreg", *NETWORK),
+        "estimator": train_run(root / "sk_naive_bayes", "model=sk_naive_bayes"),
+        "mlp": train_run(root / "mlp", "model=mlp", "trainer.max_epochs=1"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["network", "estimator"])
+def test_metrics_equal_the_runs_own(runs: dict[str, Path], kind: str) -> None:
+    report, path = evaluate(runs[kind])
+    recorded = json.loads((runs[kind] / "result.json").read_text())["metrics"]
+    assert report["metrics"] == {k: v for k, v in recorded.items() if k.startswith("test/")}
+    assert report["same_as_result"] is True
+    assert path == runs[kind] / "eval.json"
+    assert json.loads(path.read_text())["metrics"] == report["metrics"]
+
+
+def test_another_checkpoint_gets_its_own_file(runs: dict[str, Path], capsys) -> None:
+    assert main([f"ckpt={runs['network'] / 'checkpoints' / 'best.ckpt'}"]) == 0
+    assert "test/acc" in capsys.readouterr().out
+    report = json.loads((runs["network"] / "eval-best.json").read_text())
+    assert report["same_as_result"] is None  # result.json scored the last epoch's model
+
+
+def _corrupt(run: Path) -> str:
+    path = run / "checkpoints" / "corrupt.ckpt"
+    path.write_bytes(b"not a checkpoint")
+    return str(path)
+
+
+def _foreign(runs: dict[str, Path]) -> str:
+    """The MLP's checkpoint placed in the logistic regression's run folder."""
+    path = runs["network"] / "checkpoints" / "from_mlp.ckpt"
+    shutil.copy(runs["mlp"] / "checkpoints" / "last.ckpt", path)
+    return str(path)
+
+
+def _no_estimator(runs: dict[str, Path], tmp_path: Path) -> str:
+    copy = shutil.copytree(runs["estimator"], tmp_path / "copy")
+    (copy / "estimator.joblib").unlink()
+    return str(copy)
+
+
+@pytest.mark.parametrize(
+    ("ckpt", "message"),
+    [
+        (lambda runs, tmp: str(tmp / "missing"), "does not exist; expected a run folder"),
+        (lambda runs, tmp: str(tmp), "is not a run folder (no .hydra/config.yaml)"),
+        (lambda runs, tmp: _corrupt(runs["network"]), "cannot read"),
+        (lambda runs, tmp: _foreign(runs), "does not fit model 'logreg' of this run"),
+        (_no_estimator, "has no estimator.joblib: it did not finish fitting"),
+    ],
+    ids=["missing folder", "not a run", "corrupt checkpoint", "other model", "no estimator"],
+)
+def test_bad_run_or_checkpoint_is_one_message(runs, tmp_path: Path, capsys, ckpt, message) -> None:
+    assert main([f"ckpt={ckpt(runs, tmp_path)}"]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.err.startswith("experiments-eval: ckpt: ")
+    assert "Traceback" not in captured.err and not captured.out
+
+
+@pytest.mark.slow
+def test_console_scripts_exit_status(runs: dict[str, Path], tmp_path: Path) -> None:
+    def run(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", *arguments], capture_output=True, text=True, timeout=120,
+            env=os.environ,
+        )  # fmt: skip
+
+    done = run("experiments.evaluate", f"ckpt={runs['estimator']}", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["same_as_result"] is True
+    image = tmp_path / "nothing.png"
+    for arguments, message in [
+        (["experiments.evaluate", f"ckpt={tmp_path / 'missing'}"], "does not exist"),
+        (["experiments.predict", f"ckpt={runs['network']}", f"input={image}"], "does not exist"),
+    ]:
+        failed = run(*arguments)
+        assert failed.returncode == 2 and message in failed.stderr
+        assert "Traceback" not in failed.stderr
