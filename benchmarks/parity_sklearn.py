@@ -30,7 +30,7 @@ from experiments.models.kernel_features import resolve_gamma
 
 CONF_DIR = Path(train_module.__file__).parent / "conf"
 MNIST10K = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist10k"
-QUIET = ["~callbacks.model_checkpoint", "trainer.enable_checkpointing=false"]
+QUIET = ["trainer.enable_checkpointing=false"]
 
 
 def compose_config(overrides: list[str]):

@@ -22,7 +22,7 @@ import pytorch_lightning as pl
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities import rank_zero_only
 
@@ -183,9 +183,11 @@ def _fit_network(
     task = build_task(
         cfg.model, cfg.optimizer, cfg.scheduler, shapes, datamodule.tensors["train"][0]
     )
+    saves_checkpoints = cfg.trainer.get("enable_checkpointing", True)
     callbacks = [
-        instantiate_checked(node, f"callbacks.{name}", **_callback_paths(node, run_dir))
+        instantiate_checked(node, f"callbacks.{name}", **_checkpoint_folder(node, run_dir))
         for name, node in cfg.callbacks.items()
+        if saves_checkpoints or not _is_checkpoint(node)
     ]
     trainer = instantiate_checked(
         cfg.trainer, "trainer", logger=logger, callbacks=callbacks, default_root_dir=str(run_dir)
@@ -196,11 +198,6 @@ def _fit_network(
         log.info("resuming from %s", checkpoint)
     trainer.fit(task, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
     fit_seconds = time.perf_counter() - start
-    # Lightning 2.6 rewrites last.ckpt only in epochs that also save a top-k checkpoint, so
-    # it can lag behind; make it the model tested below (what experiments-eval loads).
-    saver = trainer.checkpoint_callback
-    if saver is not None and saver.save_last:
-        trainer.save_checkpoint(Path(saver.dirpath) / "last.ckpt", saver.save_weights_only)
     metrics = {
         k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))
     }
@@ -244,11 +241,13 @@ def _fit_estimator(
     }
 
 
-def _callback_paths(node: DictConfig, run_dir: Path) -> dict[str, str]:
+def _is_checkpoint(node: DictConfig) -> bool:
+    return node.get("_target_", "").endswith("ModelCheckpoint")
+
+
+def _checkpoint_folder(node: DictConfig, run_dir: Path) -> dict[str, str]:
     """Checkpoint callbacks write into ``<run_dir>/checkpoints``."""
-    if node.get("_target_", "").endswith("ModelCheckpoint"):
-        return {"dirpath": str(run_dir / "checkpoints")}
-    return {}
+    return {"dirpath": str(run_dir / "checkpoints")} if _is_checkpoint(node) else {}
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
@@ -284,6 +283,11 @@ def main(cfg: DictConfig) -> dict[str, Any] | None:
         return read_result(run_dir)
     if not cfg.resume and rank_zero_only.rank == 0:
         clear_previous_attempt(run_dir)
+    auto = cfg.progress_bar == "auto"
+    with open_dict(cfg):  # a bar only where someone watches: one run, in a terminal
+        cfg.trainer.enable_progress_bar = (
+            not in_sweep and sys.stderr.isatty() if auto else bool(cfg.progress_bar)
+        )
     # `resume` says how this attempt started, not what the run is: it is not recorded.
     overrides = [o for o in hydra_cfg.overrides.task if not o.startswith("resume=")]
     try:
