@@ -12,8 +12,6 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +29,16 @@ from experiments.build import build_task, count_parameters, instantiate_checked
 from experiments.config_checks import check_config
 from experiments.data import DataModule, DataShapes
 from experiments.errors import ConfigError, RunPruned
+from experiments.runs.ddp import ddp_job_scope
 from experiments.runs.gpus import claim_gpu
 from experiments.runs.reentry import child_environment, reentry_argv
 from experiments.runs.result import now_iso, provenance, read_result, write_result
-from experiments.runs.resume import clear_previous_attempt, is_done
+from experiments.runs.resume import (
+    checkpoint_step,
+    clear_previous_attempt,
+    is_done,
+    resume_checkpoint,
+)
 from experiments.runs.saved import save_estimator
 from experiments.runs.tensorboard import flatten, write_hparams
 
@@ -137,39 +141,6 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
     return outcome | {"provenance": provenance(outcome.pop("device"))}
 
 
-def resume_checkpoint(run_dir: Path) -> Path | None:
-    """The last checkpoint of an interrupted run, or None when it saved none."""
-    path = run_dir / "checkpoints" / "last.ckpt"
-    return path if path.is_file() else None
-
-
-def checkpoint_step(path: Path) -> int:
-    """The global step a Lightning checkpoint was saved at."""
-    return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
-
-
-# Set by Lightning's DDP launcher in the launching process, and read by the next Trainer.
-DDP_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
-
-
-@contextmanager
-def ddp_job_scope() -> Iterator[None]:
-    """Leave no DDP state behind a job: its process group ends and the launcher's environment
-    variables are restored. Without this the next job of an in-process sweep would take the
-    variables for an external launch and wait forever for ranks that never come."""
-    saved = {name: os.environ.get(name) for name in DDP_VARIABLES}
-    try:
-        yield
-    finally:
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def _fit_network(
     cfg: DictConfig,
     datamodule: DataModule,
@@ -257,8 +228,9 @@ def main(cfg: DictConfig) -> dict[str, Any] | None:
     A run folder whose ``result.json`` says ``done`` is skipped, so that a sweep re-run into
     its folder (``hydra.sweep.dir=...``) runs only the jobs that failed or never finished;
     those start over, or with ``resume=true`` continue from their last checkpoint. A single
-    run asked to resume a finished run refuses. In a sweep, a failing job is recorded as failed and the sweep goes on;
-    the sweep's end summary exits non-zero. Outside a sweep a failure exits non-zero here.
+    run asked to resume a finished run refuses. In a sweep, a failing job is recorded as
+    failed and the sweep goes on; the sweep's end summary exits non-zero. Outside a sweep a
+    failure exits non-zero here.
 
     Returns:
         The run's result as in ``result.json`` (for sweepers that read it), or None when the

@@ -1,9 +1,12 @@
-"""Re-running a sweep into its folder: finished jobs are skipped, the others start clean."""
+"""Re-running into a run folder: finished runs are skipped; the others start clean, or
+resume from their last checkpoint."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+
+import torch
 
 from experiments.runs.result import read_result
 from experiments.runs.saved import ESTIMATOR_FILE
@@ -33,3 +36,14 @@ def clear_previous_attempt(run_dir: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+
+def resume_checkpoint(run_dir: Path) -> Path | None:
+    """The last checkpoint of an interrupted run, or None when it saved none."""
+    path = run_dir / "checkpoints" / "last.ckpt"
+    return path if path.is_file() else None
+
+
+def checkpoint_step(path: Path) -> int:
+    """The global step a Lightning checkpoint was saved at."""
+    return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
