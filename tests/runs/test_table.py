@@ -24,7 +24,11 @@ def fake_sweep(root: Path) -> Path:
             )  # fmt: skip
     write_result(
         root / "model=mlp,seed=9",
-        {"status": "failed", "overrides": ["model=mlp", "seed=9"], "error": "ValueError: boom"},
+        {
+            "status": "failed",
+            "overrides": ["model=mlp", "seed=9"],
+            "error": "RuntimeError: [/src/pair.cc:553] boom",
+        },
     )
     return root
 
@@ -51,7 +55,7 @@ def test_leaderboard_means_and_stds_over_seeds(tmp_path: Path) -> None:
 def test_summarize_writes_files_and_lists_failures(tmp_path: Path, capsys) -> None:
     summarize([fake_sweep(tmp_path)], "val/acc", "max", tmp_path)
     printed = capsys.readouterr().out
-    assert "0.9700 ± 0.0100" in printed and "ValueError: boom" in printed
+    assert "0.9700 ± 0.0100" in printed and "RuntimeError: [/src/pair.cc:553] boom" in printed
     markdown = (tmp_path / "leaderboard.md").read_text().splitlines()
     assert markdown[0].startswith("| model | val/acc | test/acc | seeds")
     assert markdown[2].startswith("| mlp |")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from experiments.runs.plots import plot_leaderboard
@@ -60,11 +61,12 @@ def summarize(
             column, justify="left" if column in group_by else "right", no_wrap=column in metrics
         )
     for row in shown.itertuples(index=False):
-        table.add_row(*map(str, row))
+        table.add_row(*(escape(str(cell)) for cell in row))
     console.print(table)
     unfinished = frame[frame["status"] != "done"]
     for row in unfinished.itertuples(index=False):
-        console.print(f"[red]{row.status}[/red] {row.job}: {row.error}")
+        # escaped: errors and job names hold brackets ("[/path/x.cc:553]", "sizes=[512]")
+        console.print(f"[red]{row.status}[/red] {escape(f'{row.job}: {row.error}')}")
     return frame
 
 
