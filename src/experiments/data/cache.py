@@ -11,11 +11,12 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from experiments.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 # Bump when the layout of an entry or the meaning of a setting changes.
@@ -63,19 +64,7 @@ class TensorCache:
 
     def write(self, name: str, key: str, entry: dict[str, Any]) -> Path:
         """Write ``entry`` under its final name only once it is complete on disk."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         final = self.path(name, key)
-        handle, temporary = tempfile.mkstemp(
-            dir=self.folder, prefix=f".{final.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(handle, "wb") as file:
-                torch.save(entry, file)
-                file.flush()
-                os.fsync(file.fileno())
-            os.chmod(temporary, 0o644)  # mkstemp makes it private; the cache may be shared
-            os.replace(temporary, final)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_file(final, "wb") as file:
+            torch.save(entry, file)
         return final

@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 import subprocess
 import sys
-import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from experiments.atomic import write_atomic
 
 RESULT_FILE = "result.json"
 PACKAGES = (
     "experiments", "torch", "pytorch-lightning", "hydra-core", "omegaconf",
     "torchmetrics", "scikit-learn", "datasets", "numpy",
 )  # fmt: skip
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename,
-    so that a reader never sees a half-written file, whenever the writer dies."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    ) as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(handle.name, path)
 
 
 def write_result(run_dir: Path, result: dict[str, Any]) -> None:

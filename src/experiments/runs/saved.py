@@ -9,8 +9,6 @@ can run code: load only run folders you trust.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
+from experiments.atomic import atomic_file
 from experiments.baselines import is_estimator_model, score_estimator
 from experiments.build import build_task, instantiate_checked
 from experiments.data import DataModule, DataShapes
@@ -42,14 +41,8 @@ def save_estimator(estimator: BaseEstimator, run_dir: Path) -> Path:
     """Write the fitted estimator to ``<run_dir>/estimator.joblib``, atomically (temporary
     file, then rename), so that a crash never leaves a truncated model file."""
     final = run_dir / ESTIMATOR_FILE
-    handle, temporary = tempfile.mkstemp(dir=run_dir, prefix=f".{ESTIMATOR_FILE}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            joblib.dump(estimator, file)
-        os.replace(temporary, final)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_file(final, "wb") as file:
+        joblib.dump(estimator, file)
     return final
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.runs.result import RESULT_FILE, write_atomic
+from experiments.atomic import write_atomic
+from experiments.runs.result import RESULT_FILE
 from experiments.runs.stats import ALPHA, confidence_interval, paired_p_value
 
 TIMING_COLUMNS = ["fit_seconds", "test_seconds", "n_params"]
