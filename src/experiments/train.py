@@ -11,7 +11,6 @@ import secrets
 import sys
 import time
 import traceback
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +47,6 @@ CHECKED_SECTIONS = ("dataset", "model", "optimizer", "scheduler", "trainer", "lo
 # A short random id per process, cached by Hydra with the config, so that two launches in
 # the same second get different run folders while all jobs of one sweep share one.
 OmegaConf.register_new_resolver("run_uid", lambda: secrets.token_hex(3), use_cache=True)
-
-# Lightning warnings that do not apply: metrics are logged per epoch by design, so an epoch
-# shorter than log_every_n_steps loses nothing; the pytree one is Lightning's own deprecation.
-warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
-warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
 
 
 def hyperparameters(cfg: DictConfig) -> dict[str, Any]:

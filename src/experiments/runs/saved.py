@@ -10,7 +10,6 @@ can run code: load only run folders you trust.
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,6 @@ from experiments.build import build_task, instantiate_checked
 from experiments.data import DataModule, DataShapes
 from experiments.errors import ConfigError
 from experiments.tasks import MulticlassHingeLoss
-
-# Lightning's own deprecation warning from `Trainer.test`, silenced as in experiments.train.
-warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
 
 CONFIG_FILE = Path(".hydra") / "config.yaml"
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"

@@ -3,6 +3,7 @@ how the metrics see a batch's outputs."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,12 @@ from experiments.tasks.metrics import stage_metrics
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
 Batch = tuple[torch.Tensor, torch.Tensor]
+
+# Lightning warnings that do not apply to these tasks, wherever they train or test: metrics
+# are logged per epoch by design, so an epoch shorter than log_every_n_steps loses nothing;
+# the pytree one is Lightning's own deprecation.
+warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
+warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
 
 
 def weight_penalty(net: nn.Module) -> torch.Tensor:
