@@ -18,26 +18,15 @@ from typing import Any
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
-
-import experiments.train as train_module
-from experiments.build import instantiate_checked
+from experiments.config import compose_config, instantiate_checked
 from experiments.data import DataModule
 
 # Lightning's per-run notices (GPU available, AMP in use, ...) would bury the tables.
 for name in ("pytorch_lightning", "lightning_fabric"):
     logging.getLogger(name).setLevel(logging.WARNING)
 
-CONF_DIR = Path(train_module.__file__).parent / "conf"
 MNIST10K = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist10k"
 MNIST10K_OVERRIDES = ["dataset=mnist", f"dataset.path={MNIST10K}"]
-
-
-def compose_config(overrides: list[str]) -> DictConfig:
-    """The root config with ``overrides``, composed as ``experiments-train`` does."""
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=overrides)
 
 
 def datasets(quick: bool) -> list[tuple[str, list[str]]]:
@@ -60,11 +49,13 @@ def load_data(overrides: list[str]) -> DataModule:
 
 
 def run_in_process(overrides: list[str]) -> dict[str, Any]:
-    """One run the way a sweep job runs it (`experiments.train.train`), in a temporary
+    """One run the way a sweep job runs it (`experiments.cli.train.train`), in a temporary
     folder; returns its result."""
     cfg = compose_config(overrides)
     with tempfile.TemporaryDirectory() as run_dir:
-        return train_module.train(cfg, Path(run_dir), overrides)
+        from experiments.cli.train import train  # after the offline settings above
+
+        return train(cfg, Path(run_dir), overrides)
 
 
 def timed(function: Callable[[], Any]) -> float:

@@ -20,25 +20,18 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from omegaconf import DictConfig
 from sklearn.metrics import accuracy_score, f1_score
 
-import experiments.train
-from experiments.build import build_net
+from experiments.cli.train import train
+from experiments.config import compose_config
+from experiments.kinds.network import build_net
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-CONF_DIR = Path(experiments.train.__file__).parent / "conf"
 DATASETS = {
     "mnist10k": ["dataset=mnist", f"dataset.path={SHARED / 'mnist10k'}"],
     "sms_spam": ["dataset=sms_spam", f"dataset.path={SHARED / 'sms_spam'}"],
 }
-
-
-def compose_config(overrides: list[str]) -> DictConfig:
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=overrides)
 
 
 def load_times(overrides: list[str], cache_dir: str) -> tuple[float, float]:
@@ -58,7 +51,7 @@ def spam_quality(run_dir: Path) -> dict[str, float]:
     # without the random-state callback the checkpoint holds tensors only (weights_only=True)
     overrides = [*DATASETS["sms_spam"], "model=svm_linear", "~callbacks.random_state"]
     cfg = compose_config(overrides)
-    experiments.train.train(cfg, run_dir, overrides)
+    train(cfg, run_dir, overrides)
     datamodule = instantiate(cfg.dataset)
     shapes = datamodule.load()
     net = build_net(cfg.model, shapes, datamodule.tensors["train"][0])

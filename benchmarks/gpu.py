@@ -1,7 +1,7 @@
 """Benchmark 5, GPU: training images/s for ``cnn`` and ``resnet``, and time to 0.98 accuracy
 for ``cnn`` on mnist10k, with the framework's fast path.
 
-Every run is an ordinary in-process run (`experiments.train.train`) with ``trainer=gpu``
+Every run is an ordinary in-process run (`experiments.cli.train.train`) with ``trainer=gpu``
 (bf16 autocast), channels-last weights, the data resident on the GPU (the default
 ``dataset.on_device``) and, with ``--compile``, ``torch.compile``. Checkpoints are off.
 

@@ -1,4 +1,4 @@
-"""Benchmark 1, framework overhead: `experiments.train.train` against a hand-written loop.
+"""Benchmark 1, framework overhead: `experiments.cli.train.train` against a hand-written loop.
 
 Both train the same MLP (``model=mlp``: 256 hidden units, dropout 0.1) from the same
 initial weights, on the same tensors, with the same batch size, AdamW settings, thread
@@ -25,7 +25,7 @@ from omegaconf import DictConfig
 from torch import nn
 
 from common import compose_config, datasets, load_data, median, run_in_process, timed
-from experiments.build import build_net
+from experiments.kinds.network import build_net
 
 GOALS = {"digits": 1.5, "mnist10k": 1.10}  # ratio framework / hand-written (issue 7)
 
@@ -101,7 +101,7 @@ def profile(epochs: int) -> None:
     profiler = Profiler(interval=0.0005)
     with tempfile.TemporaryDirectory() as run_dir:
         cfg = compose_config(overrides)
-        import experiments.train as train_module
+        import experiments.cli.train as train_module
 
         profiler.start()
         train_module.train(cfg, Path(run_dir), overrides)

@@ -24,9 +24,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-import experiments.train as train_module
-from experiments.baselines import fit_estimator
-from experiments.build import instantiate_checked
+import experiments.cli.train as train_module
+from experiments.config import instantiate_checked
+from experiments.kinds.estimator import fit_estimator
 from experiments.models.kernel_features import resolve_gamma
 
 CONF_DIR = Path(train_module.__file__).parent / "conf"

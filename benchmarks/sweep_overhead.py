@@ -32,7 +32,7 @@ def sweep(jobs: int, out: Path) -> tuple[float, float]:
     """Wall seconds of a sequential sweep of ``jobs`` tiny jobs, and the sum of their fits."""
     seeds = ",".join(map(str, range(jobs)))
     command = [
-        sys.executable, "-m", "experiments.train", "-m", "model=svm_linear",
+        sys.executable, "-m", "experiments.cli.train", "-m", "model=svm_linear",
         "trainer.max_epochs=1", f"seed={seeds}", f"output_root={out}",
     ]  # fmt: skip
     env = os.environ | {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}

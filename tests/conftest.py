@@ -12,20 +12,15 @@ import pytest
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
-import experiments.train
+import experiments.cli.train
+from experiments.config import CONF_DIR, compose_config
 
-CONF_DIR = Path(experiments.train.__file__).parent / "conf"
+__all__ = ["CONF_DIR", "compose_config"]  # tests import both from here
+
 # Short, fast runs: enough epochs to learn digits, no checkpoint files to write.
 FAST = ["trainer.max_epochs=15", "trainer.enable_checkpointing=false"]
-
-
-def compose_config(overrides: list[str], return_hydra_config: bool = False) -> DictConfig:
-    """The root config with ``overrides``, composed like the CLI does (strict)."""
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=overrides, return_hydra_config=return_hydra_config)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -62,5 +57,5 @@ def train_run(run_dir: Path, *overrides: str) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / ".hydra").mkdir(exist_ok=True)
     OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
-    experiments.train.train(cfg, run_dir, list(overrides))
+    experiments.cli.train.train(cfg, run_dir, list(overrides))
     return run_dir

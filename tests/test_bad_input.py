@@ -12,8 +12,8 @@ import pytest
 import torch
 from hydra.errors import ConfigCompositionException, MissingConfigException
 
-from experiments.errors import ConfigError
-from experiments.train import train
+from experiments.cli.train import train
+from experiments.config.errors import ConfigError
 
 from .conftest import compose_config
 
@@ -97,7 +97,7 @@ def test_every_problem_is_reported_at_once(make_cfg, tmp_path: Path) -> None:
 )
 def test_cli_exits_nonzero_with_one_message(tmp_path: Path, override: str, message: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "experiments.train", override, f"output_root={tmp_path}"],
+        [sys.executable, "-m", "experiments.cli.train", override, f"output_root={tmp_path}"],
         capture_output=True, text=True, timeout=120, env=os.environ | {"HYDRA_FULL_ERROR": "0"},
     )  # fmt: skip
     assert done.returncode != 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from experiments.build import prepare_net
-from experiments.errors import ConfigError
+from experiments.config.errors import ConfigError
+from experiments.kinds.network import prepare_net
 from experiments.models import CNN
 
 

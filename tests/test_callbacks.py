@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.train import train
+from experiments.cli.train import train
 
 
 def test_nan_loss_fails_the_run_with_the_reason(make_cfg, tmp_path: Path) -> None:

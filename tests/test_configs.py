@@ -9,7 +9,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from experiments.build import build_optimizer, build_scheduler
+from experiments.kinds.network import build_optimizer, build_scheduler
 
 from .conftest import CONF_DIR, compose_config
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.evaluate import evaluate, main
+from experiments.cli.evaluate import evaluate, main
 
 from .conftest import train_run
 
@@ -92,13 +92,16 @@ def test_console_scripts_exit_status(runs: dict[str, Path], tmp_path: Path) -> N
             env=os.environ,
         )  # fmt: skip
 
-    done = run("experiments.evaluate", f"ckpt={runs['estimator']}", "--json")
+    done = run("experiments.cli.evaluate", f"ckpt={runs['estimator']}", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["same_as_result"] is True
     image = tmp_path / "nothing.png"
     for arguments, message in [
-        (["experiments.evaluate", f"ckpt={tmp_path / 'missing'}"], "does not exist"),
-        (["experiments.predict", f"ckpt={runs['network']}", f"input={image}"], "does not exist"),
+        (["experiments.cli.evaluate", f"ckpt={tmp_path / 'missing'}"], "does not exist"),
+        (
+            ["experiments.cli.predict", f"ckpt={runs['network']}", f"input={image}"],
+            "does not exist",
+        ),
     ]:
         failed = run(*arguments)
         assert failed.returncode == 2 and message in failed.stderr

@@ -9,11 +9,12 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-from experiments.baselines import fit_estimator, is_estimator_model, prepare_estimator
-from experiments.build import build_task, instantiate_checked
+from experiments.cli.train import train
+from experiments.config import instantiate_checked
+from experiments.config.errors import ConfigError
 from experiments.data import DataShapes, TensorBatches
-from experiments.errors import ConfigError
-from experiments.train import train
+from experiments.kinds.estimator import fit_estimator, is_estimator_model, prepare_estimator
+from experiments.kinds.network import build_task
 
 from .conftest import CONF_DIR, compose_config
 

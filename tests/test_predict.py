@@ -12,8 +12,8 @@ import PIL.Image
 import pytest
 from sklearn.datasets import load_diabetes
 
-from experiments.errors import ConfigError
-from experiments.predict import main, predict
+from experiments.cli.predict import main, predict
+from experiments.config.errors import ConfigError
 
 from .conftest import train_run
 from .data.test_images import image_folder

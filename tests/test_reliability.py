@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from experiments.train import train
+from experiments.cli.train import train
 
 from .conftest import compose_config
 
@@ -22,7 +22,7 @@ RUN = ["model=mlp", "trainer.max_epochs=40", "seed=4"]
 
 def cli(*arguments: str, timeout: float = 240) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "experiments.train", *arguments],
+        [sys.executable, "-m", "experiments.cli.train", *arguments],
         capture_output=True, text=True, timeout=timeout, env=os.environ,
     )  # fmt: skip
 
@@ -30,7 +30,7 @@ def cli(*arguments: str, timeout: float = 240) -> subprocess.CompletedProcess:
 def kill_after_first_checkpoint(arguments: list[str], run_root: Path) -> Path:
     """Start a run, SIGKILL it once it has saved a checkpoint, return its folder."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "experiments.train", *arguments],
+        [sys.executable, "-m", "experiments.cli.train", *arguments],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ,
     )  # fmt: skip
     deadline = time.monotonic() + 120

@@ -17,7 +17,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
-from experiments.train import train
+from experiments.cli.train import train
 from hydra_plugins.experiments_optuna_sweeper.optuna_sweeper import distribution
 
 from .conftest import CONF_DIR, FAST, compose_config
@@ -104,7 +104,7 @@ def _trial_statuses(sweep: Path) -> list[str]:
 @pytest.mark.slow
 def test_interrupted_search_resumes_to_six_trials(tmp_path: Path) -> None:
     command = [
-        sys.executable, "-m", "experiments.train", "-m", "hparams_search=mlp_digits",
+        sys.executable, "-m", "experiments.cli.train", "-m", "hparams_search=mlp_digits",
         "trainer.max_epochs=25", *FAST[1:], f"output_root={tmp_path}",
         "hydra.sweeper.sampler.seed=0",
     ]  # fmt: skip

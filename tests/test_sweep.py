@@ -43,7 +43,7 @@ def test_multirun_writes_every_job_and_one_results_table(tmp_path: Path) -> None
     user = write_user_config(tmp_path / "my_conf")
     done = subprocess.run(
         [
-            sys.executable, "-m", "experiments.train", "--config-dir", str(user), "-m",
+            sys.executable, "-m", "experiments.cli.train", "--config-dir", str(user), "-m",
             "model=svm_linear,wide_mlp", "seed=0,1", "trainer.max_epochs=3",
             f"output_root={tmp_path / 'out'}",
         ],

@@ -8,9 +8,9 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
+from experiments.cli.train import train
 from experiments.data import RandomCropFlip, TensorBatches
 from experiments.data import batches as batches_module
-from experiments.train import train
 
 from ..conftest import CONF_DIR, compose_config
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from experiments.cli.train import train
+from experiments.config.errors import ConfigError
 from experiments.data import BagOfWords
-from experiments.errors import ConfigError
-from experiments.train import train
 
 from .conftest import table_csv, write
 
@@ -91,7 +91,7 @@ def test_bad_data_fails_the_run_before_training(make_cfg, tmp_path: Path) -> Non
 def test_cli_exits_nonzero_on_bad_data(tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", "size,price\n1,10\n2,cheap\n3,30\n4,40\n5,50\n")
     done = subprocess.run(
-        [sys.executable, "-m", "experiments.train", "dataset=csv", f"dataset.path={path}",
+        [sys.executable, "-m", "experiments.cli.train", "dataset=csv", f"dataset.path={path}",
          "dataset.task=regression", "dataset.target_column=price", "model=mlp",
          f"output_root={tmp_path / 'out'}"],
         capture_output=True, text=True, timeout=120, env=os.environ | {"HYDRA_FULL_ERROR": "0"},

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from experiments.config.errors import ConfigError
 from experiments.data import DataModule, ImageFeatures
-from experiments.errors import ConfigError
 
 
 def digits(**kwargs) -> DataModule:

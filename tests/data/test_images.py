@@ -8,8 +8,8 @@ import numpy as np
 import PIL.Image
 import pytest
 
+from experiments.config.errors import ConfigError
 from experiments.data import ImageFeatures
-from experiments.errors import ConfigError
 
 
 def image_folder(root: Path, sizes=((6, 6),), mode: str = "L", per_class: int = 8) -> Path:

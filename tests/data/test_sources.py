@@ -10,9 +10,9 @@ import huggingface_hub
 import pandas as pd
 import pytest
 
+from experiments.config.errors import ConfigError
 from experiments.data import BagOfWords
 from experiments.data.sources import resolve_source
-from experiments.errors import ConfigError
 
 from .conftest import table_csv, write
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from experiments.config.errors import ConfigError
 from experiments.data import TableFeatures
-from experiments.errors import ConfigError
 
 from .conftest import write
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.errors import ConfigError
+from experiments.config.errors import ConfigError
 from experiments.runs.reentry import child_environment, reentry_argv
 
 JOB = "/out/sweep/model=mlp,seed=1"

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments.compare import main as compare
+from experiments.cli.compare import main as compare
+from experiments.report.stats import confidence_interval, paired_p_value
+from experiments.report.table import find_results, leaderboard, results_frame
 from experiments.runs.result import write_result
-from experiments.runs.stats import confidence_interval, paired_p_value
-from experiments.runs.table import find_results, leaderboard, results_frame
 
 # test/acc per seed 0..3: mlp leads svm_linear by about 0.02 in every seed, logreg by less.
 ACCURACY = {

@@ -20,7 +20,7 @@ QUICK = "trainer.max_epochs=2"  # also in every job name
 
 def launch(*args: str, out: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "experiments.train", "-m", *args, QUICK, f"output_root={out}"],
+        [sys.executable, "-m", "experiments.cli.train", "-m", *args, QUICK, f"output_root={out}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ,
     )  # fmt: skip
 

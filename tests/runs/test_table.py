@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from experiments.report.summary import summarize
+from experiments.report.table import find_results, leaderboard, results_frame
 from experiments.runs.result import write_result
-from experiments.runs.summary import summarize
-from experiments.runs.table import find_results, leaderboard, results_frame
 
 
 def fake_sweep(root: Path) -> Path:

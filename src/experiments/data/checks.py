@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from datasets import Dataset
 
-from experiments.errors import ConfigError
+from experiments.config.errors import ConfigError
 
 
 def row_list(rows: Sequence[int] | np.ndarray, limit: int = 10) -> str:

@@ -14,13 +14,13 @@ import pytorch_lightning as pl
 import torch
 from datasets import Dataset, DatasetDict
 
+from experiments.config.errors import ConfigError
 from experiments.data.batches import Augment, Splits, TensorBatches, on_device
 from experiments.data.cache import TensorCache, cache_key, default_cache_dir
 from experiments.data.checks import check_no_empty_cells
 from experiments.data.sources import hub_fingerprint, resolve_source
 from experiments.data.splits import split_rows
 from experiments.data.targets import class_indices, class_names, numeric_targets, scale_targets
-from experiments.errors import ConfigError
 
 log = logging.getLogger(__name__)
 TASKS = ("classification", "regression")

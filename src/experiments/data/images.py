@@ -13,8 +13,8 @@ import PIL.Image
 import torch
 from datasets import Dataset, Image
 
+from experiments.config.errors import ConfigError
 from experiments.data.checks import row_list
-from experiments.errors import ConfigError
 
 
 @dataclass

@@ -8,9 +8,9 @@ import datasets
 import pandas as pd
 from datasets import Dataset
 
+from experiments.config.errors import ConfigError
 from experiments.data.datamodule import Featurizer
 from experiments.data.sources import IMAGE_EXTENSIONS
-from experiments.errors import ConfigError
 
 
 def read_inputs(

@@ -15,7 +15,7 @@ import datasets
 import numpy as np
 from datasets import Array2D, ClassLabel, Dataset, DatasetDict, Features
 
-from experiments.errors import ConfigError
+from experiments.config.errors import ConfigError
 
 BUILTIN_PREFIX = "builtin:"
 # dataset.source values that mean "local files of this format at dataset.path".

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from experiments.errors import ConfigError
+from experiments.config.errors import ConfigError
 
 
 def split_rows(

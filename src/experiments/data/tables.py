@@ -15,7 +15,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from experiments.errors import ConfigError
+from experiments.config.errors import ConfigError
 
 IMPUTE_STRATEGIES = ("mean", "median")
 

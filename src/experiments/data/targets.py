@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from datasets import ClassLabel, Dataset
 
+from experiments.config.errors import ConfigError
 from experiments.data.checks import row_list
-from experiments.errors import ConfigError
 
 
 def class_names(train: Dataset, column: str) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ import torch
 from datasets import Dataset
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from experiments.errors import ConfigError
+from experiments.config.errors import ConfigError
 
 WEIGHTINGS = ("tfidf", "counts")
 # Words, numbers and single punctuation marks ("!", "£" matter for spam); unlike

@@ -1,7 +1,6 @@
-"""Run folders: `result.json`, results tables, leaderboards, and the multirun callback."""
+"""The life of a run folder: `result.json`, atomic writes, skip/resume/rerun re-entry, DDP
+and GPU claims, and loading a finished run back. May import `config`, `data`, `kinds`."""
 
-from experiments.runs.callback import CollectResults
 from experiments.runs.result import read_result, write_result
-from experiments.runs.summary import summarize
 
-__all__ = ["CollectResults", "read_result", "summarize", "write_result"]
+__all__ = ["read_result", "write_result"]

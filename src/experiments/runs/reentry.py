@@ -21,7 +21,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from experiments.errors import ConfigError
+from experiments.config.errors import ConfigError
 
 JOB_VARIABLE = "EXPERIMENTS_DDP_JOB"
 RESUME_KEY = "resume"

@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from experiments.atomic import write_atomic
+from experiments.runs.atomic import write_atomic
 
 RESULT_FILE = "result.json"
 PACKAGES = (

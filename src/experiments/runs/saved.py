@@ -21,11 +21,12 @@ from omegaconf import DictConfig, OmegaConf
 from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_limits
 
-from experiments.atomic import atomic_file
-from experiments.baselines import is_estimator_model, score_estimator
-from experiments.build import build_task, instantiate_checked
+from experiments.config import instantiate_checked
+from experiments.config.errors import ConfigError
 from experiments.data import DataModule, DataShapes
-from experiments.errors import ConfigError
+from experiments.kinds.estimator import is_estimator_model, score_estimator
+from experiments.kinds.network import build_task
+from experiments.runs.atomic import atomic_file
 from experiments.tasks import MulticlassHingeLoss
 
 CONFIG_FILE = Path(".hydra") / "config.yaml"

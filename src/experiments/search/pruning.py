@@ -6,7 +6,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 
-from experiments.errors import RunPruned
+from experiments.config.errors import RunPruned
 
 
 class OptunaPruning(pl.Callback):

@@ -9,9 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.atomic import write_atomic
+from experiments.report.stats import ALPHA, confidence_interval, paired_p_value
+from experiments.runs.atomic import write_atomic
 from experiments.runs.result import RESULT_FILE
-from experiments.runs.stats import ALPHA, confidence_interval, paired_p_value
 
 TIMING_COLUMNS = ["fit_seconds", "test_seconds", "n_params"]
 SEED_KEY = "seed"

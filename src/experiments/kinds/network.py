@@ -8,25 +8,12 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from hydra.errors import InstantiationException
-from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch import nn
 
+from experiments.config import ConfigError, instantiate_checked
 from experiments.data import DataShapes
-from experiments.errors import ConfigError
 from experiments.tasks import ClassificationTask, RegressionTask
-
-
-def instantiate_checked(node: DictConfig, key: str, **kwargs: Any) -> Any:
-    """`hydra.utils.instantiate`, with a failure turned into a `ConfigError` naming ``key``."""
-    try:
-        return instantiate(node, **kwargs)
-    except InstantiationException as error:
-        cause = error.__cause__
-        if isinstance(cause, ConfigError):
-            raise cause from None
-        raise ConfigError(f"{key}: {cause or error}") from error
 
 
 def _data_arguments(shapes: DataShapes, train_inputs: torch.Tensor) -> dict[str, Any]:

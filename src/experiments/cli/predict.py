@@ -21,9 +21,9 @@ import logging
 import sys
 from typing import Any
 
-from experiments.cli_args import add_json_flag, parse_key_values
+from experiments.cli.args import add_json_flag, parse_key_values
+from experiments.config.errors import ConfigError
 from experiments.data.inputs import read_inputs
-from experiments.errors import ConfigError
 from experiments.runs.saved import Outputs, SavedRun, load_run
 
 PROGRAM = "experiments-predict"

@@ -15,9 +15,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from experiments.errors import ConfigError
-from experiments.runs.summary import PLOTS_DIR, summarize
-from experiments.runs.table import find_results
+from experiments.config.errors import ConfigError
+from experiments.report.summary import PLOTS_DIR, summarize
+from experiments.report.table import find_results
 
 MODES = ("max", "min")
 

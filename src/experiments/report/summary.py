@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from experiments.runs.plots import plot_leaderboard
-from experiments.runs.stats import ALPHA
-from experiments.runs.table import (
+from experiments.report.plots import plot_leaderboard
+from experiments.report.stats import ALPHA
+from experiments.report.table import (
     P_COLUMN,
     SEED_KEY,
     find_results,

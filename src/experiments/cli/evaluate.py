@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from experiments.atomic import write_atomic
-from experiments.cli_args import add_json_flag, parse_key_values
-from experiments.errors import ConfigError
+from experiments.cli.args import add_json_flag, parse_key_values
+from experiments.config.errors import ConfigError
+from experiments.runs.atomic import write_atomic
 from experiments.runs.result import now_iso, read_result
 from experiments.runs.saved import load_run
 

@@ -23,11 +23,13 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities import rank_zero_only
 
-from experiments.baselines import fit_estimator, is_estimator_model, prepare_estimator
-from experiments.build import build_task, count_parameters, instantiate_checked
-from experiments.config_checks import check_config
+from experiments.config import instantiate_checked
+from experiments.config.checks import check_config
+from experiments.config.errors import ConfigError, RunPruned
 from experiments.data import DataModule, DataShapes
-from experiments.errors import ConfigError, RunPruned
+from experiments.kinds.estimator import fit_estimator, is_estimator_model, prepare_estimator
+from experiments.kinds.network import build_task, count_parameters
+from experiments.report.tensorboard import flatten, write_hparams
 from experiments.runs.ddp import ddp_job_scope
 from experiments.runs.gpus import claim_gpu
 from experiments.runs.reentry import child_environment, reentry_argv
@@ -39,7 +41,6 @@ from experiments.runs.resume import (
     resume_checkpoint,
 )
 from experiments.runs.saved import save_estimator
-from experiments.runs.tensorboard import flatten, write_hparams
 
 log = logging.getLogger(__name__)
 CHECKED_SECTIONS = ("dataset", "model", "optimizer", "scheduler", "trainer", "logger", "callbacks")
@@ -215,7 +216,7 @@ def _checkpoint_folder(node: DictConfig, run_dir: Path) -> dict[str, str]:
     return {"dirpath": str(run_dir / "checkpoints")} if _is_checkpoint(node) else {}
 
 
-@hydra.main(version_base="1.3", config_path="conf", config_name="train")
+@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> dict[str, Any] | None:
     """Entry point of ``experiments-train``.
 

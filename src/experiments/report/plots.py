@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.runs.table import setting_text
+from experiments.report.table import setting_text
 
 
 def plot_leaderboard(

@@ -15,8 +15,8 @@ from omegaconf import DictConfig
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
 from threadpoolctl import threadpool_limits
 
+from experiments.config.errors import ConfigError
 from experiments.data import DataShapes
-from experiments.errors import ConfigError
 from experiments.tasks.metrics import classification_metrics, regression_metrics
 
 # Fitted arrays that hold what a model learned, per estimator family.

@@ -16,7 +16,7 @@ from typing import Any
 from hydra.utils import get_object
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from experiments.errors import ConfigError
+from experiments.config.errors import ConfigError
 
 _NUMBER_TYPES = {bool: (bool,), int: (int,), float: (int, float)}
 _TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number"}

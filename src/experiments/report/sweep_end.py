@@ -11,9 +11,9 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from experiments.report.summary import summarize
+from experiments.report.table import find_results
 from experiments.runs.result import now_iso
-from experiments.runs.summary import summarize
-from experiments.runs.table import find_results
 
 SWEEP_DIR_KEY = "hydra.sweep.dir"
 SKIPPED = "skipped (done earlier)"

@@ -1,0 +1,9 @@
+"""Configuration: composing the root config, checking it before anything runs, and the
+errors bad input raises. Imports nothing from the rest of the package but `models`-free
+helpers; everything else may import it."""
+
+from experiments.config.compose import CONF_DIR, compose_config
+from experiments.config.errors import ConfigError, RunPruned
+from experiments.config.instantiate import instantiate_checked
+
+__all__ = ["CONF_DIR", "ConfigError", "RunPruned", "compose_config", "instantiate_checked"]
