@@ -25,7 +25,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from experiments.cli.train import train
 from experiments.config import compose_config
-from experiments.kinds.network import build_net
+from experiments.kinds.network_build import build_net
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASETS = {

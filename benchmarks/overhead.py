@@ -25,7 +25,7 @@ from omegaconf import DictConfig
 from torch import nn
 
 from common import compose_config, datasets, load_data, median, run_in_process, timed
-from experiments.kinds.network import build_net
+from experiments.kinds.network_build import build_net
 
 GOALS = {"digits": 1.5, "mnist10k": 1.10}  # ratio framework / hand-written (issue 7)
 

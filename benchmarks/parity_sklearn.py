@@ -16,33 +16,28 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
 from sklearn.kernel_approximation import Nystroem, RBFSampler
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_limits
 
-import experiments.cli.train as train_module
-from experiments.config import instantiate_checked
-from experiments.kinds.estimator import fit_estimator
+from experiments.cli.train import train
+from experiments.config import compose_config, instantiate_checked
+from experiments.kinds.estimator import score_estimator
 from experiments.models.kernel_features import resolve_gamma
 
-CONF_DIR = Path(train_module.__file__).parent / "conf"
 MNIST10K = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist10k"
 QUIET = ["trainer.enable_checkpointing=false"]
-
-
-def compose_config(overrides: list[str]):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=overrides)
 
 
 def lightning_run(data: list[str], model: str, extra: list[str]) -> tuple[float, float]:
     cfg = compose_config([*QUIET, *data, f"model={model}", *extra])
     with tempfile.TemporaryDirectory() as run_dir:
-        result = train_module.train(cfg, Path(run_dir), [])
+        result = train(cfg, Path(run_dir), [])
     return result["metrics"]["test/acc"], result["fit_seconds"]
 
 
@@ -50,8 +45,13 @@ def sklearn_run(data: list[str], estimator) -> tuple[float, float]:
     cfg = compose_config(data)
     datamodule = instantiate_checked(cfg.dataset, "dataset")
     shapes = datamodule.load()
-    outcome = fit_estimator(estimator, shapes, datamodule.tensors, threads=cfg.threads)
-    return outcome.metrics["test/acc"], outcome.fit_seconds
+    inputs, targets = datamodule.tensors["train"]
+    with threadpool_limits(limits=cfg.threads):
+        start = time.perf_counter()
+        estimator.fit(inputs.flatten(1).numpy(), targets.numpy())
+        fit_seconds = time.perf_counter() - start
+        metrics = score_estimator(estimator, shapes, "test", *datamodule.tensors["test"])
+    return metrics["test/acc"], fit_seconds
 
 
 def train_inputs(data: list[str]):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from experiments.config.errors import ConfigError
-from experiments.kinds.network import prepare_net
+from experiments.kinds.network_build import prepare_net
 from experiments.models import CNN
 
 

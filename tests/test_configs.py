@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
+from pytorch_lightning.loggers import Logger
+from sklearn.base import BaseEstimator
 
-from experiments.kinds.network import build_optimizer, build_scheduler
+from experiments.data import DataModule
+from experiments.kinds.network_build import build_optimizer, build_scheduler
 
 from .conftest import CONF_DIR, compose_config
 
@@ -20,32 +25,48 @@ OPTIONS = [
 EXPERIMENTS = sorted(path.stem for path in (CONF_DIR / "experiment").glob("*.yaml"))
 
 
-def instantiate_option(group: str, cfg: DictConfig, tmp_path: Path) -> object:
+def instantiate_option(group: str, cfg: DictConfig, tmp_path: Path) -> list[object]:
     """Build what a config group's option describes, the way a run does."""
     if group == "dataset":
-        return instantiate(cfg.dataset)
+        return [instantiate(cfg.dataset)]
     if group == "model":  # built with data of its kind in test_model_zoo.py
-        node = cfg.model.get("estimator") or cfg.model.net
-        losses = [instantiate(loss) for loss in cfg.model.get("loss", {}).values()]
-        return instantiate(node), losses
+        if "estimator" in cfg.model:
+            return [instantiate(cfg.model.estimator)]
+        return [instantiate(cfg.model.net), *(instantiate(x) for x in cfg.model.loss.values())]
     if group == "optimizer":
-        return build_optimizer(cfg.optimizer, torch.nn.Linear(4, 2))([torch.zeros(1)])
+        return [build_optimizer(cfg.optimizer, torch.nn.Linear(4, 2))([torch.zeros(1)])]
     if group == "scheduler":
         scheduler = build_scheduler(cfg.scheduler)
-        return scheduler and scheduler(torch.optim.SGD([torch.zeros(1)], lr=0.1))
+        return [scheduler and scheduler(torch.optim.SGD([torch.zeros(1)], lr=0.1))]
     if group == "logger":
-        return instantiate(cfg.logger)(save_dir=str(tmp_path))
+        return [instantiate(cfg.logger)(save_dir=str(tmp_path))]
     if group == "callbacks":
         return [instantiate(node) for node in cfg.callbacks.values()]
     if group == "trainer" and not torch.cuda.is_available() and cfg.trainer.accelerator == "gpu":
-        return instantiate(cfg.trainer, accelerator="cpu", devices=1)  # GPU configs on CPU CI
-    return instantiate(cfg[group])
+        return [instantiate(cfg.trainer, accelerator="cpu", devices=1)]  # GPU configs on CPU CI
+    return [instantiate(cfg[group])]
+
+
+# What each group's option must build: a model builds a network partial and losses, or an
+# estimator; `scheduler=none` builds nothing.
+EXPECTED = {
+    "dataset": (DataModule,),
+    "model": (functools.partial, torch.nn.Module, BaseEstimator),
+    "optimizer": (torch.optim.Optimizer,),
+    "scheduler": (torch.optim.lr_scheduler.LRScheduler, type(None)),
+    "trainer": (pl.Trainer,),
+    "logger": (Logger,),
+    "callbacks": (pl.Callback,),
+}
 
 
 @pytest.mark.parametrize(("group", "option"), OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
 def test_option_composes_and_instantiates(group: str, option: str, tmp_path: Path) -> None:
     cfg = compose_config([f"{group}={option}"])
-    assert instantiate_option(group, cfg, tmp_path) is not None or option == "none"
+    built = instantiate_option(group, cfg, tmp_path)
+    assert built, f"{group}={option} builds nothing"
+    assert all(isinstance(part, EXPECTED[group]) for part in built), built
+    assert (built == [None]) == (option == "none")
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)

@@ -56,6 +56,6 @@ def test_no_free_gpu_is_one_clear_error(tmp_path: Path, fresh_process) -> None:
 
 
 @pytest.mark.parametrize("count", [1, 3])
-def test_gpus_launcher_runs_one_job_per_gpu(count: int) -> None:
+def test_gpus_launcher_runs_as_many_jobs_at_once_as_gpus(count: int) -> None:
     cfg = compose_config(["launcher=gpus", f"gpus={count}"], return_hydra_config=True)
     assert cfg.hydra.launcher.n_jobs == count and cfg.gpus == count

@@ -1,6 +1,6 @@
 """`experiments-train`: one run, or with ``-m`` a sweep, from the composed Hydra config.
 
-Reads top to bottom: threads and seed, data, model, trainer, fit, test, result.
+Reads top to bottom: threads and seed, data, model kind, fit, test, result.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import logging
 import os
 import secrets
 import sys
-import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,27 +20,27 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
-from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities import rank_zero_only
 
-from experiments.config import instantiate_checked
+from experiments.config import ConfigError, RunPruned, instantiate_checked
 from experiments.config.checks import check_config
-from experiments.config.errors import ConfigError, RunPruned
-from experiments.data import DataModule, DataShapes
-from experiments.kinds.estimator import fit_estimator, is_estimator_model, prepare_estimator
-from experiments.kinds.network import build_task, count_parameters
+from experiments.kinds import ModelKind, RunInputs, model_kind
 from experiments.report.tensorboard import flatten, write_hparams
-from experiments.runs.ddp import ddp_job_scope
 from experiments.runs.gpus import claim_gpu
-from experiments.runs.reentry import child_environment, reentry_argv
-from experiments.runs.result import now_iso, provenance, read_result, write_result
+from experiments.runs.reentry import reentry_argv
+from experiments.runs.result import (
+    now_iso,
+    provenance,
+    read_result,
+    write_result,
+    write_test_predictions,
+)
 from experiments.runs.resume import (
     checkpoint_step,
     clear_previous_attempt,
     is_done,
     resume_checkpoint,
 )
-from experiments.runs.saved import save_estimator
 
 log = logging.getLogger(__name__)
 CHECKED_SECTIONS = ("dataset", "model", "optimizer", "scheduler", "trainer", "logger", "callbacks")
@@ -50,23 +50,11 @@ CHECKED_SECTIONS = ("dataset", "model", "optimizer", "scheduler", "trainer", "lo
 OmegaConf.register_new_resolver("run_uid", lambda: secrets.token_hex(3), use_cache=True)
 
 
-def hyperparameters(cfg: DictConfig) -> dict[str, Any]:
+def hyperparameters(cfg: DictConfig, kind: ModelKind) -> dict[str, Any]:
     """The settings shown next to the final metrics in TensorBoard's HPARAMS tab."""
-    chosen = OmegaConf.to_container(cfg, resolve=True)
-    shown = {
-        "model": chosen["model"],
-        "dataset": {"name": chosen["dataset"]["name"]},
-        "seed": chosen["seed"],
-        "threads": chosen["threads"],
-    }
-    if not is_estimator_model(cfg.model):  # estimators use no optimizer, batches or epochs
-        shown |= {
-            "optimizer": chosen["optimizer"],
-            "scheduler": chosen["scheduler"] or "none",
-            "trainer": {"max_epochs": chosen["trainer"]["max_epochs"]},
-        }
-        shown["dataset"]["batch_size"] = chosen["dataset"]["batch_size"]
-    return flatten(shown)
+    shown = kind.describe(cfg)
+    shown.setdefault("dataset", {})["name"] = cfg.dataset.name
+    return flatten(shown | {"seed": cfg.seed, "threads": cfg.threads})
 
 
 def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
@@ -115,6 +103,7 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
 def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     if not isinstance(cfg.threads, int) or cfg.threads < 1:
         raise ConfigError(f"threads: expected a positive integer, got {cfg.threads!r}")
+    kind = model_kind(cfg.model)
     check_config(cfg, CHECKED_SECTIONS)
     torch.set_num_threads(cfg.threads)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -125,158 +114,109 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
     # Resuming drops the events logged after the checkpoint, so that no step appears twice.
     purge = {"purge_step": checkpoint_step(checkpoint)} if checkpoint else {}
     logger = instantiate_checked(cfg.logger, "logger")(save_dir=str(run_dir), **purge)
-    if is_estimator_model(cfg.model):
-        outcome = _fit_estimator(cfg, datamodule, shapes, logger, run_dir)
-    else:
-        os.environ.update(child_environment(run_dir, overrides))  # for DDP children
-        with ddp_job_scope():
-            outcome = _fit_network(cfg, datamodule, shapes, logger, run_dir, checkpoint)
+    outcome = kind.fit(RunInputs(cfg, run_dir, overrides, datamodule, shapes, logger, checkpoint))
     if rank_zero_only.rank == 0:
-        write_hparams(logger.experiment, hyperparameters(cfg), outcome["metrics"])
-    return outcome | {"provenance": provenance(outcome.pop("device"))}
-
-
-def _fit_network(
-    cfg: DictConfig,
-    datamodule: DataModule,
-    shapes: DataShapes,
-    logger: Logger,
-    run_dir: Path,
-    checkpoint: Path | None,
-) -> dict[str, Any]:
-    """Fit a network with the Lightning Trainer, from ``checkpoint`` when resuming; test the
-    model of the last epoch."""
-    task = build_task(
-        cfg.model, cfg.optimizer, cfg.scheduler, shapes, datamodule.tensors["train"][0]
-    )
-    saves_checkpoints = cfg.trainer.get("enable_checkpointing", True)
-    callbacks = [
-        instantiate_checked(node, f"callbacks.{name}", **_checkpoint_folder(node, run_dir))
-        for name, node in cfg.callbacks.items()
-        if saves_checkpoints or not _is_checkpoint(node)
-    ]
-    trainer = instantiate_checked(
-        cfg.trainer, "trainer", logger=logger, callbacks=callbacks, default_root_dir=str(run_dir)
-    )
-
-    start = time.perf_counter()
-    if checkpoint:
-        log.info("resuming from %s", checkpoint)
-    trainer.fit(task, datamodule=datamodule, ckpt_path=checkpoint, weights_only=True)
-    fit_seconds = time.perf_counter() - start
-    metrics = {
-        k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("train/", "val/"))
-    }
-    start = time.perf_counter()
-    (test_metrics,) = trainer.test(task, datamodule=datamodule, verbose=False)
-    test_seconds = time.perf_counter() - start
-    metrics |= {k: float(v) for k, v in test_metrics.items()}
-
-    device = str(trainer.strategy.root_device)
-    if device.startswith("cuda"):
-        device += f" ({torch.cuda.get_device_name(trainer.strategy.root_device)})"
+        write_hparams(logger.experiment, hyperparameters(cfg, kind), outcome.metrics)
+        write_test_predictions(run_dir, outcome.test_predictions)
     return {
-        "metrics": dict(sorted(metrics.items())),
-        "fit_seconds": round(fit_seconds, 4),
-        "test_seconds": round(test_seconds, 4),
-        "n_params": count_parameters(task.net),
-        "device": device,
-    }
-
-
-def _fit_estimator(
-    cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, logger: Logger, run_dir: Path
-) -> dict[str, Any]:
-    """Fit a scikit-learn estimator on the same splits; log its final metrics as scalars and
-    save it as ``<run_dir>/estimator.joblib`` (for ``experiments-eval`` and ``-predict``)."""
-    estimator = prepare_estimator(
-        instantiate_checked(cfg.model.estimator, "model.estimator"),
-        cfg.model.name,
-        shapes,
-        cfg.seed,
-    )
-    outcome = fit_estimator(estimator, shapes, datamodule.tensors, cfg.threads)
-    logger.log_metrics(outcome.metrics, step=0)
-    save_estimator(estimator, run_dir)
-    return {
-        "metrics": dict(sorted(outcome.metrics.items())),
-        "fit_seconds": round(outcome.fit_seconds, 4),
-        "test_seconds": round(outcome.test_seconds, 4),
+        "metrics": outcome.metrics,
+        "fit_seconds": outcome.fit_seconds,
+        "test_seconds": outcome.test_seconds,
         "n_params": outcome.n_params,
-        "device": f"cpu ({type(estimator).__module__}.{type(estimator).__name__})",
+        "provenance": provenance(outcome.device),
     }
 
 
-def _is_checkpoint(node: DictConfig) -> bool:
-    return node.get("_target_", "").endswith("ModelCheckpoint")
+@dataclass(frozen=True)
+class Job:
+    """This process's job: its folder, whether it is one job of a sweep, and the overrides
+    that define it (``resume`` says how an attempt started, not what the run is: left out)."""
+
+    run_dir: Path
+    in_sweep: bool
+    overrides: list[str]
 
 
-def _checkpoint_folder(node: DictConfig, run_dir: Path) -> dict[str, str]:
-    """Checkpoint callbacks write into ``<run_dir>/checkpoints``."""
-    return {"dirpath": str(run_dir / "checkpoints")} if _is_checkpoint(node) else {}
+def current_job() -> Job:
+    hydra_cfg = HydraConfig.get()
+    return Job(
+        run_dir=Path(hydra_cfg.runtime.output_dir),
+        in_sweep=hydra_cfg.mode == RunMode.MULTIRUN,
+        overrides=[o for o in hydra_cfg.overrides.task if not o.startswith("resume=")],
+    )
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> dict[str, Any] | None:
-    """Entry point of ``experiments-train``.
-
-    A run folder whose ``result.json`` says ``done`` is skipped, so that a sweep re-run into
-    its folder (``hydra.sweep.dir=...``) runs only the jobs that failed or never finished;
-    those start over, or with ``resume=true`` continue from their last checkpoint. A single
-    run asked to resume a finished run refuses. In a sweep, a failing job is recorded as
-    failed and the sweep goes on; the sweep's end summary exits non-zero. Outside a sweep a
-    failure exits non-zero here.
+    """Entry point of ``experiments-train``: one job, skipped when its folder says ``done``.
 
     Returns:
         The run's result as in ``result.json`` (for sweepers that read it), or None when the
         run left none.
     """
-    # Lightning attaches its own console handler when imported before Hydra configures
-    # logging; hand its records to the root logger so that they reach run.log too.
+    _route_lightning_logs()
+    job = current_job()
+    if cfg.get("gpus"):  # launcher=gpus: before CUDA starts, see only this job's own GPU
+        log.info("GPU %s", claim_gpu(cfg.gpus))
+    if is_done(job.run_dir):
+        return _finished_earlier(job, cfg.resume)
+    if not cfg.resume and rank_zero_only.rank == 0:
+        clear_previous_attempt(job.run_dir)
+    _choose_progress_bar(cfg, job.in_sweep)
+    return run_job(cfg, job)
+
+
+def run_job(cfg: DictConfig, job: Job) -> dict[str, Any] | None:
+    """Train the job and report how it ended: the one place that maps outcomes to log lines
+    and exit statuses. In a sweep a failed job is recorded and the sweep goes on (its end
+    summary exits non-zero); a single run exits 2 for bad input and 1 for a failure."""
+    try:
+        result = train(cfg, job.run_dir, job.overrides)
+    except ConfigError as error:
+        log.error("Bad configuration:\n  %s", "\n  ".join(error.problems))
+        return _failed(job, exit_status=2)
+    except Exception:
+        log.error("Run failed:\n%s", traceback.format_exc())
+        return _failed(job, exit_status=1)
+    if result["status"] == "pruned":
+        log.info("pruned: %s  (%s)", result["error"], job.run_dir)
+        return result
+    tested = " ".join(f"{k}={v:.4f}" for k, v in result["metrics"].items() if k.startswith("test/"))
+    log.info("done in %.1f s: %s  (%s)", result["fit_seconds"], tested, job.run_dir)
+    return result
+
+
+def _failed(job: Job, exit_status: int) -> dict[str, Any] | None:
+    if not job.in_sweep:
+        sys.exit(exit_status)
+    return read_result(job.run_dir)
+
+
+def _finished_earlier(job: Job, resume: bool) -> dict[str, Any] | None:
+    """A job whose folder says ``done`` is skipped, so that a sweep re-run into its folder
+    runs only what failed or never finished; a single run asked to resume it refuses."""
+    if resume and not job.in_sweep:
+        log.error("resume: %s has finished (result.json says done); nothing to resume", job.run_dir)
+        sys.exit(2)
+    log.info("skipped, already done: %s", job.run_dir)
+    return read_result(job.run_dir)
+
+
+def _route_lightning_logs() -> None:
+    """Lightning attaches its own console handler when imported before Hydra configures
+    logging; hand its records to the root logger so that they reach run.log too."""
     lightning_log = logging.getLogger("pytorch_lightning")
     lightning_log.handlers.clear()
     lightning_log.propagate = True
 
-    hydra_cfg = HydraConfig.get()
-    run_dir = Path(hydra_cfg.runtime.output_dir)
-    in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
-    if cfg.get("gpus"):  # launcher=gpus: before CUDA starts, see only this job's own GPU
-        log.info("GPU %s", claim_gpu(cfg.gpus))
-    if is_done(run_dir):
-        if cfg.resume and not in_sweep:
-            log.error("resume: %s has finished (result.json says done); nothing to resume", run_dir)
-            sys.exit(2)
-        log.info("skipped, already done: %s", run_dir)
-        return read_result(run_dir)
-    if not cfg.resume and rank_zero_only.rank == 0:
-        clear_previous_attempt(run_dir)
+
+def _choose_progress_bar(cfg: DictConfig, in_sweep: bool) -> None:
+    """``progress_bar=auto``: a bar only where someone watches: one run, in a terminal."""
     auto = cfg.progress_bar == "auto"
-    with open_dict(cfg):  # a bar only where someone watches: one run, in a terminal
+    with open_dict(cfg):
         cfg.trainer.enable_progress_bar = (
             not in_sweep and sys.stderr.isatty() if auto else bool(cfg.progress_bar)
         )
-    # `resume` says how this attempt started, not what the run is: it is not recorded.
-    overrides = [o for o in hydra_cfg.overrides.task if not o.startswith("resume=")]
-    try:
-        result = train(cfg, run_dir, overrides)
-    except ConfigError as error:
-        log.error("Bad configuration:\n  %s", "\n  ".join(error.problems))
-        if not in_sweep:
-            sys.exit(2)
-        return read_result(run_dir)
-    except Exception:
-        log.error("Run failed:\n%s", traceback.format_exc())
-        if not in_sweep:
-            sys.exit(1)
-        return read_result(run_dir)
-    if result["status"] == "pruned":
-        log.info("pruned: %s  (%s)", result["error"], run_dir)
-        return result
-    summary = " ".join(
-        f"{k}={v:.4f}" for k, v in result["metrics"].items() if k.startswith("test/")
-    )
-    log.info("done in %.1f s: %s  (%s)", result["fit_seconds"], summary, run_dir)
-    return result
 
 
 def cli() -> None:

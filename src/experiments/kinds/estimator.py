@@ -1,22 +1,27 @@
-"""scikit-learn estimators through the same splits and metrics as the Lightning models.
+"""The estimator kind: scikit-learn estimators on the same splits and metrics as networks.
 
 Model configs name the estimator directly (``estimator: {_target_: sklearn.svm.SVC, C: 1.0}``);
-nothing here wraps an estimator class.
+nothing here wraps an estimator class. A fitted estimator is saved as ``estimator.joblib``
+(a pickle: loading it can run code, so load only run folders you trust).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import joblib
 import numpy as np
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
 from threadpoolctl import threadpool_limits
 
-from experiments.config.errors import ConfigError
-from experiments.data import DataShapes
+from experiments.config import ConfigError, instantiate_checked
+from experiments.data import DataModule, DataShapes
+from experiments.kinds.base import FitOutcome, Outputs, RunInputs
+from experiments.runs.atomic import atomic_file
 from experiments.tasks.metrics import classification_metrics, regression_metrics
 
 # Fitted arrays that hold what a model learned, per estimator family.
@@ -24,19 +29,6 @@ _LEARNED_ARRAYS = (
     "coef_", "intercept_", "support_vectors_", "dual_coef_",
     "theta_", "var_", "feature_log_prob_", "class_log_prior_",
 )  # fmt: skip
-
-
-@dataclass
-class EstimatorOutcome:
-    metrics: dict[str, float]
-    fit_seconds: float
-    test_seconds: float
-    n_params: int | None
-
-
-def is_estimator_model(model: DictConfig) -> bool:
-    """Whether a model config describes a scikit-learn estimator rather than a network."""
-    return "estimator" in model
 
 
 def count_learned_values(estimator: BaseEstimator) -> int | None:
@@ -95,23 +87,95 @@ def prepare_estimator(
     return estimator
 
 
-def fit_estimator(
-    estimator: BaseEstimator,
-    shapes: DataShapes,
-    tensors: dict[str, tuple[torch.Tensor, torch.Tensor]],
-    threads: int,
-) -> EstimatorOutcome:
-    """Fit on the train split; score val and test with the tasks' torchmetrics.
+class EstimatorKind:
+    """scikit-learn estimators (``model.estimator``: the estimator's `_target_` and settings),
+    fitted once on the train split, seeded with the run seed where they take one."""
 
-    ``test_seconds`` is the time to predict the test split, as for the Lightning models.
-    """
-    train_inputs, train_targets = tensors["train"]
-    with threadpool_limits(limits=threads):
-        start = time.perf_counter()
-        estimator.fit(_features(train_inputs), train_targets.numpy())
-        fit_seconds = time.perf_counter() - start
-        metrics = score_estimator(estimator, shapes, "val", *tensors["val"])
-        start = time.perf_counter()
-        metrics |= score_estimator(estimator, shapes, "test", *tensors["test"])
-        test_seconds = time.perf_counter() - start
-    return EstimatorOutcome(metrics, fit_seconds, test_seconds, count_learned_values(estimator))
+    name = "estimator"
+    model_file = Path("estimator.joblib")
+    missing_model_hint = "it did not finish fitting"
+    keys = frozenset({"name", "estimator", "search_space"})
+
+    def describe(self, cfg: DictConfig) -> dict[str, Any]:
+        # estimators use no optimizer, batches or epochs
+        return {"model": OmegaConf.to_container(cfg.model, resolve=True)}
+
+    def fit(self, run: RunInputs) -> FitOutcome:
+        """Fit on the train split, score val and test with the tasks' torchmetrics, log the
+        metrics as scalars and save the estimator. ``test_seconds`` is the time to predict
+        the test split, as for networks."""
+        cfg, shapes, tensors = run.cfg, run.shapes, run.datamodule.tensors
+        estimator = prepare_estimator(
+            instantiate_checked(cfg.model.estimator, "model.estimator"),
+            cfg.model.name,
+            shapes,
+            cfg.seed,
+        )
+        train_inputs, train_targets = tensors["train"]
+        with threadpool_limits(limits=cfg.threads):
+            start = time.perf_counter()
+            estimator.fit(_features(train_inputs), train_targets.numpy())
+            fit_seconds = time.perf_counter() - start
+            metrics = score_estimator(estimator, shapes, "val", *tensors["val"])
+            start = time.perf_counter()
+            metrics |= score_estimator(estimator, shapes, "test", *tensors["test"])
+            test_seconds = time.perf_counter() - start
+            predicted = estimator.predict(_features(tensors["test"][0]))
+        run.logger.log_metrics(metrics, step=0)
+        with atomic_file(run.run_dir / self.model_file, "wb") as file:
+            joblib.dump(estimator, file)
+        targets = tensors["test"][1]
+        if shapes.task == "regression":  # in the data's original units, as the metrics
+            predicted = shapes.original_units(torch.as_tensor(predicted).float()).numpy()
+            targets = shapes.original_units(targets)
+        return FitOutcome(
+            metrics=dict(sorted(metrics.items())),
+            fit_seconds=round(fit_seconds, 4),
+            test_seconds=round(test_seconds, 4),
+            n_params=count_learned_values(estimator),
+            device=f"cpu ({type(estimator).__module__}.{type(estimator).__name__})",
+            test_predictions={"predicted": np.asarray(predicted), "target": targets.numpy()},
+        )
+
+    def load(
+        self, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, path: Path
+    ) -> BaseEstimator:
+        name = cfg.model.name
+        if path.name != self.model_file.name:
+            raise ConfigError(
+                f"ckpt: '{path}': model '{name}' is a scikit-learn estimator; expected the run "
+                f"folder or its {self.model_file}"
+            )
+        try:
+            estimator = joblib.load(path)
+        except Exception as error:  # unpickling a damaged file raises many types
+            raise ConfigError(f"ckpt: cannot read '{path}' as an estimator ({error})") from error
+        fitted_inputs = getattr(estimator, "n_features_in_", None)
+        if not isinstance(estimator, BaseEstimator) or fitted_inputs != shapes.in_features:
+            raise ConfigError(
+                f"ckpt: '{path}' does not fit model '{name}' of this run: expected a fitted "
+                f"estimator of {shapes.in_features} inputs, got {type(estimator).__name__}"
+                + (f" of {fitted_inputs} inputs" if fitted_inputs is not None else "")
+            )
+        return estimator
+
+    def score(
+        self, model: BaseEstimator, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes
+    ) -> dict[str, float]:
+        with threadpool_limits(limits=cfg.threads):
+            return score_estimator(model, shapes, "test", *datamodule.tensors["test"])
+
+    def predict(
+        self, model: BaseEstimator, cfg: DictConfig, shapes: DataShapes, inputs: torch.Tensor
+    ) -> Outputs:
+        features = _features(inputs)
+        with threadpool_limits(limits=cfg.threads):
+            if shapes.task == "regression":
+                values = torch.as_tensor(model.predict(features)).float()
+                return Outputs("values", shapes.original_units(values))
+            if hasattr(model, "predict_proba"):  # SVC only with probability=True
+                return Outputs("probabilities", torch.as_tensor(model.predict_proba(features)))
+            margins = torch.as_tensor(model.decision_function(features))
+        if margins.ndim == 1:  # binary: one margin, positive for the second class
+            margins = torch.stack([-margins, margins], dim=1)
+        return Outputs("margins", margins)

@@ -1,176 +1,178 @@
-"""Build the pieces of a run from config nodes and the data's shapes: the data-to-model link."""
+"""The network kind: a `torch.nn.Module` inside a task LightningModule, trained by the
+Lightning Trainer (CPU, GPU, DDP), saved as Lightning checkpoints."""
 
 from __future__ import annotations
 
-import functools
-import inspect
+import logging
+import os
+import time
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
-from omegaconf import DictConfig
-from torch import nn
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.callbacks import ModelCheckpoint
 
 from experiments.config import ConfigError, instantiate_checked
-from experiments.data import DataShapes
-from experiments.tasks import ClassificationTask, RegressionTask
+from experiments.data import DataModule, DataShapes
+from experiments.kinds.base import FitOutcome, Outputs, RunInputs
+from experiments.kinds.network_build import build_task, count_parameters
+from experiments.runs.ddp import ddp_job_scope
+from experiments.runs.reentry import child_environment
+from experiments.tasks import quiet_lightning_warnings
+
+log = logging.getLogger(__name__)
+# Losses whose scores are log-probabilities up to a constant: their softmax is a probability.
+PROBABILISTIC_LOSSES = (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)
 
 
-def _data_arguments(shapes: DataShapes, train_inputs: torch.Tensor) -> dict[str, Any]:
-    """What the data can tell a network, by parameter name. ``train_inputs`` serves networks
-    that need data at build time (Nystroem landmarks, ``gamma="scale"``)."""
-    offered = {
-        "in_features": shapes.in_features,
-        "in_shape": shapes.in_shape,
-        "num_outputs": shapes.num_outputs,
-        "train_inputs": train_inputs,
-    }
-    # token-id inputs only (dataset/features=tokens)
-    for name in ("vocab_size", "max_length"):
-        if getattr(shapes, name) is not None:
-            offered[name] = getattr(shapes, name)
-    return offered
+class NetworkKind:
+    """Networks (``model.net``: a `_partial_` nn.Module target, sized from the data) with one
+    loss per supported task (``model.loss``), trained by the Lightning Trainer."""
+
+    name = "network"
+    model_file = Path("checkpoints") / "last.ckpt"  # the model of the last epoch: the tested one
+    missing_model_hint = (
+        "it ran with trainer.enable_checkpointing=false or stopped before an epoch ended"
+    )
+    keys = frozenset({"name", "net", "loss", "C", "channels_last", "compile", "search_space"})
+
+    def describe(self, cfg: DictConfig) -> dict[str, Any]:
+        chosen = OmegaConf.to_container(cfg, resolve=True)
+        return {
+            "model": chosen["model"],
+            "optimizer": chosen["optimizer"],
+            "scheduler": chosen["scheduler"] or "none",
+            "trainer": {"max_epochs": chosen["trainer"]["max_epochs"]},
+            "dataset": {"batch_size": chosen["dataset"]["batch_size"]},
+        }
+
+    def fit(self, run: RunInputs) -> FitOutcome:
+        """Fit with the Lightning Trainer (from ``run.checkpoint`` when resuming) and test the
+        model of the last epoch. DDP child processes re-enter this job through the exported
+        environment (`experiments.runs.reentry`)."""
+        quiet_lightning_warnings()
+        cfg, datamodule = run.cfg, run.datamodule
+        task = build_task(
+            cfg.model, cfg.optimizer, cfg.scheduler, run.shapes, datamodule.tensors["train"][0]
+        )
+        with ddp_job_scope(child_environment(run.run_dir, run.overrides)):
+            trainer = instantiate_checked(
+                cfg.trainer,
+                "trainer",
+                logger=run.logger,
+                callbacks=_callbacks(cfg, run.run_dir),
+                default_root_dir=str(run.run_dir),
+            )
+            start = time.perf_counter()
+            if run.checkpoint:
+                log.info("resuming from %s", run.checkpoint)
+            trainer.fit(task, datamodule=datamodule, ckpt_path=run.checkpoint, weights_only=True)
+            fit_seconds = time.perf_counter() - start
+            metrics = {
+                k: float(v)
+                for k, v in trainer.callback_metrics.items()
+                if k.startswith(("train/", "val/"))
+            }
+            start = time.perf_counter()
+            (test_metrics,) = trainer.test(task, datamodule=datamodule, verbose=False)
+            test_seconds = time.perf_counter() - start
+        metrics |= {k: float(v) for k, v in test_metrics.items()}
+        return FitOutcome(
+            metrics=dict(sorted(metrics.items())),
+            fit_seconds=round(fit_seconds, 4),
+            test_seconds=round(test_seconds, 4),
+            n_params=count_parameters(task.net),
+            device=_device_name(trainer.strategy.root_device),
+            test_predictions=self._test_predictions(task, datamodule, run.shapes),
+        )
+
+    def load(
+        self, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, path: Path
+    ) -> pl.LightningModule:
+        if path.suffix != ".ckpt":
+            raise ConfigError(
+                f"ckpt: '{path}': model '{cfg.model.name}' is a network; expected a .ckpt file"
+            )
+        task = build_task(
+            cfg.model, cfg.optimizer, cfg.scheduler, shapes, datamodule.tensors["train"][0]
+        )
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as error:  # torch raises many types for a damaged or foreign file
+            raise ConfigError(f"ckpt: cannot read '{path}' as a checkpoint ({error})") from error
+        if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+            raise ConfigError(f"ckpt: '{path}' is not a Lightning checkpoint (no state_dict)")
+        try:
+            task.load_state_dict(checkpoint["state_dict"])
+        except RuntimeError as error:  # missing, unexpected or differently shaped weights
+            first = str(error).strip().splitlines()
+            raise ConfigError(
+                f"ckpt: '{path}' does not fit model '{cfg.model.name}' of this run (another "
+                f"model or architecture?): {' '.join(line.strip() for line in first[:3])}"
+            ) from error
+        return task
+
+    def score(
+        self,
+        model: pl.LightningModule,
+        cfg: DictConfig,
+        datamodule: DataModule,
+        shapes: DataShapes,
+    ) -> dict[str, float]:
+        # The run's own trainer settings (precision, determinism), on one device, recording
+        # nothing.
+        trainer = instantiate_checked(
+            cfg.trainer, "trainer", logger=False, callbacks=[], devices=1, num_nodes=1,
+            strategy="auto", enable_checkpointing=False, enable_progress_bar=False,
+            enable_model_summary=False,
+        )  # fmt: skip
+        (logged,) = trainer.test(model, datamodule=datamodule, verbose=False)
+        return {name: float(value) for name, value in logged.items()}
+
+    def predict(
+        self, model: pl.LightningModule, cfg: DictConfig, shapes: DataShapes, inputs: torch.Tensor
+    ) -> Outputs:
+        model.eval()
+        with torch.no_grad():
+            if shapes.task == "regression":  # RegressionTask answers in original units
+                return Outputs("values", model(inputs))
+            scores = model.net(inputs)
+        if isinstance(model.loss, PROBABILISTIC_LOSSES):
+            return Outputs("probabilities", scores.softmax(dim=1))
+        return Outputs("margins", scores)
+
+    def _test_predictions(
+        self, task: pl.LightningModule, datamodule: DataModule, shapes: DataShapes
+    ) -> dict[str, np.ndarray]:
+        inputs, targets = datamodule.tensors["test"]
+        task.eval()
+        with torch.no_grad():
+            batches = inputs.split(datamodule.eval_batch_size)
+            outputs = torch.cat([task.outputs(batch.to(task.device)).cpu() for batch in batches])
+        if shapes.task == "classification":
+            return {"predicted": outputs.argmax(dim=1).numpy(), "target": targets.numpy()}
+        original = shapes.original_units
+        return {"predicted": original(outputs).numpy(), "target": original(targets).numpy()}
 
 
-def build_net(model: DictConfig, shapes: DataShapes, train_inputs: torch.Tensor) -> nn.Module:
-    """Call the model's network partial with the data-derived arguments its signature names.
-
-    Raises:
-        ConfigError: the network needs something this data cannot provide, or refuses its
-            settings or the data's shape.
-    """
-    factory = instantiate_checked(model.net, "model.net")
-    parameters = inspect.signature(factory).parameters
-    offered = _data_arguments(shapes, train_inputs)
-    unfilled = [
-        name
-        for name, p in parameters.items()
-        if p.default is inspect.Parameter.empty
-        and name not in offered
-        and name not in factory.keywords
+def _callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
+    """The configured callbacks; checkpoint callbacks write into ``<run_dir>/checkpoints``
+    unless they name a folder, and are left out with ``trainer.enable_checkpointing=false``."""
+    callbacks = [
+        instantiate_checked(node, f"callbacks.{name}") for name, node in cfg.callbacks.items()
     ]
-    if shapes.vocab_size is not None and "vocab_size" not in parameters:
-        raise ConfigError(
-            f"model '{model.name}' takes feature vectors, but the data is token ids "
-            "(dataset/features=tokens); use a sequence model such as text_cnn, or "
-            "dataset/features=tfidf"
-        )
-    if unfilled:
-        hint = " (token ids: dataset/features=tokens)" if "vocab_size" in unfilled else ""
-        raise ConfigError(
-            f"model '{model.name}' needs {', '.join(unfilled)}, which {shapes.kind} data "
-            f"does not provide{hint}; it provides {', '.join(offered)}"
-        )
-    try:
-        return factory(**{name: value for name, value in offered.items() if name in parameters})
-    except (ValueError, TypeError, RuntimeError) as error:
-        raise ConfigError(
-            f"model '{model.name}' cannot be built for {shapes.kind} data of shape "
-            f"{shapes.in_shape}: {error}"
-        ) from error
+    if not cfg.trainer.get("enable_checkpointing", True):
+        return [c for c in callbacks if not isinstance(c, ModelCheckpoint)]
+    for callback in callbacks:
+        if isinstance(callback, ModelCheckpoint) and callback.dirpath is None:
+            callback.dirpath = os.path.realpath(run_dir / "checkpoints")
+    return callbacks
 
 
-def prepare_net(net: nn.Module, channels_last: bool, compile: bool) -> nn.Module:
-    """The network made faster to run, same parameters and state-dict keys.
-
-    Args:
-        net: the built network.
-        channels_last: store 4-d weights channels-last (NHWC); convolutions then run in that
-            layout whatever the input's (faster with bf16 on tensor-core GPUs). A no-op for
-            networks without 4-d weights.
-        compile: compile the forward with `torch.compile` on the first call (``nn.Module.compile``:
-            in place, so checkpoints keep their keys). Costs seconds to minutes once per run.
-
-    Raises:
-        ConfigError: a setting that is not a boolean, named by its key.
-    """
-    for key, value in (("channels_last", channels_last), ("compile", compile)):
-        if not isinstance(value, bool):
-            raise ConfigError(f"model.{key}: expected true or false, got {value!r}")
-    if channels_last:
-        net = net.to(memory_format=torch.channels_last)
-    if compile:
-        net.compile()
-    return net
-
-
-def l2_penalty(C: float | None, num_train: int) -> float:
-    """The loss coefficient of ``||W||^2 / 2`` equivalent to scikit-learn's ``C``.
-
-    scikit-learn minimizes ``||W||^2 / 2 + C * sum(losses)``; dividing by ``C * n`` gives
-    ``mean(losses) + ||W||^2 / (2 * C * n)``: the same minimizer, on the scale of a mean loss.
-    """
-    if C is None:
-        return 0.0
-    if not isinstance(C, int | float) or isinstance(C, bool) or C <= 0:
-        raise ConfigError(f"model.C: expected a positive number, got {C!r}")
-    return 1.0 / (C * num_train)
-
-
-def build_optimizer(optimizer: DictConfig, net: nn.Module) -> functools.partial:
-    """The optimizer partial, tried once on the network so that settings torch refuses
-    (``lr=-1``) fail now, before training."""
-    factory = instantiate_checked(optimizer, "optimizer")
-    try:
-        factory([p.detach().clone().requires_grad_() for p in net.parameters()])
-    except (ValueError, TypeError) as error:
-        raise ConfigError(f"optimizer ({optimizer._target_}): {error}") from error
-    return factory
-
-
-def build_scheduler(scheduler: DictConfig | None) -> functools.partial | None:
-    if not scheduler:
-        return None
-    return instantiate_checked(scheduler, "scheduler")
-
-
-def build_loss(model: DictConfig, shapes: DataShapes) -> nn.Module:
-    """The model's loss for the data's task (``model.loss`` holds one per supported task).
-
-    Raises:
-        ConfigError: the model does not support the data's task.
-    """
-    if shapes.task not in model.loss:
-        raise ConfigError(
-            f"model '{model.name}' supports {' and '.join(model.loss)} only, but the data is "
-            f"a {shapes.task} task (dataset.task)"
-        )
-    return instantiate_checked(model.loss[shapes.task], f"model.loss.{shapes.task}")
-
-
-def build_task(
-    model: DictConfig,
-    optimizer: DictConfig,
-    scheduler: DictConfig | None,
-    shapes: DataShapes,
-    train_inputs: torch.Tensor,
-) -> pl.LightningModule:
-    """The LightningModule for the data's task, with the network, loss and optimizer.
-
-    Raises:
-        ConfigError: any part refuses its settings or the data; nothing has trained yet.
-    """
-    loss = build_loss(model, shapes)
-    net = prepare_net(
-        build_net(model, shapes, train_inputs),
-        channels_last=model.get("channels_last", False),
-        compile=model.get("compile", False),
-    )
-    common = {
-        "net": net,
-        "loss": loss,
-        "optimizer": build_optimizer(optimizer, net),
-        "scheduler": build_scheduler(scheduler),
-        "l2_penalty": l2_penalty(model.get("C"), len(train_inputs)),
-    }
-    if shapes.task == "classification":
-        return ClassificationTask(num_classes=shapes.num_outputs, **common)
-    return RegressionTask(
-        num_targets=shapes.num_outputs,
-        original_units=shapes.original_units,
-        **common,
-    )
-
-
-def count_parameters(net: nn.Module) -> int:
-    return sum(p.numel() for p in net.parameters())
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return str(device)

@@ -41,9 +41,3 @@ def write_hparams(
     for summary in (session_start, session_end):
         file_writer.add_summary(summary)
     writer.flush()
-
-
-def log_scalars(writer: SummaryWriter, metrics: Mapping[str, float], step: int) -> None:
-    for name, value in metrics.items():
-        writer.add_scalar(name, value, step)
-    writer.flush()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import torch
@@ -13,11 +13,13 @@ DDP_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD
 
 
 @contextmanager
-def ddp_job_scope() -> Iterator[None]:
-    """Leave no DDP state behind a job: its process group ends and the launcher's environment
-    variables are restored. Without this the next job of an in-process sweep would take the
-    variables for an external launch and wait forever for ranks that never come."""
-    saved = {name: os.environ.get(name) for name in DDP_VARIABLES}
+def ddp_job_scope(exported: Mapping[str, str]) -> Iterator[None]:
+    """Export ``exported`` for the job's DDP child processes (`runs.reentry.child_environment`)
+    and leave no DDP state behind the job: its process group ends and every variable it or
+    the launcher set is restored. Without this the next job of an in-process sweep would take
+    the variables for an external launch and wait forever for ranks that never come."""
+    saved = {name: os.environ.get(name) for name in (*DDP_VARIABLES, *exported)}
+    os.environ.update(exported)
     try:
         yield
     finally:

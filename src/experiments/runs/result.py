@@ -11,9 +11,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from experiments.runs.atomic import write_atomic
+import numpy as np
+
+from experiments.runs.atomic import atomic_file, write_atomic
 
 RESULT_FILE = "result.json"
+# The test split's predictions of a run, per row: `predicted` and `target` (class indices,
+# or values in the data's original units), for statistics over test rows.
+TEST_PREDICTIONS_FILE = "test_predictions.npz"
 PACKAGES = (
     "experiments", "torch", "pytorch-lightning", "hydra-core", "omegaconf",
     "torchmetrics", "scikit-learn", "datasets", "numpy",
@@ -22,6 +27,12 @@ PACKAGES = (
 
 def write_result(run_dir: Path, result: dict[str, Any]) -> None:
     write_atomic(run_dir / RESULT_FILE, json.dumps(result, indent=2, sort_keys=False) + "\n")
+
+
+def write_test_predictions(run_dir: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``<run_dir>/test_predictions.npz``, atomically."""
+    with atomic_file(run_dir / TEST_PREDICTIONS_FILE, "wb") as file:
+        np.savez(file, **arrays)
 
 
 def read_result(run_dir: Path) -> dict[str, Any] | None:

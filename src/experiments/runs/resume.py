@@ -8,12 +8,14 @@ from pathlib import Path
 
 import torch
 
-from experiments.runs.result import read_result
-from experiments.runs.saved import ESTIMATOR_FILE
+from experiments.kinds import KINDS
+from experiments.runs.result import TEST_PREDICTIONS_FILE, read_result
 
 # What a run writes besides result.json and run.log; a re-run replaces them so that its
 # curves and models are not mixed with those of the attempt that failed.
-RUN_OUTPUTS = ("tb", "checkpoints", ESTIMATOR_FILE)
+RUN_OUTPUTS = tuple(
+    dict.fromkeys(["tb", TEST_PREDICTIONS_FILE, *(k.model_file.parts[0] for k in KINDS.values())])
+)
 
 
 def is_done(run_dir: Path) -> bool:

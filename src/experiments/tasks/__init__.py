@@ -3,7 +3,7 @@
 from experiments.tasks.classification import ClassificationTask
 from experiments.tasks.losses import EpsilonInsensitiveLoss, MulticlassHingeLoss
 from experiments.tasks.regression import RegressionTask
-from experiments.tasks.supervised import SupervisedTask
+from experiments.tasks.supervised import SupervisedTask, quiet_lightning_warnings
 
 __all__ = [
     "ClassificationTask",
@@ -11,4 +11,5 @@ __all__ = [
     "MulticlassHingeLoss",
     "RegressionTask",
     "SupervisedTask",
+    "quiet_lightning_warnings",
 ]

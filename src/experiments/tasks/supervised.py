@@ -18,11 +18,14 @@ OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
 Batch = tuple[torch.Tensor, torch.Tensor]
 
-# Lightning warnings that do not apply to these tasks, wherever they train or test: metrics
-# are logged per epoch by design, so an epoch shorter than log_every_n_steps loses nothing;
-# the pytree one is Lightning's own deprecation.
-warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
-warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
+
+def quiet_lightning_warnings() -> None:
+    """Silence Lightning warnings that do not apply to these tasks, for the process: metrics
+    are logged per epoch by design, so an epoch shorter than ``log_every_n_steps`` loses
+    nothing; the pytree one is Lightning's own deprecation. Called when a run starts, not at
+    import, so that importing the package changes no global state."""
+    warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
+    warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
 
 
 def weight_penalty(net: nn.Module) -> torch.Tensor:

@@ -1,0 +1,65 @@
+"""The Python API beside the command line, for notebooks and a lab's own scripts.
+
+    import experiments
+    result = experiments.run(["model=mlp", "seed=1"])        # one run, as experiments-train
+    frame = experiments.load_results("outputs/svm_vs_deep")  # every run below a folder
+
+A run made here has the same folder as one made by ``experiments-train`` (``.hydra/`` with
+the composed config and overrides, ``result.json``, ``tb/``, checkpoints), so
+``experiments-eval``, ``experiments-predict`` and ``experiments-compare`` take it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import OmegaConf
+
+from experiments.config import compose_config
+from experiments.report.table import find_results, results_frame
+
+
+def run(
+    overrides: list[str] | tuple[str, ...] = (), run_dir: str | Path | None = None
+) -> dict[str, Any]:
+    """Train, validate and test one configuration, as ``experiments-train`` with the same
+    overrides (no sweep: a sweep is ``experiments-train -m``).
+
+    Args:
+        overrides: Hydra overrides, e.g. ``["model=svm_rbf", "model.C=10", "seed=2"]``.
+        run_dir: the run's folder; by default a new dated folder under
+            ``<output_root>/<experiment_name>/``, as the command line makes.
+
+    Returns:
+        The run's ``result.json`` content (``status``, ``metrics``, timings, ...), plus
+        ``run_dir``.
+
+    Raises:
+        hydra.errors.ConfigCompositionException: an unknown option or key in ``overrides``.
+        ConfigError: bad config or data, found before training (``result.json`` says
+            ``failed``).
+    """
+    from experiments.cli.train import train  # imports Lightning: only when a run is asked
+
+    overrides = list(overrides)
+    cfg = compose_config(overrides)
+    if run_dir is None:
+        stamp = f"{datetime.now():%Y-%m-%d_%H-%M-%S}_{secrets.token_hex(3)}"
+        run_dir = Path(cfg.output_root) / cfg.experiment_name / stamp
+    run_dir = Path(run_dir)
+    (run_dir / ".hydra").mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
+    OmegaConf.save(OmegaConf.create(overrides), run_dir / ".hydra" / "overrides.yaml")
+    return train(cfg, run_dir, overrides) | {"run_dir": str(run_dir)}
+
+
+def load_results(*folders: str | Path) -> pd.DataFrame:
+    """Every run below ``folders`` as one table, as ``results.csv``: one row per run with
+    ``job``, ``status``, one column per override key, the metrics under their logged names
+    (``test/acc``), ``fit_seconds``, ``test_seconds`` and ``n_params``."""
+    paths = [Path(folder) for folder in folders]
+    return results_frame(find_results(paths), root=paths[0] if len(paths) == 1 else None)

@@ -1,0 +1,113 @@
+"""The interface every model kind implements, and the records that cross it.
+
+A *kind* is one training regime: a network trained by the Lightning Trainer, a scikit-learn
+estimator fitted in one call, and so on. `experiments.kinds.model_kind` chooses it once from
+the model config; the entry points then only call the methods below, never ask which kind
+they hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from omegaconf import DictConfig
+from pytorch_lightning.loggers import Logger
+
+from experiments.data import DataModule, DataShapes
+
+# What a model says about rows: class probabilities (softmax of a cross-entropy network,
+# predict_proba), class margins (scores of models without probabilities, e.g. hinge-loss
+# ones; the largest wins), or values (regression, in the data's original units).
+OUTPUT_KINDS = ("probabilities", "margins", "values")
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What a model says about some rows: ``kind`` is one of `OUTPUT_KINDS`; ``values`` has
+    one row per input (a score per class, or the predicted value(s))."""
+
+    kind: str
+    values: torch.Tensor
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """Everything a kind gets to fit one run."""
+
+    cfg: DictConfig
+    run_dir: Path
+    overrides: list[str]
+    datamodule: DataModule
+    shapes: DataShapes
+    logger: Logger
+    checkpoint: Path | None  # resume from this checkpoint (kinds that support resuming)
+
+
+@dataclass
+class FitOutcome:
+    """What a fitted run reports: metrics keyed by logged name (``val/acc``, ``test/acc``),
+    seconds to fit and to predict the test split, learned parameters (None where no count
+    is defined), the device, and the test split's predictions (``predicted`` and ``target``
+    per row: class indices, or values in original units) for tests over test rows."""
+
+    metrics: dict[str, float]
+    fit_seconds: float
+    test_seconds: float
+    n_params: int | None
+    device: str
+    test_predictions: dict[str, np.ndarray]
+
+
+class ModelKind(Protocol):
+    """One kind of model: how it is fitted, saved, loaded, scored and asked for outputs.
+
+    Attributes:
+        name: the kind's name (``network``, ``estimator``).
+        model_file: the trained model inside a run folder, relative to it.
+        missing_model_hint: why a run folder may lack `model_file`, for error messages.
+        keys: the keys a model config of this kind may hold (besides ``kind``); any other
+            key is a configuration error.
+    """
+
+    name: str
+    model_file: Path
+    missing_model_hint: str
+    keys: frozenset[str]
+
+    def describe(self, cfg: DictConfig) -> dict[str, Any]:
+        """The settings that define a run of this kind (the TensorBoard HPARAMS columns),
+        as a nested plain dict."""
+        ...
+
+    def fit(self, run: RunInputs) -> FitOutcome:
+        """Fit on the train split, score val and test, and save the trained model into
+        ``run.run_dir`` at `model_file`.
+
+        Raises:
+            ConfigError: the model cannot take this data or these settings; nothing trained.
+        """
+        ...
+
+    def load(self, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, path: Path) -> Any:
+        """The trained model saved at ``path`` by a run of config ``cfg``.
+
+        Raises:
+            ConfigError: the file is not a model of this kind or does not fit the config.
+        """
+        ...
+
+    def score(
+        self, model: Any, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes
+    ) -> dict[str, float]:
+        """The test split's metrics, computed as the run computed them."""
+        ...
+
+    def predict(
+        self, model: Any, cfg: DictConfig, shapes: DataShapes, inputs: torch.Tensor
+    ) -> Outputs:
+        """The model's outputs for featurized ``inputs``."""
+        ...

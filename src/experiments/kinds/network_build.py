@@ -1,0 +1,176 @@
+"""Build a network run's pieces from config nodes and the data's shapes: the data-to-model link."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from omegaconf import DictConfig
+from torch import nn
+
+from experiments.config import ConfigError, instantiate_checked
+from experiments.data import DataShapes
+from experiments.tasks import ClassificationTask, RegressionTask
+
+
+def _data_arguments(shapes: DataShapes, train_inputs: torch.Tensor) -> dict[str, Any]:
+    """What the data can tell a network, by parameter name. ``train_inputs`` serves networks
+    that need data at build time (Nystroem landmarks, ``gamma="scale"``)."""
+    offered = {
+        "in_features": shapes.in_features,
+        "in_shape": shapes.in_shape,
+        "num_outputs": shapes.num_outputs,
+        "train_inputs": train_inputs,
+    }
+    # token-id inputs only (dataset/features=tokens)
+    for name in ("vocab_size", "max_length"):
+        if getattr(shapes, name) is not None:
+            offered[name] = getattr(shapes, name)
+    return offered
+
+
+def build_net(model: DictConfig, shapes: DataShapes, train_inputs: torch.Tensor) -> nn.Module:
+    """Call the model's network partial with the data-derived arguments its signature names.
+
+    Raises:
+        ConfigError: the network needs something this data cannot provide, or refuses its
+            settings or the data's shape.
+    """
+    factory = instantiate_checked(model.net, "model.net")
+    parameters = inspect.signature(factory).parameters
+    offered = _data_arguments(shapes, train_inputs)
+    unfilled = [
+        name
+        for name, p in parameters.items()
+        if p.default is inspect.Parameter.empty
+        and name not in offered
+        and name not in factory.keywords
+    ]
+    if shapes.vocab_size is not None and "vocab_size" not in parameters:
+        raise ConfigError(
+            f"model '{model.name}' takes feature vectors, but the data is token ids "
+            "(dataset/features=tokens); use a sequence model such as text_cnn, or "
+            "dataset/features=tfidf"
+        )
+    if unfilled:
+        hint = " (token ids: dataset/features=tokens)" if "vocab_size" in unfilled else ""
+        raise ConfigError(
+            f"model '{model.name}' needs {', '.join(unfilled)}, which {shapes.kind} data "
+            f"does not provide{hint}; it provides {', '.join(offered)}"
+        )
+    try:
+        return factory(**{name: value for name, value in offered.items() if name in parameters})
+    except (ValueError, TypeError, RuntimeError) as error:
+        raise ConfigError(
+            f"model '{model.name}' cannot be built for {shapes.kind} data of shape "
+            f"{shapes.in_shape}: {error}"
+        ) from error
+
+
+def prepare_net(net: nn.Module, channels_last: bool, compile: bool) -> nn.Module:
+    """The network made faster to run, same parameters and state-dict keys.
+
+    Args:
+        net: the built network.
+        channels_last: store 4-d weights channels-last (NHWC); convolutions then run in that
+            layout whatever the input's (faster with bf16 on tensor-core GPUs). A no-op for
+            networks without 4-d weights.
+        compile: compile the forward with `torch.compile` on the first call (``nn.Module.compile``:
+            in place, so checkpoints keep their keys). Costs seconds to minutes once per run.
+
+    Raises:
+        ConfigError: a setting that is not a boolean, named by its key.
+    """
+    for key, value in (("channels_last", channels_last), ("compile", compile)):
+        if not isinstance(value, bool):
+            raise ConfigError(f"model.{key}: expected true or false, got {value!r}")
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+    if compile:
+        net.compile()
+    return net
+
+
+def l2_penalty(C: float | None, num_train: int) -> float:
+    """The loss coefficient of ``||W||^2 / 2`` equivalent to scikit-learn's ``C``.
+
+    scikit-learn minimizes ``||W||^2 / 2 + C * sum(losses)``; dividing by ``C * n`` gives
+    ``mean(losses) + ||W||^2 / (2 * C * n)``: the same minimizer, on the scale of a mean loss.
+    """
+    if C is None:
+        return 0.0
+    if not isinstance(C, int | float) or isinstance(C, bool) or C <= 0:
+        raise ConfigError(f"model.C: expected a positive number, got {C!r}")
+    return 1.0 / (C * num_train)
+
+
+def build_optimizer(optimizer: DictConfig, net: nn.Module) -> functools.partial:
+    """The optimizer partial, tried once on the network so that settings torch refuses
+    (``lr=-1``) fail now, before training."""
+    factory = instantiate_checked(optimizer, "optimizer")
+    try:
+        factory([p.detach().clone().requires_grad_() for p in net.parameters()])
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"optimizer ({optimizer._target_}): {error}") from error
+    return factory
+
+
+def build_scheduler(scheduler: DictConfig | None) -> functools.partial | None:
+    if not scheduler:
+        return None
+    return instantiate_checked(scheduler, "scheduler")
+
+
+def build_loss(model: DictConfig, shapes: DataShapes) -> nn.Module:
+    """The model's loss for the data's task (``model.loss`` holds one per supported task).
+
+    Raises:
+        ConfigError: the model does not support the data's task.
+    """
+    if shapes.task not in model.loss:
+        raise ConfigError(
+            f"model '{model.name}' supports {' and '.join(model.loss)} only, but the data is "
+            f"a {shapes.task} task (dataset.task)"
+        )
+    return instantiate_checked(model.loss[shapes.task], f"model.loss.{shapes.task}")
+
+
+def build_task(
+    model: DictConfig,
+    optimizer: DictConfig,
+    scheduler: DictConfig | None,
+    shapes: DataShapes,
+    train_inputs: torch.Tensor,
+) -> pl.LightningModule:
+    """The LightningModule for the data's task, with the network, loss and optimizer.
+
+    Raises:
+        ConfigError: any part refuses its settings or the data; nothing has trained yet.
+    """
+    loss = build_loss(model, shapes)
+    net = prepare_net(
+        build_net(model, shapes, train_inputs),
+        channels_last=model.get("channels_last", False),
+        compile=model.get("compile", False),
+    )
+    common = {
+        "net": net,
+        "loss": loss,
+        "optimizer": build_optimizer(optimizer, net),
+        "scheduler": build_scheduler(scheduler),
+        "l2_penalty": l2_penalty(model.get("C"), len(train_inputs)),
+    }
+    if shapes.task == "classification":
+        return ClassificationTask(num_classes=shapes.num_outputs, **common)
+    return RegressionTask(
+        num_targets=shapes.num_outputs,
+        original_units=shapes.original_units,
+        **common,
+    )
+
+
+def count_parameters(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
