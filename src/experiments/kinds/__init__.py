@@ -8,11 +8,10 @@ say ``kind: <name>``; nothing else asks which kind a model is.
 
 from __future__ import annotations
 
-import difflib
-
 from omegaconf import DictConfig
 
 from experiments.config import ConfigError
+from experiments.config.suggest import did_you_mean
 from experiments.kinds.base import FitOutcome, ModelKind, Outputs, RunInputs
 from experiments.kinds.estimator import EstimatorKind
 from experiments.kinds.network import NetworkKind
@@ -43,6 +42,5 @@ def model_kind(model: DictConfig) -> ModelKind:
 
 
 def _unknown_key(key: str, allowed: frozenset[str], kind: str) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    hint = did_you_mean(key, allowed)
     return f"model.{key}: not a key of {kind} models{hint}; they take {', '.join(sorted(allowed))}"
