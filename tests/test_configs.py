@@ -36,8 +36,9 @@ def instantiate_option(group: str, cfg: DictConfig, tmp_path: Path) -> list[obje
     if group == "optimizer":
         return [build_optimizer(cfg.optimizer, torch.nn.Linear(4, 2))([torch.zeros(1)])]
     if group == "scheduler":
-        scheduler = build_scheduler(cfg.scheduler)
-        return [scheduler and scheduler(torch.optim.SGD([torch.zeros(1)], lr=0.1))]
+        schedule = build_scheduler(cfg.scheduler)
+        optimizer = torch.optim.SGD([torch.zeros(1)], lr=0.1)
+        return [schedule and schedule.create(optimizer, total_steps=100, epochs=10)]
     if group == "logger":
         return [instantiate(cfg.logger)(save_dir=str(tmp_path))]
     if group == "callbacks":
@@ -53,7 +54,11 @@ EXPECTED = {
     "dataset": (DataModule,),
     "model": (functools.partial, torch.nn.Module, BaseEstimator),
     "optimizer": (torch.optim.Optimizer,),
-    "scheduler": (torch.optim.lr_scheduler.LRScheduler, type(None)),
+    "scheduler": (
+        torch.optim.lr_scheduler.LRScheduler,
+        torch.optim.lr_scheduler.ReduceLROnPlateau,
+        type(None),
+    ),
     "trainer": (pl.Trainer,),
     "logger": (Logger,),
     "callbacks": (pl.Callback,),

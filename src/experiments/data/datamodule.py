@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass
 from math import prod
 from pathlib import Path
 from typing import Any, Protocol
@@ -58,7 +59,10 @@ class DataShapes:
 class Featurizer(Protocol):
     """Turns input columns into one tensor of rows: fitted on the train split, then applied
     to any rows (the other splits, or new inputs to predict).
-    Implementations: `ImageFeatures`, `BagOfWords`, `TokenIds`, `TableFeatures`."""
+
+    A featurizer is a dataclass: its init fields are its settings, part of the cache key of
+    the tensors it makes. Implementations: `ImageFeatures`, `BagOfWords`, `TokenIds`,
+    `TableFeatures`."""
 
     kind: str  # image | text | tabular
     # True: the featurizer fills or reports missing input cells itself; False: the data
@@ -87,8 +91,9 @@ class DataModule(pl.LightningDataModule):
 
     Args:
         name: short name used in logs, results and cache file names.
-        source: ``builtin:<name>``, a Hugging Face hub id, or a local format (``csv``,
-            ``tsv``, ``parquet``, ``json``, ``imagefolder``); see `resolve_source`.
+        source: ``builtin:<name>``, a Hugging Face hub id, a local format (``csv``,
+            ``tsv``, ``parquet``, ``json``, ``imagefolder``), or a callable returning rows
+            (your own loader); see `resolve_source`.
         features: the featurizer of the input columns (``dataset/features=...``).
         task: ``classification`` or ``regression``; never guessed from the data.
         target_column: column with the class or value to predict.
@@ -121,7 +126,7 @@ class DataModule(pl.LightningDataModule):
     def __init__(
         self,
         name: str,
-        source: str,
+        source: str | Callable[[], Any],
         features: Featurizer,
         task: str | None,
         target_column: str | None,
@@ -152,6 +157,12 @@ class DataModule(pl.LightningDataModule):
         for key, value in (("val_size", val_size), ("test_size", test_size)):
             if not isinstance(value, int | float) or not 0.0 < value < 1.0:
                 problems.append(f"dataset.{key}: {value!r} is not a fraction in (0, 1)")
+        if not is_dataclass(features):
+            problems.append(
+                f"dataset.features: {type(features).__name__} is not a dataclass; a "
+                "featurizer's settings are its dataclass fields (the cache key; see "
+                "experiments.data.Featurizer)"
+            )
         if not problems and val_size + test_size >= 1.0:
             problems.append(
                 f"dataset.val_size + dataset.test_size: {val_size} + {test_size} leaves no "

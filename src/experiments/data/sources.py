@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import datasets
 import numpy as np
@@ -87,13 +88,18 @@ BUILTIN_SOURCES = {"digits": _digits, "breast_cancer": _breast_cancer, "diabetes
 
 
 def resolve_source(
-    source: str, path: str | None = None, data_files: str | list[str] | None = None
+    source: str | Callable[[], Any],
+    path: str | None = None,
+    data_files: str | list[str] | None = None,
 ) -> Source:
     """Resolve ``dataset.source`` (and ``dataset.path``) to a loadable `Source`.
 
     Args:
-        source: ``builtin:<name>``; a hub id (``ucirvine/sms_spam``); or a local format,
-            one of `LOCAL_FORMATS`, read from ``path``.
+        source: ``builtin:<name>``; a hub id (``ucirvine/sms_spam``); a local format, one
+            of `LOCAL_FORMATS`, read from ``path``; or your own loader, a callable (a
+            ``_target_`` with ``_partial_: true`` in the config) that returns a Hugging Face
+            ``Dataset`` or ``DatasetDict``, a pandas ``DataFrame``, or a dict of equal-length
+            columns (arrays or lists); see `callable_source`.
         path: a local file or folder. With a hub id it replaces the hub: the files there
             are read in the same schema (format from their extensions), so that the same
             config runs offline.
@@ -103,6 +109,8 @@ def resolve_source(
     Raises:
         ConfigError: unknown built-in, a missing path, or a local format without a path.
     """
+    if callable(source):
+        return callable_source(source)
     if source.startswith(BUILTIN_PREFIX):
         name = source.removeprefix(BUILTIN_PREFIX)
         if name not in BUILTIN_SOURCES:
@@ -126,6 +134,38 @@ def resolve_source(
             f"dataset.path=<a .{source} file or a folder of them>"
         )
     return Source(f"hub:{source}", None, lambda: _load_hub(source, data_files))
+
+
+def callable_source(loader: Callable[[], Any]) -> Source:
+    """A user's loader as a `Source`. Its fingerprint is the function's import path and
+    arguments (a `functools.partial`'s keywords), so the cache is reused for the same
+    arguments: a loader whose rows change for the same arguments must be given a new
+    argument (e.g. a version) or ``dataset.cache=false``.
+
+    Raises:
+        ConfigError: (when loaded) the loader returns something that is not rows.
+    """
+    function = getattr(loader, "func", loader)
+    arguments = (getattr(loader, "args", ()), getattr(loader, "keywords", {}))
+    name = f"{function.__module__}.{function.__qualname__}"
+
+    def load() -> DatasetDict:
+        rows = loader()
+        if isinstance(rows, DatasetDict):
+            return rows
+        if isinstance(rows, Dataset):
+            return DatasetDict({"all": rows})
+        if hasattr(rows, "to_dict") and hasattr(rows, "columns"):  # a pandas DataFrame
+            return DatasetDict({"all": Dataset.from_pandas(rows, preserve_index=False)})
+        if isinstance(rows, dict):
+            columns = {key: np.asarray(value).tolist() for key, value in rows.items()}
+            return DatasetDict({"all": Dataset.from_dict(columns)})
+        raise ConfigError(
+            f"dataset.source: {name} returned {type(rows).__name__}; expected a Hugging Face "
+            "Dataset or DatasetDict, a pandas DataFrame, or a dict of equal-length columns"
+        )
+
+    return Source(f"callable:{name}", f"callable:{name}:{arguments!r}", load)
 
 
 def _files(path: Path) -> list[Path]:

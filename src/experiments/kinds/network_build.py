@@ -12,8 +12,12 @@ from omegaconf import DictConfig
 from torch import nn
 
 from experiments.config import ConfigError, instantiate_checked
+from experiments.config.suggest import did_you_mean
 from experiments.data import DataShapes
-from experiments.tasks import ClassificationTask, RegressionTask
+from experiments.tasks import ClassificationTask, RegressionTask, Schedule
+from experiments.tasks.supervised import SCHEDULE_INTERVALS
+
+SCHEDULE_KEYS = ("schedule", "interval", "monitor", "frequency")
 
 
 def _data_arguments(shapes: DataShapes, train_inputs: torch.Tensor) -> dict[str, Any]:
@@ -118,10 +122,34 @@ def build_optimizer(optimizer: DictConfig, net: nn.Module) -> functools.partial:
     return factory
 
 
-def build_scheduler(scheduler: DictConfig | None) -> functools.partial | None:
+def build_scheduler(scheduler: DictConfig | None) -> Schedule | None:
+    """The learning-rate schedule of a ``scheduler`` config (``schedule``: the scheduler's
+    partial; ``interval``, ``monitor``, ``frequency``: how Lightning steps it), or None.
+
+    Raises:
+        ConfigError: an unknown key or interval.
+    """
     if not scheduler:
         return None
-    return instantiate_checked(scheduler, "scheduler")
+    problems = [
+        f"scheduler.{key}: not a scheduler setting{did_you_mean(str(key), SCHEDULE_KEYS)}; "
+        f"expected {', '.join(SCHEDULE_KEYS)}"
+        for key in scheduler
+        if key not in SCHEDULE_KEYS
+    ]
+    interval = scheduler.get("interval", "epoch")
+    if interval not in SCHEDULE_INTERVALS:
+        problems.append(
+            f"scheduler.interval: '{interval}' is not one of {', '.join(SCHEDULE_INTERVALS)}"
+        )
+    if problems:
+        raise ConfigError(problems)
+    return Schedule(
+        factory=instantiate_checked(scheduler.schedule, "scheduler.schedule"),
+        interval=interval,
+        monitor=scheduler.get("monitor"),
+        frequency=scheduler.get("frequency", 1),
+    )
 
 
 def build_loss(model: DictConfig, shapes: DataShapes) -> nn.Module:

@@ -3,13 +3,14 @@
 from experiments.tasks.classification import ClassificationTask
 from experiments.tasks.losses import EpsilonInsensitiveLoss, MulticlassHingeLoss
 from experiments.tasks.regression import RegressionTask
-from experiments.tasks.supervised import SupervisedTask, quiet_lightning_warnings
+from experiments.tasks.supervised import Schedule, SupervisedTask, quiet_lightning_warnings
 
 __all__ = [
     "ClassificationTask",
     "EpsilonInsensitiveLoss",
     "MulticlassHingeLoss",
     "RegressionTask",
+    "Schedule",
     "SupervisedTask",
     "quiet_lightning_warnings",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from experiments.tasks.metrics import classification_metrics
-from experiments.tasks.supervised import OptimizerFactory, SchedulerFactory, SupervisedTask
+from experiments.tasks.supervised import OptimizerFactory, Schedule, SupervisedTask
 
 
 class ClassificationTask(SupervisedTask):
@@ -16,7 +16,7 @@ class ClassificationTask(SupervisedTask):
         net: maps inputs to one score per class.
         loss: ``loss(scores, targets)``, e.g. cross-entropy or `MulticlassHingeLoss`.
         optimizer: builds the optimizer from the parameters (a Hydra partial).
-        scheduler: builds a per-epoch lr scheduler from the optimizer, or None.
+        scheduler: the learning-rate schedule, or None.
         num_classes: number of classes.
         l2_penalty: coefficient of the weight penalty added to the training loss
             (SVM-style models: ``1 / (C * n_train)``).
@@ -27,7 +27,7 @@ class ClassificationTask(SupervisedTask):
         net: nn.Module,
         loss: nn.Module,
         optimizer: OptimizerFactory,
-        scheduler: SchedulerFactory | None,
+        scheduler: Schedule | None,
         num_classes: int,
         l2_penalty: float = 0.0,
     ) -> None:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from experiments.tasks.metrics import regression_metrics
-from experiments.tasks.supervised import OptimizerFactory, SchedulerFactory, SupervisedTask
+from experiments.tasks.supervised import OptimizerFactory, Schedule, SupervisedTask
 
 
 def _unchanged(values: torch.Tensor) -> torch.Tensor:
@@ -27,7 +27,7 @@ class RegressionTask(SupervisedTask):
         net: maps inputs to ``num_targets`` values.
         loss: ``loss(predictions, targets)``, e.g. MSE or `EpsilonInsensitiveLoss`.
         optimizer: builds the optimizer from the parameters (a Hydra partial).
-        scheduler: builds a per-epoch lr scheduler from the optimizer, or None.
+        scheduler: the learning-rate schedule, or None.
         num_targets: values predicted per row.
         l2_penalty: coefficient of `weight_penalty` added to the loss (``1 / (C * n_train)``).
         original_units: maps served targets back to the data's units
@@ -39,7 +39,7 @@ class RegressionTask(SupervisedTask):
         net: nn.Module,
         loss: nn.Module,
         optimizer: OptimizerFactory,
-        scheduler: SchedulerFactory | None,
+        scheduler: Schedule | None,
         num_targets: int = 1,
         l2_penalty: float = 0.0,
         original_units: Callable[[torch.Tensor], torch.Tensor] | None = None,

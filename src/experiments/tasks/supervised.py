@@ -3,8 +3,10 @@ how the metrics see a batch's outputs."""
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytorch_lightning as pl
@@ -15,7 +17,42 @@ from torchmetrics import MetricCollection
 from experiments.tasks.metrics import stage_metrics
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
-SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
+SCHEDULE_INTERVALS = ("epoch", "step")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A learning-rate schedule: the scheduler's factory, when it steps and what it watches.
+
+    Args:
+        factory: builds the scheduler from the optimizer (a Hydra partial). What the run
+            knows is passed by parameter name where the factory takes it and the config
+            left it unset: ``total_steps`` (optimizer steps of the whole run),
+            ``steps_per_epoch`` and ``epochs`` (e.g. `torch.optim.lr_scheduler.OneCycleLR`).
+        interval: ``epoch`` or ``step``: when the scheduler steps.
+        monitor: the logged metric a scheduler such as ``ReduceLROnPlateau`` watches.
+        frequency: intervals between steps of the scheduler.
+    """
+
+    factory: Callable[..., Any]
+    interval: str = "epoch"
+    monitor: str | None = None
+    frequency: int = 1
+
+    def create(self, optimizer: torch.optim.Optimizer, total_steps: int, epochs: int) -> Any:
+        """The scheduler for ``optimizer`` in a run of ``epochs`` epochs and ``total_steps``
+        optimizer steps."""
+        known = {
+            "total_steps": total_steps,
+            "epochs": epochs,
+            "steps_per_epoch": max(total_steps // max(epochs, 1), 1),
+        }
+        parameters = inspect.signature(self.factory).parameters
+        given = getattr(self.factory, "keywords", {})
+        offered = {k: v for k, v in known.items() if k in parameters and given.get(k) is None}
+        return self.factory(optimizer, **offered)
+
+
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
@@ -43,7 +80,7 @@ class SupervisedTask(pl.LightningModule):
         net: the network.
         loss: ``loss(outputs, targets)``.
         optimizer: builds the optimizer from the parameters (a Hydra partial).
-        scheduler: builds a per-epoch lr scheduler from the optimizer, or None.
+        scheduler: the learning-rate schedule, or None.
         metrics: the metrics of one stage; each stage gets its own copy.
         l2_penalty: coefficient of `weight_penalty` (SVM-style models: ``1 / (C * n_train)``).
     """
@@ -53,7 +90,7 @@ class SupervisedTask(pl.LightningModule):
         net: nn.Module,
         loss: nn.Module,
         optimizer: OptimizerFactory,
-        scheduler: SchedulerFactory | None,
+        scheduler: Schedule | None,
         metrics: MetricCollection,
         l2_penalty: float = 0.0,
     ) -> None:
@@ -61,7 +98,7 @@ class SupervisedTask(pl.LightningModule):
         self.net = net
         self.loss = loss
         self.optimizer_factory = optimizer
-        self.scheduler_factory = scheduler
+        self.schedule = scheduler
         self.l2_penalty = l2_penalty
         self.metrics = stage_metrics(metrics)
 
@@ -118,6 +155,16 @@ class SupervisedTask(pl.LightningModule):
 
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(self.parameters())
-        if self.scheduler_factory is None:
+        schedule = self.schedule
+        if schedule is None:
             return optimizer
-        return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer)}
+        total_steps = int(self.trainer.estimated_stepping_batches)
+        scheduler = schedule.create(optimizer, total_steps, self.trainer.max_epochs)
+        lr_scheduler = {
+            "scheduler": scheduler,
+            "interval": schedule.interval,
+            "frequency": schedule.frequency,
+        }
+        if schedule.monitor:
+            lr_scheduler["monitor"] = schedule.monitor
+        return {"optimizer": optimizer, "lr_scheduler": lr_scheduler}
