@@ -43,7 +43,9 @@ from experiments.runs.resume import (
 )
 
 log = logging.getLogger(__name__)
-CHECKED_SECTIONS = ("dataset", "model", "optimizer", "scheduler", "trainer", "logger", "callbacks")
+CHECKED_SECTIONS = (
+    "dataset", "model", "optimizer", "scheduler", "trainer", "logger", "callbacks", "metrics",
+)  # fmt: skip
 
 # A short random id per process, cached by Hydra with the config, so that two launches in
 # the same second get different run folders while all jobs of one sweep share one.

@@ -8,6 +8,7 @@ nothing here wraps an estimator class. A fitted estimator is saved as ``estimato
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,12 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
 from threadpoolctl import threadpool_limits
+from torchmetrics import Metric
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.data import DataModule, DataShapes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs
+from experiments.kinds.metrics import build_metrics
 from experiments.runs.atomic import atomic_file
 from experiments.tasks.metrics import classification_metrics, regression_metrics
 
@@ -54,15 +57,17 @@ def score_estimator(
     split: str,
     inputs: torch.Tensor,
     targets: torch.Tensor,
+    extra: Mapping[str, Metric] | None = None,
 ) -> dict[str, float]:
     """``{split}/<metric>`` of a fitted estimator on ``inputs``, with the tasks' torchmetrics
-    (regression: in the original units)."""
+    and the ``extra`` ones (regression: in the original units). Classifiers are scored on
+    their predicted classes."""
     predictions = torch.as_tensor(estimator.predict(_features(inputs)))
     if shapes.task == "classification":
-        metrics = classification_metrics(shapes.num_outputs)
+        metrics = classification_metrics(shapes.num_outputs, extra)
         metrics.update(predictions.long(), targets)
     else:
-        metrics = regression_metrics()
+        metrics = regression_metrics(extra)
         metrics.update(shapes.original_units(predictions.float()), shapes.original_units(targets))
     return {f"{split}/{name}": float(value) for name, value in metrics.compute().items()}
 
@@ -116,9 +121,10 @@ class EstimatorKind:
             start = time.perf_counter()
             estimator.fit(_features(train_inputs), train_targets.numpy())
             fit_seconds = time.perf_counter() - start
-            metrics = score_estimator(estimator, shapes, "val", *tensors["val"])
+            extra = build_metrics(cfg.get("metrics"), shapes)
+            metrics = score_estimator(estimator, shapes, "val", *tensors["val"], extra)
             start = time.perf_counter()
-            metrics |= score_estimator(estimator, shapes, "test", *tensors["test"])
+            metrics |= score_estimator(estimator, shapes, "test", *tensors["test"], extra)
             test_seconds = time.perf_counter() - start
             predicted = estimator.predict(_features(tensors["test"][0]))
         run.logger.log_metrics(metrics, step=0)
@@ -162,8 +168,9 @@ class EstimatorKind:
     def score(
         self, model: BaseEstimator, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes
     ) -> dict[str, float]:
+        extra = build_metrics(cfg.get("metrics"), shapes)
         with threadpool_limits(limits=cfg.threads):
-            return score_estimator(model, shapes, "test", *datamodule.tensors["test"])
+            return score_estimator(model, shapes, "test", *datamodule.tensors["test"], extra)
 
     def predict(
         self, model: BaseEstimator, cfg: DictConfig, shapes: DataShapes, inputs: torch.Tensor

@@ -18,6 +18,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from experiments.config import ConfigError, instantiate_checked
 from experiments.data import DataModule, DataShapes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs
+from experiments.kinds.metrics import build_metrics
 from experiments.kinds.network_build import build_task, count_parameters
 from experiments.runs.ddp import ddp_job_scope
 from experiments.runs.reentry import child_environment
@@ -37,7 +38,9 @@ class NetworkKind:
     missing_model_hint = (
         "it ran with trainer.enable_checkpointing=false or stopped before an epoch ended"
     )
-    keys = frozenset({"name", "net", "loss", "C", "channels_last", "compile", "search_space"})
+    keys = frozenset(
+        {"name", "net", "loss", "task", "C", "channels_last", "compile", "search_space"}
+    )
 
     def describe(self, cfg: DictConfig) -> dict[str, Any]:
         chosen = OmegaConf.to_container(cfg, resolve=True)
@@ -56,7 +59,12 @@ class NetworkKind:
         quiet_lightning_warnings()
         cfg, datamodule = run.cfg, run.datamodule
         task = build_task(
-            cfg.model, cfg.optimizer, cfg.scheduler, run.shapes, datamodule.tensors["train"][0]
+            cfg.model,
+            cfg.optimizer,
+            cfg.scheduler,
+            run.shapes,
+            datamodule.tensors["train"][0],
+            build_metrics(cfg.get("metrics"), run.shapes),
         )
         with ddp_job_scope(child_environment(run.run_dir, run.overrides)):
             trainer = instantiate_checked(
@@ -97,7 +105,12 @@ class NetworkKind:
                 f"ckpt: '{path}': model '{cfg.model.name}' is a network; expected a .ckpt file"
             )
         task = build_task(
-            cfg.model, cfg.optimizer, cfg.scheduler, shapes, datamodule.tensors["train"][0]
+            cfg.model,
+            cfg.optimizer,
+            cfg.scheduler,
+            shapes,
+            datamodule.tensors["train"][0],
+            build_metrics(cfg.get("metrics"), shapes),
         )
         try:
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
@@ -124,6 +137,7 @@ class NetworkKind:
     ) -> dict[str, float]:
         # The run's own trainer settings (precision, determinism), on one device, recording
         # nothing.
+        quiet_lightning_warnings()
         trainer = instantiate_checked(
             cfg.trainer, "trainer", logger=False, callbacks=[], devices=1, num_nodes=1,
             strategy="auto", enable_checkpointing=False, enable_progress_bar=False,

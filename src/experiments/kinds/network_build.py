@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig
 from torch import nn
+from torchmetrics import Metric
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.config.suggest import did_you_mean
@@ -18,6 +20,7 @@ from experiments.tasks import ClassificationTask, RegressionTask, Schedule
 from experiments.tasks.supervised import SCHEDULE_INTERVALS
 
 SCHEDULE_KEYS = ("schedule", "interval", "monitor", "frequency")
+DEFAULT_TASKS = {"classification": ClassificationTask, "regression": RegressionTask}
 
 
 def _data_arguments(shapes: DataShapes, train_inputs: torch.Tensor) -> dict[str, Any]:
@@ -172,8 +175,12 @@ def build_task(
     scheduler: DictConfig | None,
     shapes: DataShapes,
     train_inputs: torch.Tensor,
+    metrics: Mapping[str, Metric] | None = None,
 ) -> pl.LightningModule:
-    """The LightningModule for the data's task, with the network, loss and optimizer.
+    """The LightningModule for the data's task, with the network, loss, optimizer and
+    schedule: ``model.task`` (a partial of your own LightningModule class, which takes the
+    same arguments as the default task: subclass `ClassificationTask` or `RegressionTask`)
+    or the default task of the data's task, with ``metrics`` logged beside the defaults.
 
     Raises:
         ConfigError: any part refuses its settings or the data; nothing has trained yet.
@@ -190,14 +197,26 @@ def build_task(
         "optimizer": build_optimizer(optimizer, net),
         "scheduler": build_scheduler(scheduler),
         "l2_penalty": l2_penalty(model.get("C"), len(train_inputs)),
+        "metrics": metrics,
     }
     if shapes.task == "classification":
-        return ClassificationTask(num_classes=shapes.num_outputs, **common)
-    return RegressionTask(
-        num_targets=shapes.num_outputs,
-        original_units=shapes.original_units,
-        **common,
-    )
+        arguments = common | {"num_classes": shapes.num_outputs}
+    else:
+        arguments = common | {
+            "num_targets": shapes.num_outputs,
+            "original_units": shapes.original_units,
+        }
+    if not model.get("task"):
+        return DEFAULT_TASKS[shapes.task](**arguments)
+    task_class = instantiate_checked(model.task, "model.task")
+    try:
+        return task_class(**arguments)
+    except TypeError as error:
+        raise ConfigError(
+            f"model.task: {model.task._target_} does not take the arguments a "
+            f"{shapes.task} task gets ({', '.join(arguments)}): {error}; subclass "
+            f"{DEFAULT_TASKS[shapes.task].__name__} or take the same arguments"
+        ) from error
 
 
 def count_parameters(net: nn.Module) -> int:

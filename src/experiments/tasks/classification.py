@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from torch import nn
+from torchmetrics import Metric
 
 from experiments.tasks.metrics import classification_metrics
 from experiments.tasks.supervised import OptimizerFactory, Schedule, SupervisedTask
@@ -20,6 +23,8 @@ class ClassificationTask(SupervisedTask):
         num_classes: number of classes.
         l2_penalty: coefficient of the weight penalty added to the training loss
             (SVM-style models: ``1 / (C * n_train)``).
+        metrics: more metrics by name (root config ``metrics``), logged as
+            ``{stage}/<name>`` beside the defaults; usable as ``monitor``.
     """
 
     def __init__(
@@ -30,8 +35,16 @@ class ClassificationTask(SupervisedTask):
         scheduler: Schedule | None,
         num_classes: int,
         l2_penalty: float = 0.0,
+        metrics: Mapping[str, Metric] | None = None,
     ) -> None:
         super().__init__(
-            net, loss, optimizer, scheduler, classification_metrics(num_classes), l2_penalty
+            net,
+            loss,
+            optimizer,
+            scheduler,
+            classification_metrics(num_classes, metrics),
+            l2_penalty,
         )
-        self.save_hyperparameters(ignore=["net", "loss", "optimizer", "scheduler"], logger=False)
+        self.save_hyperparameters(
+            ignore=["net", "loss", "optimizer", "scheduler", "metrics"], logger=False
+        )

@@ -2,33 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import nn
-from torchmetrics import MeanAbsoluteError, MeanMetric, MeanSquaredError, MetricCollection, R2Score
+from torchmetrics import (
+    MeanAbsoluteError,
+    MeanMetric,
+    MeanSquaredError,
+    Metric,
+    MetricCollection,
+    R2Score,
+)
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
 STAGES = ("train", "val", "test")
 
 
-def classification_metrics(num_classes: int) -> MetricCollection:
-    """``acc`` (accuracy over all rows) and ``f1`` (F1 averaged over classes, unweighted)."""
+def classification_metrics(
+    num_classes: int, extra: Mapping[str, Metric] | None = None
+) -> MetricCollection:
+    """``acc`` (accuracy over all rows), ``f1`` (F1 averaged over classes, unweighted) and
+    copies of the ``extra`` metrics under their names (`experiments.kinds.metrics`)."""
     return MetricCollection(
         {
             "acc": MulticlassAccuracy(num_classes, average="micro"),
             "f1": MulticlassF1Score(num_classes, average="macro"),
         }
+        | _copies(extra)
     )
 
 
-def regression_metrics() -> MetricCollection:
-    """``rmse``, ``mae`` and ``r2`` (averaged over targets), in the targets' units."""
+def regression_metrics(extra: Mapping[str, Metric] | None = None) -> MetricCollection:
+    """``rmse``, ``mae`` and ``r2`` (averaged over targets), in the targets' units, and
+    copies of the ``extra`` metrics under their names."""
     return MetricCollection(
         {
             "rmse": MeanSquaredError(squared=False),
             "mae": MeanAbsoluteError(),
             "r2": R2Score(multioutput="uniform_average"),
         }
+        | _copies(extra)
     )
+
+
+def _copies(metrics: Mapping[str, Metric] | None) -> dict[str, Metric]:
+    return {name: metric.clone() for name, metric in (metrics or {}).items()}
 
 
 class StageMetrics(nn.Module):

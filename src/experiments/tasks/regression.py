@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import torch
 from torch import nn
+from torchmetrics import Metric
 
 from experiments.tasks.metrics import regression_metrics
 from experiments.tasks.supervised import OptimizerFactory, Schedule, SupervisedTask
@@ -32,6 +33,8 @@ class RegressionTask(SupervisedTask):
         l2_penalty: coefficient of `weight_penalty` added to the loss (``1 / (C * n_train)``).
         original_units: maps served targets back to the data's units
             (`DataShapes.original_units`); None when the data serves them unchanged.
+        metrics: more metrics by name (root config ``metrics``), logged as
+            ``{stage}/<name>`` beside the defaults; usable as ``monitor``.
     """
 
     def __init__(
@@ -43,10 +46,12 @@ class RegressionTask(SupervisedTask):
         num_targets: int = 1,
         l2_penalty: float = 0.0,
         original_units: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        metrics: Mapping[str, Metric] | None = None,
     ) -> None:
-        super().__init__(net, loss, optimizer, scheduler, regression_metrics(), l2_penalty)
+        super().__init__(net, loss, optimizer, scheduler, regression_metrics(metrics), l2_penalty)
         self.save_hyperparameters(
-            ignore=["net", "loss", "optimizer", "scheduler", "original_units"], logger=False
+            ignore=["net", "loss", "optimizer", "scheduler", "original_units", "metrics"],
+            logger=False,
         )
         self.original_units = original_units or _unchanged
 
