@@ -1,6 +1,6 @@
-"""Configuration: composing the root config, checking it before anything runs, and the
-errors bad input raises. Imports nothing from the rest of the package but `models`-free
-helpers; everything else may import it."""
+"""Configuration: composing the root config, checking it before anything runs, the errors
+bad input raises, and did-you-mean suggestions. Imports nothing else of the package;
+everything else may import it."""
 
 from experiments.config.compose import CONF_DIR, compose_config
 from experiments.config.errors import ConfigError, RunPruned

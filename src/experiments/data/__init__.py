@@ -1,4 +1,5 @@
-"""Data: sources -> splits -> featurizers -> tensors -> batches."""
+"""Data: sources -> splits -> featurizers -> tensors -> batches. May import `config` and
+`runs.atomic` (the atomic writer of cache entries)."""
 
 from experiments.data.augment import RandomCropFlip
 from experiments.data.batches import TensorBatches

@@ -1,4 +1,5 @@
-"""Plain `torch.nn.Module` networks; no Lightning, no config objects."""
+"""Plain `torch.nn.Module` networks; no Lightning, no config objects. Imports nothing else
+of the package."""
 
 from experiments.models.cnn import CNN, ResNet
 from experiments.models.kernel_features import (

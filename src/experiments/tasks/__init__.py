@@ -1,4 +1,5 @@
-"""LightningModules that train networks, and the losses of SVM-style models."""
+"""LightningModules that train networks, their metrics and losses, and the Lightning
+callbacks of a run. May import `config` only (no omegaconf: they take plain arguments)."""
 
 from experiments.tasks.classification import ClassificationTask
 from experiments.tasks.losses import EpsilonInsensitiveLoss, MulticlassHingeLoss
