@@ -14,16 +14,16 @@ from omegaconf import DictConfig
 from sklearn.base import is_classifier
 
 from experiments.cli.train import train
-from experiments.config import instantiate_checked
+from experiments.config import config_options, instantiate_checked
 from experiments.config.errors import ConfigError
 from experiments.data import DataShapes, TensorBatches
 from experiments.kinds import model_kind
 from experiments.kinds.estimator import prepare_estimator, score_estimator
 from experiments.kinds.network_build import build_task
 
-from .conftest import CONF_DIR, compose_config
+from .conftest import compose_config
 
-MODELS = sorted(path.stem for path in (CONF_DIR / "model").glob("*.yaml"))
+MODELS = config_options("model")
 
 
 def tiny_data(kind: str) -> tuple[DataShapes, dict[str, tuple[torch.Tensor, torch.Tensor]]]:

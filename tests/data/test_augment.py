@@ -9,10 +9,11 @@ import torch
 from hydra.utils import instantiate
 
 from experiments.cli.train import train
+from experiments.config import config_options
 from experiments.data import RandomCropFlip, TensorBatches
 from experiments.data import batches as batches_module
 
-from ..conftest import CONF_DIR, compose_config
+from ..conftest import compose_config
 
 
 def images(rows: int = 6, channels: int = 2, side: int = 5) -> torch.Tensor:
@@ -93,9 +94,7 @@ def test_cnn_trains_with_crop_augmentation(make_cfg, tmp_path: Path, on_device: 
     assert result["status"] == "done" and result["metrics"]["test/acc"] > 0.5
 
 
-@pytest.mark.parametrize(
-    "option", sorted(p.stem for p in (CONF_DIR / "dataset" / "augment").glob("*.yaml"))
-)
+@pytest.mark.parametrize("option", config_options("dataset/augment"))
 def test_augment_option_composes_and_instantiates(option: str) -> None:
     cfg = compose_config([f"+dataset/augment={option}"])
     augment = instantiate(cfg.dataset).augment

@@ -7,14 +7,14 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from experiments.config import ConfigError
+from experiments.config import ConfigError, config_options
 from experiments.data import DataShapes
 from experiments.kinds import model_kind
 from experiments.kinds.network_build import build_task
 
-from ..conftest import CONF_DIR, compose_config
+from ..conftest import compose_config
 
-MODELS = sorted(path.stem for path in (CONF_DIR / "model").glob("*.yaml"))
+MODELS = config_options("model")
 
 
 @pytest.mark.parametrize("model", MODELS)

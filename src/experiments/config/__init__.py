@@ -2,8 +2,15 @@
 bad input raises, and did-you-mean suggestions. Imports nothing else of the package;
 everything else may import it."""
 
-from experiments.config.compose import CONF_DIR, compose_config
+from experiments.config.compose import CONF_DIR, compose_config, config_options
 from experiments.config.errors import ConfigError, RunPruned
 from experiments.config.instantiate import instantiate_checked
 
-__all__ = ["CONF_DIR", "ConfigError", "RunPruned", "compose_config", "instantiate_checked"]
+__all__ = [
+    "CONF_DIR",
+    "ConfigError",
+    "RunPruned",
+    "compose_config",
+    "config_options",
+    "instantiate_checked",
+]
