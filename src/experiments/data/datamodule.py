@@ -10,7 +10,6 @@ from math import prod
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import pytorch_lightning as pl
 import torch
 from datasets import Dataset, DatasetDict
@@ -20,7 +19,7 @@ from experiments.data.batches import Augment, Splits, TensorBatches, on_device
 from experiments.data.cache import TensorCache, cache_key, default_cache_dir
 from experiments.data.checks import check_no_empty_cells
 from experiments.data.sources import hub_fingerprint, resolve_source
-from experiments.data.splits import split_rows
+from experiments.data.splits import split_source
 from experiments.data.targets import class_indices, class_names, numeric_targets, scale_targets
 
 log = logging.getLogger(__name__)
@@ -146,30 +145,7 @@ class DataModule(pl.LightningDataModule):
         augment: Augment | None = None,
     ) -> None:
         super().__init__()
-        problems = []
-        # task and target_column may be left unset in a config (local-file configs): that is
-        # reported when data is loaded, so that such a config still composes and instantiates.
-        if task is not None and task not in TASKS:
-            problems.append(f"dataset.task: '{task}' is not one of {', '.join(TASKS)}")
-        for key, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
-            if not isinstance(value, int) or value < 1:
-                problems.append(f"dataset.{key}: expected a positive integer, got {value!r}")
-        for key, value in (("val_size", val_size), ("test_size", test_size)):
-            if not isinstance(value, int | float) or not 0.0 < value < 1.0:
-                problems.append(f"dataset.{key}: {value!r} is not a fraction in (0, 1)")
-        if not is_dataclass(features):
-            problems.append(
-                f"dataset.features: {type(features).__name__} is not a dataclass; a "
-                "featurizer's settings are its dataclass fields (the cache key; see "
-                "experiments.data.Featurizer)"
-            )
-        if not problems and val_size + test_size >= 1.0:
-            problems.append(
-                f"dataset.val_size + dataset.test_size: {val_size} + {test_size} leaves no "
-                "training rows; expected a sum below 1"
-            )
-        if problems:
-            raise ConfigError(problems)
+        _check_settings(features, task, batch_size, eval_batch_size, val_size, test_size)
         self.name = name
         self.source = source
         self.features = features
@@ -335,30 +311,10 @@ class DataModule(pl.LightningDataModule):
         return wanted["dataset.features"]
 
     def _split(self, source: DatasetDict) -> dict[str, Dataset]:
-        stratify = self.task == "classification"
-        val_fraction = self.val_size
-        if "train" in source and "test" in source:
-            train, test = source["train"], source["test"]
-        else:
-            first = source["train"] if "train" in source else next(iter(source.values()))
-            targets = np.asarray(first[self.target_column])
-            keep, held = split_rows(targets, self.test_size, self.split_seed, stratify, "test_size")
-            train, test = first.select(keep), first.select(held)
-            # val_size is a fraction of all rows; here it is taken from what test left
-            val_fraction = self.val_size / (1.0 - self.test_size)
-        if "validation" in source:
-            splits = {"train": train, "val": source["validation"], "test": test}
-        else:
-            targets = np.asarray(train[self.target_column])
-            keep, held = split_rows(targets, val_fraction, self.split_seed, stratify, "val_size")
-            splits = {"train": train.select(keep), "val": train.select(held), "test": test}
-        empty = [name for name, split in splits.items() if len(split) == 0]
-        if empty:
-            raise ConfigError(
-                f"dataset: split {', '.join(empty)} has no rows after splitting "
-                f"({', '.join(f'{n}={len(s)}' for n, s in splits.items())}); expected rows in each"
-            )
-        return splits
+        return split_source(
+            source, self.target_column, self.task == "classification",
+            self.val_size, self.test_size, self.split_seed,
+        )  # fmt: skip
 
     def _batches(self, split: str, train: bool) -> TensorBatches:
         if self._resident is None:
@@ -390,3 +346,38 @@ class DataModule(pl.LightningDataModule):
 
     def test_dataloader(self) -> TensorBatches:
         return self._batches("test", train=False)
+
+
+def _check_settings(
+    features: Featurizer,
+    task: str | None,
+    batch_size: int,
+    eval_batch_size: int,
+    val_size: float,
+    test_size: float,
+) -> None:
+    """Raise a `ConfigError` listing every bad data-module setting at once."""
+    problems = []
+    # task and target_column may be left unset in a config (local-file configs): that is
+    # reported when data is loaded, so that such a config still composes and instantiates.
+    if task is not None and task not in TASKS:
+        problems.append(f"dataset.task: '{task}' is not one of {', '.join(TASKS)}")
+    for key, value in (("batch_size", batch_size), ("eval_batch_size", eval_batch_size)):
+        if not isinstance(value, int) or value < 1:
+            problems.append(f"dataset.{key}: expected a positive integer, got {value!r}")
+    for key, value in (("val_size", val_size), ("test_size", test_size)):
+        if not isinstance(value, int | float) or not 0.0 < value < 1.0:
+            problems.append(f"dataset.{key}: {value!r} is not a fraction in (0, 1)")
+    if not is_dataclass(features):
+        problems.append(
+            f"dataset.features: {type(features).__name__} is not a dataclass; a "
+            "featurizer's settings are its dataclass fields (the cache key; see "
+            "experiments.data.Featurizer)"
+        )
+    if not problems and val_size + test_size >= 1.0:
+        problems.append(
+            f"dataset.val_size + dataset.test_size: {val_size} + {test_size} leaves no "
+            "training rows; expected a sum below 1"
+        )
+    if problems:
+        raise ConfigError(problems)

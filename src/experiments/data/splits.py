@@ -1,8 +1,9 @@
-"""Seeded train/val/test splits, stratified for classification."""
+"""Seeded train/val/test splits of a loaded source, stratified for classification."""
 
 from __future__ import annotations
 
 import numpy as np
+from datasets import Dataset, DatasetDict
 from sklearn.model_selection import train_test_split
 
 from experiments.config.errors import ConfigError
@@ -26,3 +27,44 @@ def split_rows(
     except ValueError as error:  # scikit-learn: a class too small to stratify
         raise ConfigError(f"dataset.{what}: cannot split {len(rows)} rows: {error}") from error
     return np.sort(kept), np.sort(held_out)
+
+
+def split_source(
+    source: DatasetDict,
+    target_column: str,
+    stratify: bool,
+    val_size: float,
+    test_size: float,
+    split_seed: int,
+) -> dict[str, Dataset]:
+    """The ``train``, ``val`` and ``test`` splits of a loaded source: its own splits where it
+    has them (``train``/``validation``/``test``), else seeded (stratified) cuts of
+    ``test_size`` and ``val_size`` of all rows (``val_size`` of the source's own train split
+    when it has a test split but no validation split).
+
+    Raises:
+        ConfigError: a fraction leaves a split empty, or a class is too small to stratify.
+    """
+    val_fraction = val_size
+    if "train" in source and "test" in source:
+        train, test = source["train"], source["test"]
+    else:
+        first = source["train"] if "train" in source else next(iter(source.values()))
+        targets = np.asarray(first[target_column])
+        keep, held = split_rows(targets, test_size, split_seed, stratify, "test_size")
+        train, test = first.select(keep), first.select(held)
+        # val_size is a fraction of all rows; here it is taken from what test left
+        val_fraction = val_size / (1.0 - test_size)
+    if "validation" in source:
+        splits = {"train": train, "val": source["validation"], "test": test}
+    else:
+        targets = np.asarray(train[target_column])
+        keep, held = split_rows(targets, val_fraction, split_seed, stratify, "val_size")
+        splits = {"train": train.select(keep), "val": train.select(held), "test": test}
+    empty = [name for name, split in splits.items() if len(split) == 0]
+    if empty:
+        raise ConfigError(
+            f"dataset: split {', '.join(empty)} has no rows after splitting "
+            f"({', '.join(f'{n}={len(s)}' for n, s in splits.items())}); expected rows in each"
+        )
+    return splits
