@@ -10,6 +10,7 @@ from math import prod
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from datasets import Dataset, DatasetDict
@@ -19,7 +20,7 @@ from experiments.data.batches import Augment, Splits, TensorBatches, on_device
 from experiments.data.cache import TensorCache, cache_key, default_cache_dir
 from experiments.data.checks import check_no_empty_cells
 from experiments.data.sources import hub_fingerprint, resolve_source
-from experiments.data.splits import split_source
+from experiments.data.splits import split_source, training_subset
 from experiments.data.targets import class_indices, class_names, numeric_targets, scale_targets
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,10 @@ class DataModule(pl.LightningDataModule):
         test_size: fraction of all rows held out for test, when the source has no test split.
         split_seed: seed of the split, independent of the run seed so that every run is
             scored on the same rows.
+        train_size: train on a subset of the train split: a count of rows or a fraction;
+            seeded by ``split_seed``, stratified for classification, and nested (the rows
+            of a smaller size are among those of a larger one), for learning curves.
+            Validation and test rows stay the same. None: the whole train split.
         batch_size: training batch size per process.
         eval_batch_size: validation and test batch size.
         shuffle_seed: seed of the per-epoch order of training batches (the run seed).
@@ -136,6 +141,7 @@ class DataModule(pl.LightningDataModule):
         val_size: float = 0.2,
         test_size: float = 0.2,
         split_seed: int = 0,
+        train_size: int | float | None = None,
         batch_size: int = 64,
         eval_batch_size: int = 1024,
         shuffle_seed: int = 0,
@@ -158,6 +164,7 @@ class DataModule(pl.LightningDataModule):
         self.val_size = val_size
         self.test_size = test_size
         self.split_seed = split_seed
+        self.train_size = train_size
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.shuffle_seed = shuffle_seed
@@ -232,7 +239,7 @@ class DataModule(pl.LightningDataModule):
             "target_column": self.target_column,
             "target_log": self.target_log,
             "target_standardize": self.target_standardize,
-            "split": [self.split_seed, self.val_size, self.test_size],
+            "split": [self.split_seed, self.val_size, self.test_size, self.train_size],
         }
 
     def _load_or_featurize(self) -> bool:
@@ -311,10 +318,15 @@ class DataModule(pl.LightningDataModule):
         return wanted["dataset.features"]
 
     def _split(self, source: DatasetDict) -> dict[str, Dataset]:
-        return split_source(
-            source, self.target_column, self.task == "classification",
-            self.val_size, self.test_size, self.split_seed,
-        )  # fmt: skip
+        stratify = self.task == "classification"
+        splits = split_source(
+            source, self.target_column, stratify, self.val_size, self.test_size, self.split_seed
+        )
+        if self.train_size is not None:
+            targets = np.asarray(splits["train"][self.target_column])
+            rows = training_subset(targets, self.train_size, self.split_seed, stratify)
+            splits["train"] = splits["train"].select(rows)
+        return splits
 
     def _batches(self, split: str, train: bool) -> TensorBatches:
         if self._resident is None:

@@ -68,3 +68,43 @@ def split_source(
             f"({', '.join(f'{n}={len(s)}' for n, s in splits.items())}); expected rows in each"
         )
     return splits
+
+
+def training_subset(
+    targets: np.ndarray, size: int | float, seed: int, stratify: bool
+) -> np.ndarray:
+    """Sorted row indices of a seeded subset of ``size`` rows of a train split (a count, or a
+    fraction of the split), for learning curves.
+
+    Nested: for the same seed, the rows of a smaller size are among those of a larger one
+    (every size is a prefix of one seeded order). Stratified for classification: the order
+    interleaves the classes by their within-class rank over their count, so any prefix holds
+    each class in proportion, within one row.
+
+    Raises:
+        ConfigError: a size of no rows, more rows than the split has, or one that leaves a
+            class without rows.
+    """
+    total = len(targets)
+    count = round(size * total) if isinstance(size, float) and size <= 1.0 else size
+    if isinstance(count, bool) or not isinstance(count, int | float) or not 1 <= count <= total:
+        raise ConfigError(
+            f"dataset.train_size: {size!r} is not a count of rows between 1 and {total} (the "
+            "train split) or a fraction in (0, 1]"
+        )
+    order = np.random.default_rng(seed).permutation(total)
+    if stratify:
+        rank = np.empty(total)
+        for value in np.unique(targets):
+            members = order[targets[order] == value]  # this class, in the seeded order
+            rank[members] = (np.arange(len(members)) + 0.5) / len(members)
+        order = order[np.argsort(rank[order], kind="stable")]
+    chosen = np.sort(order[: int(count)])
+    missing = sorted(set(np.unique(targets)) - set(np.unique(targets[chosen])), key=str)
+    if stratify and missing:
+        raise ConfigError(
+            f"dataset.train_size: {int(count)} rows leave class(es) "
+            f"{', '.join(map(str, missing))} without rows; expected at least "
+            f"{len(np.unique(targets))} rows (one per class)"
+        )
+    return chosen
