@@ -77,15 +77,16 @@ def test_killed_run_resumes_to_the_uninterrupted_numbers(tmp_path: Path) -> None
 @pytest.mark.slow
 def test_ddp_inside_a_sweep_trains_each_job_once(tmp_path: Path) -> None:
     done = cli(
-        "-m", "model=mlp,logreg", "trainer=ddp_cpu", "trainer.max_epochs=2",
+        # adamw: L-BFGS, the convex models' default, runs in one process only
+        "-m", "model=mlp,logreg", "optimizer=adamw", "trainer=ddp_cpu", "trainer.max_epochs=2",
         f"output_root={tmp_path}", timeout=400,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     (sweep,) = (tmp_path / "default").iterdir()  # no stray folder from the child ranks
     jobs = sorted(p for p in sweep.iterdir() if (p / ".hydra").is_dir())
     assert [job.name for job in jobs] == [
-        "model=logreg,trainer.max_epochs=2,trainer=ddp_cpu",
-        "model=mlp,trainer.max_epochs=2,trainer=ddp_cpu",
+        "model=logreg,optimizer=adamw,trainer.max_epochs=2,trainer=ddp_cpu",
+        "model=mlp,optimizer=adamw,trainer.max_epochs=2,trainer=ddp_cpu",
     ]
     for job in jobs:
         result = json.loads((job / "result.json").read_text())

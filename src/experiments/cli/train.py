@@ -125,6 +125,7 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
         "fit_seconds": outcome.fit_seconds,
         "test_seconds": outcome.test_seconds,
         "n_params": outcome.n_params,
+        **outcome.stopping,
         "provenance": provenance(outcome.device),
     }
 

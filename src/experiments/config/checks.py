@@ -23,13 +23,17 @@ _TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number"}
 
 
 def _expected_type(parameter: inspect.Parameter) -> type | None:
-    """int, float or bool when the parameter's default or annotation says so, else None."""
-    if type(parameter.default) in _NUMBER_TYPES:
-        return type(parameter.default)
+    """int, float or bool when the parameter's default or annotation says so, else None.
+    A float annotation wins over an int default (``lr: float | Tensor = 1`` takes 0.5)."""
     annotation = parameter.annotation
+    options = [annotation]
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(annotation) if a is not type(None)]
-        annotation = options[0] if len(options) == 1 else None
+    if type(parameter.default) is int and float in options:
+        return float
+    if type(parameter.default) in _NUMBER_TYPES:
+        return type(parameter.default)
+    annotation = options[0] if len(options) == 1 else None
     return annotation if annotation in _NUMBER_TYPES else None
 
 

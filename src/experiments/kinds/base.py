@@ -8,7 +8,7 @@ they hold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,8 +51,10 @@ class RunInputs:
 class FitOutcome:
     """What a fitted run reports: metrics keyed by logged name (``val/acc``, ``test/acc``),
     seconds to fit and to predict the test split, learned parameters (None where no count
-    is defined), the device, and the test split's predictions (``predicted`` and ``target``
-    per row: class indices, or values in original units) for tests over test rows."""
+    is defined), the device, the test split's predictions (``predicted`` and ``target``
+    per row: class indices, or values in original units) for tests over test rows, and how
+    training stopped, as ``result.json`` keys (`experiments.tasks.stopping.stopping_record`:
+    ``stopped_epoch``, ``converged``, ``best_epoch``; empty for kinds fitted in one call)."""
 
     metrics: dict[str, float]
     fit_seconds: float
@@ -60,6 +62,7 @@ class FitOutcome:
     n_params: int | None
     device: str
     test_predictions: dict[str, np.ndarray]
+    stopping: dict[str, Any] = field(default_factory=dict)
 
 
 class ModelKind(Protocol):

@@ -23,6 +23,7 @@ from experiments.kinds.network_build import build_task, count_parameters
 from experiments.runs.ddp import ddp_job_scope
 from experiments.runs.reentry import child_environment
 from experiments.tasks import quiet_lightning_warnings
+from experiments.tasks.stopping import fit_metrics, stopping_record
 
 log = logging.getLogger(__name__)
 # Losses whose scores are log-probabilities up to a constant: their softmax is a probability.
@@ -54,7 +55,7 @@ class NetworkKind:
 
     def fit(self, run: RunInputs) -> FitOutcome:
         """Fit with the Lightning Trainer (from ``run.checkpoint`` when resuming) and test the
-        model of the last epoch. DDP child processes re-enter this job through the exported
+        model of the last epoch (of the best one under early stopping, which restores it). DDP child processes re-enter this job through the exported
         environment (`experiments.runs.reentry`)."""
         quiet_lightning_warnings()
         cfg, datamodule = run.cfg, run.datamodule
@@ -79,11 +80,7 @@ class NetworkKind:
                 log.info("resuming from %s", run.checkpoint)
             trainer.fit(task, datamodule=datamodule, ckpt_path=run.checkpoint, weights_only=True)
             fit_seconds = time.perf_counter() - start
-            metrics = {
-                k: float(v)
-                for k, v in trainer.callback_metrics.items()
-                if k.startswith(("train/", "val/"))
-            }
+            metrics = fit_metrics(trainer)
             start = time.perf_counter()
             (test_metrics,) = trainer.test(task, datamodule=datamodule, verbose=False)
             test_seconds = time.perf_counter() - start
@@ -95,6 +92,7 @@ class NetworkKind:
             n_params=count_parameters(task.net),
             device=_device_name(trainer.strategy.root_device),
             test_predictions=self._test_predictions(task, datamodule, run.shapes),
+            stopping=stopping_record(trainer),
         )
 
     def load(

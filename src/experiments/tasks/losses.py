@@ -20,6 +20,11 @@ class MulticlassHingeLoss(nn.Module):
         self.squared = squared
         self.margin = margin
 
+    @property
+    def smooth(self) -> bool:
+        """Whether the loss has a continuous gradient (L-BFGS needs one): only when squared."""
+        return self.squared
+
     def forward(self, scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         true_score = scores.gather(1, targets[:, None])
         others = scores.scatter(1, targets[:, None], float("-inf"))
@@ -38,6 +43,11 @@ class EpsilonInsensitiveLoss(nn.Module):
             raise ValueError(f"epsilon must be >= 0, got {epsilon}")
         self.epsilon = epsilon
         self.squared = squared
+
+    @property
+    def smooth(self) -> bool:
+        """Whether the loss has a continuous gradient (L-BFGS needs one): only when squared."""
+        return self.squared
 
     def forward(self, predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         excess = ((predictions - targets).abs() - self.epsilon).clamp_min(0)

@@ -106,6 +106,10 @@ class SupervisedTask(pl.LightningModule):
         """What the loss compares with the targets as served."""
         return self.net(inputs)
 
+    def penalty(self) -> torch.Tensor | float:
+        """The regularization term of the training objective: ``l2_penalty`` x `weight_penalty`."""
+        return self.l2_penalty * weight_penalty(self.net) if self.l2_penalty else 0.0
+
     def metric_inputs(
         self, outputs: torch.Tensor, targets: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -116,8 +120,8 @@ class SupervisedTask(pl.LightningModule):
         inputs, targets = batch
         outputs = self.outputs(inputs)
         loss = self.loss(outputs, targets)
-        if self.l2_penalty and stage == "train":
-            loss = loss + self.l2_penalty * weight_penalty(self.net)
+        if stage == "train":
+            loss = loss + self.penalty()
         self.metrics[f"{stage}_metrics"].update(
             loss.detach(), *self.metric_inputs(outputs.detach(), targets)
         )
