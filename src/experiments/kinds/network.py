@@ -55,8 +55,9 @@ class NetworkKind:
 
     def fit(self, run: RunInputs) -> FitOutcome:
         """Fit with the Lightning Trainer (from ``run.checkpoint`` when resuming) and test the
-        model of the last epoch (of the best one under early stopping, which restores it). DDP child processes re-enter this job through the exported
-        environment (`experiments.runs.reentry`)."""
+        model of the last epoch (of the best one under early stopping, which restores it).
+        DDP child processes re-enter this job through the exported environment
+        (`experiments.runs.reentry`)."""
         quiet_lightning_warnings()
         cfg, datamodule = run.cfg, run.datamodule
         task = build_task(
