@@ -7,6 +7,7 @@ from typing import Any
 import pytorch_lightning as pl
 
 from experiments.config.errors import RunPruned
+from experiments.search.storage import open_storage
 
 
 class OptunaPruning(pl.Callback):
@@ -18,7 +19,8 @@ class OptunaPruning(pl.Callback):
     (possibly another machine), attaches to it through the shared storage.
 
     Args:
-        storage: the study's storage URL, e.g. ``sqlite:///outputs/search/x/study.db``.
+        storage: the study's storage URL, e.g. ``sqlite:///outputs/search/x/study.db`` or
+            ``journal:/shared/search/x/study.log`` (`experiments.search.storage`).
         study_name: the study's name in the storage.
         trial: the trial number the sweeper gave this run; None outside a search (the
             callback then does nothing).
@@ -42,7 +44,7 @@ class OptunaPruning(pl.Callback):
             return
         import optuna  # only runs inside a search pay for the import
 
-        storage = optuna.storages.get_storage(self.storage)
+        storage = open_storage(self.storage)
         study = optuna.load_study(study_name=self.study_name, storage=storage, pruner=self.pruner)
         trial_id = storage.get_trial_id_from_study_id_trial_number(
             storage.get_study_id_from_name(self.study_name), self.trial_number

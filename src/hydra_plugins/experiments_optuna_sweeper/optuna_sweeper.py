@@ -91,7 +91,8 @@ class OptunaSweeper(Sweeper):
 
     Args:
         study_name: the study's name in ``storage``.
-        storage: an Optuna storage URL (``sqlite:///path/study.db``).
+        storage: an Optuna storage URL (``sqlite:///path/study.db``), or ``journal:<path>``
+            for a journal file on a filesystem that processes on several nodes share.
         metric: the key of the job result's ``metrics`` to optimize (the ``monitor``).
         direction: ``max``/``maximize`` or ``min``/``minimize``.
         n_trials: finished trials the study should reach; a resumed study runs the rest. Several
@@ -138,6 +139,8 @@ class OptunaSweeper(Sweeper):
         import optuna
         from optuna.trial import TrialState
 
+        from experiments.search.storage import open_storage
+
         space, fixed = self._split(arguments)
         if not space:
             raise HydraException(
@@ -149,7 +152,7 @@ class OptunaSweeper(Sweeper):
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         study = optuna.create_study(
             study_name=self.study_name,
-            storage=self.storage,
+            storage=open_storage(self.storage),
             sampler=self.sampler,
             direction=self.direction,
             load_if_exists=True,
