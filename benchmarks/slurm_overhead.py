@@ -37,8 +37,8 @@ START = re.compile(r"submitit INFO \((.+?)\) - Starting with JobEnvironment")
 EXIT = re.compile(r"submitit INFO \((.+?)\) - Exiting after successful completion")
 
 
-def sweep(jobs: int, out: Path, *launcher: str) -> float:
-    """Wall seconds of a sweep of ``jobs`` tiny jobs with ``launcher`` overrides."""
+def sweep(jobs: int, out: Path, *launcher: str) -> tuple[float, str]:
+    """Wall seconds and output of a sweep of ``jobs`` tiny jobs with ``launcher`` overrides."""
     seeds = ",".join(map(str, range(jobs)))
     command = [
         sys.executable, "-m", "experiments.cli.train", "-m", *launcher, "model=svm_linear",
@@ -47,8 +47,8 @@ def sweep(jobs: int, out: Path, *launcher: str) -> float:
     ]  # fmt: skip
     env = os.environ | {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
     start = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env=env)
-    return time.perf_counter() - start
+    done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    return time.perf_counter() - start, done.stdout + done.stderr
 
 
 def results(out: Path) -> list[dict]:
@@ -61,13 +61,13 @@ def _time(stamp: str) -> float:
     return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
-def slurm_breakdown(out: Path, wall: float) -> dict[str, float]:
+def slurm_breakdown(out: Path, wall: float, output: str) -> dict[str, float]:
     """Seconds per job spent starting the job process, in the run, and after it; the
-    submission; the launcher's wait beyond the last job's exit."""
+    submission (pickles and sbatch, as the launcher logs it); the launcher's wait beyond the
+    last job's exit."""
     (sweep_dir,) = {p.parent.parent for p in out.rglob("result.json")}
     submitted = sweep_dir / "multirun.yaml"
-    arrays = [p for p in (sweep_dir / ".submitit").iterdir() if "_" not in p.name]
-    submission = min(p.stat().st_mtime for p in arrays) - submitted.stat().st_mtime
+    submission = float(re.search(r"SLURM array\(s\) in ([\d.]+) s", output).group(1))
     starts, exits = {}, {}
     for log in (sweep_dir / ".submitit").glob("*_*/*_0_log.out"):
         text = log.read_text()
@@ -113,11 +113,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, running_cluster(Path(tmp) / "slurm") as cluster:
         os.environ.update(cluster.env)
         sweep(1, Path(tmp) / "warm")  # fills the data cache and the OS file cache
-        in_process = sweep(jobs, Path(tmp) / "in_process")
+        in_process, _ = sweep(jobs, Path(tmp) / "in_process")
         in_process_fit = sum(r["fit_seconds"] for r in results(Path(tmp) / "in_process"))
-        slurm = sweep(jobs, Path(tmp) / "slurm", "launcher=slurm")
+        slurm, output = sweep(jobs, Path(tmp) / "slurm", "launcher=slurm")
         slurm_fit = sum(r["fit_seconds"] for r in results(Path(tmp) / "slurm"))
-        parts = slurm_breakdown(Path(tmp) / "slurm", slurm)
+        parts = slurm_breakdown(Path(tmp) / "slurm", slurm, output)
     print(f"{jobs} jobs (digits, svm_linear, 1 epoch); node: {cluster.cpus} CPUs\n")
     print("| launcher | wall s | sum of fit s | (wall - fit) / N | wall / N |")
     print("|---|---|---|---|---|")
@@ -132,7 +132,7 @@ def main() -> None:
         f"\nSLURM, per job (means): process start to run start {parts['start_s']:.2f} s "
         f"(Python, imports, unpickling, config), run {parts['run_s']:.2f} s (data, fit, test, "
         f"files), run end to process exit {parts['exit_s']:.2f} s; whole process "
-        f"{parts['process_s']:.2f} s on one CPU.\nSubmission of the array: "
+        f"{parts['process_s']:.2f} s on one CPU.\nSubmission (grouping, pickles, sbatch): "
         f"{parts['submission_s']:.2f} s; first job started {parts['first_start_s']:.2f} s after "
         f"the sweep began; launcher finished {parts['tail_s']:.2f} s after the last job's exit "
         f"(polling, result collection, leaderboard); pickle per job {parts['pickle_kb']:.0f} KiB."

@@ -104,8 +104,14 @@ class SlurmLauncher(BaseSubmititLauncher):
             _refuse(error.problems)
         submitted: list[tuple[int, list[str], Any]] = []
         try:
+            start = time.perf_counter()
             for request, members in groups.items():
                 submitted += self._submit(dict(request), members, initial_job_idx)
+            arrays = {job.job_id.split("_")[0] for _, _, job in submitted}
+            log.info(
+                "submitted %d job(s) as %d SLURM array(s) in %.1f s",
+                len(submitted), len(arrays), time.perf_counter() - start,
+            )  # fmt: skip
             returns = self._wait(submitted)
         except KeyboardInterrupt:
             cluster.cancel([job.job_id for _, _, job in submitted])
@@ -114,18 +120,19 @@ class SlurmLauncher(BaseSubmititLauncher):
         return [returns[index] for index in range(len(job_overrides))]
 
     def _grouped(self, job_overrides: list[list[str]]) -> dict[tuple, list[tuple[int, list[str]]]]:
-        """The jobs by what they ask SLURM for; only jobs whose overrides change the trainer
-        or threads have their config composed to find out."""
+        """The jobs by what they ask SLURM for. A config is composed once per distinct set of
+        trainer and threads overrides (usually none or one), not once per job."""
         assert self.hydra_context is not None and self.config is not None
-        common = tuple(sorted(job_request(self.config, self.params).items()))
+        requests: dict[tuple[str, ...], tuple] = {}
         groups: dict[tuple, list[tuple[int, list[str]]]] = {}
         for index, overrides in enumerate(job_overrides):
-            keys = {o.lstrip("+~").partition("=")[0].split(".")[0] for o in overrides}
-            request = common
-            if keys & set(RESOURCE_KEYS):
+            relevant = tuple(
+                o for o in overrides if o.lstrip("+~").split("=")[0].split(".")[0] in RESOURCE_KEYS
+            )
+            if relevant not in requests:
                 cfg = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
-                request = tuple(sorted(job_request(cfg, self.params).items()))
-            groups.setdefault(request, []).append((index, overrides))
+                requests[relevant] = tuple(sorted(job_request(cfg, self.params).items()))
+            groups.setdefault(requests[relevant], []).append((index, overrides))
         return groups
 
     def _executor(self, request: dict[str, int]) -> Any:
@@ -160,11 +167,11 @@ class SlurmLauncher(BaseSubmititLauncher):
             chunk = members[start : start + size]
             for index, overrides in chunk:
                 log.info("\t#%d : %s", first_index + index, " ".join(overrides))
+            state = Singleton.get_state()  # a deep copy: taken once, not once per job
             calls = [
-                (overrides, "hydra.sweep.dir", first_index + index, f"job_id_for_{index}",
-                 Singleton.get_state())
+                (overrides, "hydra.sweep.dir", first_index + index, f"job_id_for_{index}", state)
                 for index, overrides in chunk
-            ]  # fmt: skip
+            ]
             try:
                 jobs = executor.map_array(self, *zip(*calls, strict=True))
             except Exception as error:  # sbatch's refusal, with its own words
