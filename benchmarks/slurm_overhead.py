@@ -47,7 +47,9 @@ def sweep(jobs: int, out: Path, *launcher: str) -> tuple[float, str]:
     ]  # fmt: skip
     env = os.environ | {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
     start = time.perf_counter()
-    done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        sys.exit(f"the sweep failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
     return time.perf_counter() - start, done.stdout + done.stderr
 
 
