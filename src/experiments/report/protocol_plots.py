@@ -101,7 +101,8 @@ def plot_frontier(protocol: Protocol, rows: list[BoardRow], path: Path) -> Path 
         if sign * scores[i] > best:
             frontier.append(i)
             best = sign * scores[i]
-    axes.step(seconds[frontier], scores[frontier], where="post", color="tab:orange",
+    axes.plot(seconds[frontier], scores[frontier], drawstyle="steps-post", color="tab:orange",
+              marker="o", markersize=10, markerfacecolor="none",
               label="frontier: no model both cheaper and better")  # fmt: skip
     if seconds.max() > 10 * seconds.min() > 0:
         axes.set_xscale("log")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from experiments.atomic import write_atomic
+from experiments.runs.atomic import write_atomic
 from experiments.report.metric_scale import metric_range
 from experiments.report.protocol_board import BoardRow, compare_models, protocol_board
 from experiments.report.protocol_plots import (
@@ -109,20 +109,27 @@ def answer_sentence(protocol: Protocol, rows: list[BoardRow], rope: float) -> st
     c = compare_models(protocol, protocol.models[a], protocol.models[b], rope)
     by = difference_text(protocol.metric, c)
     if c.verdict == "better":
-        return f"On {data}, {a_text} beats {b_text} by {by}: P(better) = {c.p_better:.2f}."
+        return f"On {data}, {a_text} beats {b_text} by {by}: P(better) {probability(c.p_better)}."
     if c.verdict == "worse":
-        return f"On {data}, {b_text} beats {a_text} by {difference_text(protocol.metric, c, -1)}: P(worse) = {c.p_worse:.2f}."
+        return f"On {data}, {b_text} beats {a_text} by {difference_text(protocol.metric, c, -1)}: P(worse) {probability(c.p_worse)}."
     if c.verdict == "equivalent":
         return (
             f"On {data}, {a_text} and {b_text} are equivalent within ±{scaled(protocol.metric, rope)} "
-            f"(difference {by}): P(equivalent) = {c.p_equivalent:.2f}."
+            f"(difference {by}): P(equivalent) {probability(c.p_equivalent)}."
         )
     return (
         f"On {data}, the evidence cannot decide between {a_text} and {b_text}: difference "
-        f"{by}, P(better) = {c.p_better:.2f}, P(equivalent) = {c.p_equivalent:.2f}, "
-        f"P(worse) = {c.p_worse:.2f} (a verdict needs one of them >= {CONFIDENT} and "
+        f"{by}, P(better) {probability(c.p_better)}, P(equivalent) = "
+        f"{probability(c.p_equivalent)}, P(worse) {probability(c.p_worse)} (a verdict needs one of them >= {CONFIDENT} and "
         f"at least {MIN_EVALUATIONS} paired evaluations; {c.method})."
     )
+
+
+def probability(p: float) -> str:
+    """``= 0.97``: two decimals, without rounding a near-certainty to one (``> 0.99``)."""
+    if p > 0.99:
+        return "> 0.99"
+    return "< 0.01" if p < 0.01 else f"= {p:.2f}"
 
 
 def in_points(metric: str) -> bool:

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from experiments.errors import ConfigError
-from experiments.runs.table import find_results
+from experiments.config.errors import ConfigError
+from experiments.report.table import find_results
 
 SEARCH, FINAL = "search", "final"
 PREDICTIONS_FILE = "test_predictions.npz"

@@ -127,8 +127,9 @@ def bootstrap_weights(rows: int, resamples: int = RESAMPLES, seed: int = 0) -> n
     row is drawn (multinomial, summing to ``rows``). Seeded: a report gives the same numbers
     each time. The ordinary bootstrap rather than the Bayesian one: with positive weights
     on every row, two classifiers that differ on 2 rows would differ in every resample."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(rows, np.full(rows, 1 / rows), size=resamples).astype(float)
+    drawn = np.random.default_rng(seed).integers(0, rows, size=(resamples, rows))
+    flat = (drawn + rows * np.arange(resamples)[:, None]).ravel()
+    return np.bincount(flat, minlength=resamples * rows).reshape(resamples, rows).astype(float)
 
 
 def compare_on_test_rows(
