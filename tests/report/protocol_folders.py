@@ -10,7 +10,9 @@ import yaml
 from experiments.runs.result import write_result
 
 
-def _run(folder: Path, block: dict, metrics: dict, model: str, family: str | None, seconds: float) -> None:
+def _run(
+    folder: Path, block: dict, metrics: dict, model: str, family: str | None, seconds: float
+) -> None:
     write_result(
         folder,
         {"status": "done", "metrics": metrics, "monitor": "val/acc", "monitor_mode": "max",
@@ -49,8 +51,18 @@ def protocol_folder(
             score = mean - 0.02 + 0.004 * k
             block = {"phase": "search", "model": model, "trial": k, "params": {"optimizer.lr": 10.0**-k},
                      "split_seed": 0, "seed": 0}  # fmt: skip
-            metrics = {"val/acc": score + rng.normal(0, 0.002), "test/acc": score + rng.normal(0, 0.002)}
-            _run(root / "search" / model / f"trial_{k}", block, metrics, model, families.get(model), 1.0)
+            metrics = {
+                "val/acc": score + rng.normal(0, 0.002),
+                "test/acc": score + rng.normal(0, 0.002),
+            }
+            _run(
+                root / "search" / model / f"trial_{k}",
+                block,
+                metrics,
+                model,
+                families.get(model),
+                1.0,
+            )
         for r in range(splits):
             for s in range(seeds):
                 block = {"phase": "final", "model": model, "trial": trials - 1,

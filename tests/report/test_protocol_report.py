@@ -47,9 +47,7 @@ def test_too_few_evaluations_are_inconclusive(tmp_path: Path) -> None:
 def test_one_split_without_test_rows_is_never_confident(tmp_path: Path) -> None:
     # Same split, 5 seeds; the gap (2 points) is consistent over seeds, but nothing says how
     # it would move on other test rows.
-    folder = protocol_folder(
-        tmp_path, {"cnn": 0.985, "mlp": 0.965}, splits=1, seeds=5, noise=0.001
-    )
+    folder = protocol_folder(tmp_path, {"cnn": 0.985, "mlp": 0.965}, splits=1, seeds=5, noise=0.001)
     rows, _ = protocol_board(read_protocol(folder))
     assert rows[1].vs_best.verdict == "inconclusive"
     assert "uncertainty is unknown" in rows[1].vs_best.method
@@ -98,7 +96,9 @@ def test_report_files(tmp_path: Path, capsys) -> None:
     text = path.read_text()
     assert text.startswith("# Does a deep net beat the classic baselines on digits")
     answer = text.splitlines()[2]
-    assert answer.startswith("On digits, the best deep net (cnn) beats the best baseline (sk_svc) by 2.9 ± 0.4 points")
+    assert answer.startswith(
+        "On digits, the best deep net (cnn) beats the best baseline (sk_svc) by 2.9 ± 0.4 points"
+    )
     assert answer.endswith("points: P(better) > 0.99.")
     assert "5 splits x 2 seeds" in text and "ROPE: ±0.01" in text
     assert "| logreg |" in text and "| worse |" in text

@@ -36,7 +36,9 @@ def test_corrected_t_test_interval_and_p_value() -> None:
     assert (comparison.low, comparison.high) == pytest.approx((0.01 - half, 0.01 + half))
     assert comparison.p_value == pytest.approx(2 * stats.t.sf(0.01 / scale, 9))
     # The uncorrected interval would be sqrt((1/10 + 0.25) / (1/10)) = 1.9 times narrower.
-    assert half / (stats.t.ppf(0.975, 9) * np.std(differences, ddof=1) / math.sqrt(10)) == pytest.approx(math.sqrt(3.5))
+    assert half / (
+        stats.t.ppf(0.975, 9) * np.std(differences, ddof=1) / math.sqrt(10)
+    ) == pytest.approx(math.sqrt(3.5))
 
 
 def test_identical_scores_are_equivalent_and_too_few_are_inconclusive() -> None:

@@ -86,9 +86,16 @@ def weighted_scores(
             predicted_k = weights @ (predicted == k).astype(float)
             actual_k = weights @ (target == k).astype(float)
             denominator = predicted_k + actual_k
-            scores.append(np.divide(2 * true_positive, denominator, out=np.zeros_like(denominator), where=denominator > 0))
+            scores.append(
+                np.divide(
+                    2 * true_positive,
+                    denominator,
+                    out=np.zeros_like(denominator),
+                    where=denominator > 0,
+                )
+            )
         return np.mean(scores, axis=0)
-    error = (np.asarray(predicted, float) - np.asarray(target, float))
+    error = np.asarray(predicted, float) - np.asarray(target, float)
     if name == "mae":
         return weights @ np.abs(error) / n
     squared = weights @ error**2 / n

@@ -9,20 +9,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from experiments.report.metric_scale import (
-    can_score_rows,
-    clip_to_range,
-    default_rope,
-    weighted_scores,
-)
-from experiments.report.protocol_runs import ModelRuns, Protocol, load_test_predictions
+from experiments.report.metric_scale import can_score_rows, clip_to_range, default_rope
+from experiments.report.protocol_runs import ModelRuns, Protocol
+from experiments.report.test_rows import interval_on_test_rows, shared_test_rows
 from experiments.report.verdict import (
     LEVEL,
     Comparison,
     compare_on_test_rows,
     compare_resampled,
     corrected_variance,
-    bootstrap_weights,
 )
 
 
@@ -75,18 +70,15 @@ def compare_models(protocol: Protocol, a: ModelRuns, b: ModelRuns, rope: float) 
     differences = np.array([sign * (scores_a[k] - scores_b[k]) for k in shared])
     if len({split for split, _ in shared}) > 1:
         return compare_resampled(differences, protocol.test_train_ratio, rope)
-    rows_a = [load_test_predictions(a.finals[k][0]) for k in shared]
-    rows_b = [load_test_predictions(b.finals[k][0]) for k in shared]
-    rows = [r for r in rows_a + rows_b if r is not None]
+    rows_a = shared_test_rows([a.finals[k][0] for k in shared])
+    rows_b = shared_test_rows([b.finals[k][0] for k in shared])
     if (
-        shared
-        and can_score_rows(protocol.metric)
-        and len(rows) == 2 * len(shared)
-        and all(np.array_equal(rows[0][1], target) for _, target in rows)
-    ):
+        rows_a and rows_b and can_score_rows(protocol.metric)
+        and np.array_equal(rows_a[1], rows_b[1])
+    ):  # fmt: skip
         return compare_on_test_rows(
-            protocol.metric, [p for p, _ in rows[: len(shared)]], [p for p, _ in rows[len(shared) :]],
-            rows[0][1], rope, higher_is_better=protocol.mode == "max",
+            protocol.metric, rows_a[0], rows_b[0], rows_a[1], rope,
+            higher_is_better=protocol.mode == "max",
         )  # fmt: skip
     mean = float(differences.mean()) if len(differences) else math.nan
     return Comparison(
@@ -111,14 +103,8 @@ def tuned_interval(protocol: Protocol, runs: ModelRuns) -> tuple[float, float]:
             return float(values.mean()), float(values.mean())
         low, high = stats.t.interval(LEVEL, len(values) - 1, loc=values.mean(), scale=scale)
         return clip_to_range(protocol.metric, low, high)
-    rows = [load_test_predictions(runs.finals[key][0]) for key in scores]
-    if not scores or not can_score_rows(protocol.metric) or any(r is None for r in rows):
-        return math.nan, math.nan
-    target = rows[0][1]
-    weights = bootstrap_weights(len(target))
-    samples = np.mean([weighted_scores(protocol.metric, p, target, weights) for p, _ in rows], 0)
-    low, high = np.quantile(samples, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
-    return clip_to_range(protocol.metric, low, high)
+    interval = interval_on_test_rows(protocol.metric, [runs.finals[key][0] for key in scores])
+    return interval or (math.nan, math.nan)
 
 
 def protocol_board(protocol: Protocol) -> tuple[list[BoardRow], float]:

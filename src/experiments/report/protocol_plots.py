@@ -58,7 +58,7 @@ def plot_budget_curves(protocol: Protocol, order: list[str], path: Path) -> Path
 def plot_paired_splits(protocol: Protocol, order: list[str], path: Path) -> Path | None:
     """Each model's tuned score per split (mean over seeds) as points, one line per split
     joining the models: a gap that every line shows is a gap the splits agree on."""
-    per_split: dict[int, dict[str, float]] = {}
+    per_split: dict[int, dict[str, list[float]]] = {}
     for name in order:
         for (split, _), score in protocol.models[name].final_scores(protocol.metric).items():
             per_split.setdefault(split, {}).setdefault(name, []).append(score)
@@ -67,7 +67,7 @@ def plot_paired_splits(protocol: Protocol, order: list[str], path: Path) -> Path
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(max(5, 1.2 * len(order)), 4.5))
     positions = {name: i for i, name in enumerate(order)}
-    for split, by_model in sorted(per_split.items()):
+    for by_model in per_split.values():
         names = [name for name in order if name in by_model]
         means = [np.mean(by_model[name]) for name in names]
         axes.plot([positions[n] for n in names], means, "-o", color="gray", alpha=0.5, markersize=4)

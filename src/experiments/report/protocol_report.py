@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from experiments.runs.atomic import write_atomic
 from experiments.report.metric_scale import metric_range
 from experiments.report.protocol_board import BoardRow, compare_models, protocol_board
 from experiments.report.protocol_plots import (
@@ -21,6 +20,7 @@ from experiments.report.protocol_plots import (
 )
 from experiments.report.protocol_runs import ModelRuns, Protocol, read_protocol
 from experiments.report.verdict import CONFIDENT, MIN_EVALUATIONS, Comparison
+from experiments.runs.atomic import write_atomic
 
 REPORT_FILE = "report.md"
 PLOTS_DIR = "plots"
@@ -111,7 +111,7 @@ def answer_sentence(protocol: Protocol, rows: list[BoardRow], rope: float) -> st
     if c.verdict == "better":
         return f"On {data}, {a_text} beats {b_text} by {by}: P(better) {probability(c.p_better)}."
     if c.verdict == "worse":
-        return f"On {data}, {b_text} beats {a_text} by {difference_text(protocol.metric, c, -1)}: P(worse) {probability(c.p_worse)}."
+        return f"On {data}, {b_text} beats {a_text} by {difference_text(protocol.metric, c, -1)}: P({a} worse) {probability(c.p_worse)}."
     if c.verdict == "equivalent":
         return (
             f"On {data}, {a_text} and {b_text} are equivalent within ±{scaled(protocol.metric, rope)} "
@@ -119,7 +119,7 @@ def answer_sentence(protocol: Protocol, rows: list[BoardRow], rope: float) -> st
         )
     return (
         f"On {data}, the evidence cannot decide between {a_text} and {b_text}: difference "
-        f"{by}, P(better) {probability(c.p_better)}, P(equivalent) = "
+        f"{by}, P(better) {probability(c.p_better)}, P(equivalent) "
         f"{probability(c.p_equivalent)}, P(worse) {probability(c.p_worse)} (a verdict needs one of them >= {CONFIDENT} and "
         f"at least {MIN_EVALUATIONS} paired evaluations; {c.method})."
     )
@@ -127,6 +127,8 @@ def answer_sentence(protocol: Protocol, rows: list[BoardRow], rope: float) -> st
 
 def probability(p: float) -> str:
     """``= 0.97``: two decimals, without rounding a near-certainty to one (``> 0.99``)."""
+    if math.isnan(p):
+        return "unknown"
     if p > 0.99:
         return "> 0.99"
     return "< 0.01" if p < 0.01 else f"= {p:.2f}"

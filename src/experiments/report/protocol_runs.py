@@ -23,7 +23,6 @@ from experiments.config.errors import ConfigError
 from experiments.report.table import find_results
 
 SEARCH, FINAL = "search", "final"
-PREDICTIONS_FILE = "test_predictions.npz"
 # Used when a run's config does not say its split sizes: 60% train, 20% test.
 DEFAULT_TEST_TRAIN_RATIO = 0.2 / 0.6
 
@@ -48,7 +47,9 @@ class ModelRuns:
 
     def final_scores(self, metric: str) -> dict[tuple[int, int], float]:
         """``(split_seed, seed)`` -> the re-run's ``metric``, where it logged one."""
-        scores = {key: result.get("metrics", {}).get(metric) for key, (_, result) in self.finals.items()}
+        scores = {
+            key: result.get("metrics", {}).get(metric) for key, (_, result) in self.finals.items()
+        }
         return {key: float(value) for key, value in scores.items() if value is not None}
 
     def trial_scores(self, metric: str) -> np.ndarray:
@@ -136,20 +137,12 @@ def read_protocol(folder: Path) -> Protocol:
             runs.params = block.get("params", {})
             runs.config = runs.config or _composed_config(run_dir)
     if not any(runs.finals for runs in models.values()):
-        raise ConfigError(f"{folder}: no finished re-run below {folder / FINAL}; is it a protocol folder?")
+        raise ConfigError(
+            f"{folder}: no finished re-run below {folder / FINAL}; is it a protocol folder?"
+        )
     selection_metric, mode = next(((m, mo) for m, mo in monitors if m), ("val/acc", "max"))
     metric = "test/" + selection_metric.split("/", 1)[-1]
     return Protocol(folder, settings, selection_metric, mode or "max", metric, models, failed)
-
-
-def load_test_predictions(run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(predicted, target)`` per test row from the run's ``test_predictions.npz``, or None
-    when the run did not write one."""
-    path = run_dir / PREDICTIONS_FILE
-    if not path.is_file():
-        return None
-    with np.load(path, allow_pickle=False) as arrays:
-        return arrays["predicted"], arrays["target"]
 
 
 def _protocol_settings(folder: Path) -> dict[str, Any]:

@@ -7,15 +7,25 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from experiments.report.metric_scale import can_score_rows, clip_to_range
+from experiments.report.run_identity import config_id
 from experiments.report.stats import ALPHA, confidence_interval, paired_p_value
+from experiments.report.test_rows import interval_on_test_rows, shared_test_rows
+from experiments.report.verdict import compare_on_test_rows
 from experiments.runs.atomic import write_atomic
 from experiments.runs.result import RESULT_FILE
 
 TIMING_COLUMNS = ["fit_seconds", "test_seconds", "n_params"]
 SEED_KEY = "seed"
 P_COLUMN = "p vs best"
+NOTE_COLUMN = "p note"
+CONFIG_COLUMN = "config"  # the run's `config_id`: what it ran, less the seed
+RUN_DIR_COLUMN = "run_dir"  # the run's folder: which sweep a row came from
+SEED_INDEPENDENT = "score does not depend on the seed"
+TIE = "tie"
 
 
 def find_results(folders: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
@@ -48,8 +58,10 @@ def results_frame(
     runs: list[tuple[Path, dict[str, Any]]], root: Path | None = None
 ) -> pd.DataFrame:
     """One row per run: ``job``, ``status``, one column per override key, the metrics under
-    their logged names, then fit/test seconds and parameter count. The override keys, in
-    order of first appearance, are in ``frame.attrs["override_keys"]``."""
+    their logged names, fit/test seconds and parameter count, ``error``, then ``config`` (the
+    run's `config_id`) and ``run_dir`` (its folder). The override keys and the metric names,
+    in order of first appearance, are in ``frame.attrs["override_keys"]`` and
+    ``frame.attrs["metric_keys"]``: a key such as ``dataset/features`` has a ``/`` too."""
     rows, override_keys, metric_keys = [], {}, {}
     for run_dir, result in runs:
         overrides = parse_overrides(result.get("overrides", []))
@@ -63,10 +75,16 @@ def results_frame(
             | metrics
             | {key: result.get(key) for key in TIMING_COLUMNS}
             | {"error": result.get("error")}
+            | {CONFIG_COLUMN: config_id(run_dir), RUN_DIR_COLUMN: str(run_dir)}
         )
-    columns = ["job", "status", *override_keys, *sorted(metric_keys), *TIMING_COLUMNS, "error"]
+    metric_keys = sorted(metric_keys)
+    columns = [
+        "job", "status", *override_keys, *metric_keys, *TIMING_COLUMNS, "error",
+        CONFIG_COLUMN, RUN_DIR_COLUMN,
+    ]  # fmt: skip
     frame = pd.DataFrame(rows, columns=columns)
     frame.attrs["override_keys"] = list(override_keys)
+    frame.attrs["metric_keys"] = metric_keys
     return frame
 
 
@@ -74,17 +92,18 @@ def leaderboard(
     frame: pd.DataFrame, metric: str, mode: str, group_by: list[str], seed_key: str = SEED_KEY
 ) -> pd.DataFrame:
     """Finished runs grouped by ``group_by`` (the swept settings other than the seed), best
-    first by the mean of ``metric`` (``mode`` ``max`` or ``min``).
+    first by the mean of ``metric`` (``mode`` ``max`` or ``min``; ties keep their order).
 
     Returns:
         One row per group: the group's settings; for every metric ``<m> mean``, ``<m> std``
-        (sample std) and the 95% confidence interval of the mean ``<m> low`` / ``<m> high``;
-        ``seeds`` (runs); mean timings and parameter count; and ``p vs best``, the p-value
-        of the best group's lead on ``metric`` over this group by a paired t-test over the
-        seeds both ran (nan for the best group itself and where it cannot be computed).
+        (sample std) and the 95% interval of the mean ``<m> low`` / ``<m> high`` (see
+        `_interval`); ``seeds`` (runs); mean timings and parameter count; ``p vs best``, the
+        p-value of the best group's lead on ``metric`` over this group (see
+        `_p_values_vs_best`), nan for the best group and where no test applies; and
+        ``p note``, which test gave it or why none did (``tie`` for a mean equal to the best).
     """
+    metric_columns = [m for m in frame.attrs.get("metric_keys", []) if m in frame]
     done = frame[frame["status"] == "done"]
-    metric_columns = [c for c in done.columns if "/" in c]
     if not group_by:
         done = done.assign(run="all")
         group_by = ["run"]
@@ -92,7 +111,10 @@ def leaderboard(
     table = grouped[metric_columns].agg(["mean", "std"])
     table.columns = [f"{name} {stat}" for name, stat in table.columns]
     for column in metric_columns:
-        intervals = grouped[column].apply(lambda v: confidence_interval(v.dropna().tolist()))
+        intervals = [
+            _interval(column, group[column].dropna().tolist(), group.get(RUN_DIR_COLUMN))
+            for _, group in grouped
+        ]
         table[f"{column} low"] = [low for low, _ in intervals]
         table[f"{column} high"] = [high for _, high in intervals]
     table["seeds"] = grouped.size()
@@ -100,26 +122,97 @@ def leaderboard(
         table[column] = grouped[column].mean()
     sort_column = f"{metric} mean"
     if sort_column in table.columns:
-        table = table.sort_values(sort_column, ascending=mode == "min")
+        table = table.sort_values(sort_column, ascending=mode == "min", kind="stable")
     table = table.reset_index()
-    table[P_COLUMN] = _p_values_vs_best(done, table, metric, group_by, seed_key)
+    p_values, notes = _p_values_vs_best(done, table, metric, mode, group_by, seed_key)
+    table[P_COLUMN] = p_values
+    table[NOTE_COLUMN] = notes
     return table
 
 
+def _interval(metric: str, values: list[float], run_dirs: pd.Series | None) -> tuple[float, float]:
+    """The 95% interval of a group's mean ``metric``: from the test rows (bootstrap) when
+    ``metric`` is a test metric and every run saved ``test_predictions.npz``; else the
+    Student-t interval over seeds cut to the metric's range; nan when the runs all scored
+    the same (seeds that change nothing say nothing about other test rows) or are fewer
+    than two."""
+    if run_dirs is not None and metric.startswith("test/"):
+        from_rows = interval_on_test_rows(metric, [Path(d) for d in run_dirs])
+        if from_rows is not None:
+            return from_rows
+    if len(set(values)) < 2:
+        return math.nan, math.nan
+    return clip_to_range(metric, *confidence_interval(values))
+
+
 def _p_values_vs_best(
-    done: pd.DataFrame, board: pd.DataFrame, metric: str, group_by: list[str], seed_key: str
-) -> list[float]:
-    """For each leaderboard row, `paired_p_value` of the first (best) row against it."""
-    if board.empty or metric not in done or seed_key not in done:
-        return [math.nan] * len(board)
-    by_group: dict[tuple[str, ...], dict[str, float]] = {}
-    keys = map(tuple, done[group_by].map(_key_text).to_numpy())
-    for key, seed, value in zip(keys, done[seed_key], done[metric], strict=True):
-        if pd.notna(value):
-            by_group.setdefault(key, {})[str(seed)] = float(value)
+    done: pd.DataFrame,
+    board: pd.DataFrame,
+    metric: str,
+    mode: str,
+    group_by: list[str],
+    seed_key: str,
+) -> tuple[list[float], list[str]]:
+    """For each leaderboard row, the p-value of the first (best) row's lead, and a note.
+
+    A test metric whose runs all saved ``test_predictions.npz`` on the same rows: the
+    paired bootstrap over the test rows (`compare_on_test_rows`). Otherwise the paired
+    t-test over shared seeds (`paired_p_value`), except when either side scores the same
+    for every seed: a difference over seeds then measures only the other side's seed noise,
+    and nothing about the test set, so no p-value is given. A mean equal to the best's is
+    a ``tie``.
+    """  # fmt: skip
+    nan_row = ([math.nan] * len(board), [""] * len(board))
+    if board.empty or metric not in done:
+        return nan_row
+    keys = [tuple(row) for row in done[group_by].map(_key_text).to_numpy()]
+    by_group: dict[tuple[str, ...], pd.DataFrame] = {}
+    for key, (_, run) in zip(keys, done.iterrows(), strict=True):
+        by_group.setdefault(key, []).append(run)
     rows = [tuple(row) for row in board[group_by].map(_key_text).to_numpy()]
-    best = by_group.get(rows[0], {})
-    return [math.nan] + [paired_p_value(best, by_group.get(row, {}))[0] for row in rows[1:]]
+    best = pd.DataFrame(by_group.get(rows[0], []))
+    best_mean = board[f"{metric} mean"].iloc[0] if f"{metric} mean" in board else math.nan
+    p_values, notes = (
+        [math.nan],
+        [TIE if len(board) > 1 and board[f"{metric} mean"].iloc[1] == best_mean else ""],
+    )
+    for index, row in enumerate(rows[1:], start=1):
+        other = pd.DataFrame(by_group.get(row, []))
+        if board[f"{metric} mean"].iloc[index] == best_mean:
+            p, note = math.nan, TIE
+        else:
+            p, note = _p_value(best, other, metric, mode, seed_key)
+        p_values.append(p)
+        notes.append(note)
+    return p_values, notes
+
+
+def _p_value(
+    best: pd.DataFrame, other: pd.DataFrame, metric: str, mode: str, seed_key: str
+) -> tuple[float, str]:
+    if metric.startswith("test/") and can_score_rows(metric) and RUN_DIR_COLUMN in best:
+        rows_best = shared_test_rows([Path(d) for d in best[RUN_DIR_COLUMN]])
+        rows_other = shared_test_rows([Path(d) for d in other[RUN_DIR_COLUMN]])
+        if rows_best and rows_other and np.array_equal(rows_best[1], rows_other[1]):
+            comparison = compare_on_test_rows(
+                metric, rows_best[0], rows_other[0], rows_best[1], rope=0.0,
+                higher_is_better=mode == "max",
+            )  # fmt: skip
+            return comparison.p_value, f"bootstrap over {comparison.n} test rows"
+    if seed_key not in best or metric not in other:
+        return math.nan, ""
+    series = [frame[metric].dropna() for frame in (best, other)]
+    if any(len(values) > 1 and values.nunique() == 1 for values in series):
+        return math.nan, SEED_INDEPENDENT
+    seeded = [
+        {
+            str(seed): float(value)
+            for seed, value in zip(frame[seed_key], frame[metric], strict=True)
+            if pd.notna(value)
+        }
+        for frame in (best, other)
+    ]
+    return paired_p_value(*seeded)[0], ""
 
 
 def format_leaderboard(
@@ -143,7 +236,12 @@ def format_leaderboard(
     shown["predict s"] = board["test_seconds"].map(lambda s: f"{s:.2f}")
     shown["params"] = board["n_params"].map(lambda n: "-" if pd.isna(n) else f"{int(n):,}")
     if len(board) > 1:
-        shown[P_COLUMN] = ["best"] + [_p_cell(p) for p in board[P_COLUMN].iloc[1:]]
+        notes = board[NOTE_COLUMN].tolist()
+        best = "best (tie)" if notes[0] == TIE else "best"
+        shown[P_COLUMN] = [best] + [
+            best if note == TIE else _p_cell(p, note)
+            for p, note in zip(board[P_COLUMN].iloc[1:], notes[1:], strict=True)
+        ]
     return shown
 
 
@@ -166,15 +264,16 @@ def setting_text(value: Any) -> str:
 
 def _metric_cell(row: dict, metric: str, interval_sep: str) -> str:
     mean, std = row[f"{metric} mean"], row[f"{metric} std"]
-    if pd.isna(std):
-        return f"{mean:.4f}"
     low, high = row[f"{metric} low"], row[f"{metric} high"]
-    return f"{mean:.4f} ± {std:.4f}{interval_sep}[{low:.4f}, {high:.4f}]"
+    if pd.isna(low):
+        return f"{mean:.4f}" if pd.isna(std) else f"{mean:.4f} ± {std:.4f}"
+    spread = "" if pd.isna(std) else f" ± {std:.4f}"
+    return f"{mean:.4f}{spread}{interval_sep}[{low:.4f}, {high:.4f}]"
 
 
-def _p_cell(p: float) -> str:
+def _p_cell(p: float, note: str = "") -> str:
     if pd.isna(p):
-        return "n/a"
+        return f"n/a: {note}" if note else "n/a"
     verdict = "sig." if p < ALPHA else "n.s."
     return f"{'<0.0001' if p < 1e-4 else f'{p:.4f}'} {verdict}"
 

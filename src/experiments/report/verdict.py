@@ -82,9 +82,7 @@ def corrected_variance(differences: np.ndarray, test_train_ratio: float) -> floa
     return float(np.var(differences, ddof=1) * (1 / len(differences) + test_train_ratio))
 
 
-def compare_resampled(
-    differences: np.ndarray, test_train_ratio: float, rope: float
-) -> Comparison:
+def compare_resampled(differences: np.ndarray, test_train_ratio: float, rope: float) -> Comparison:
     """The corrected resampled t-test and the Bayesian correlated t-test on paired
     differences over random splits.
 
