@@ -13,9 +13,12 @@ import yaml
 
 CONFIG_FILE = Path(".hydra") / "config.yaml"
 # Keys (dotted paths) that say where or how a run was written or shown, or its seed: two
-# runs that differ only in these ran the same thing.
+# runs that differ only in these ran the same thing. `protocol` holds the job's record
+# (phase, trial, seed) and the protocol's settings, `model.search_space` what a search may
+# draw: neither changes what the run trained.
 NOT_IDENTITY = (
-    "seed", "experiment_name", "output_root", "progress_bar", "resume", "logger",
+    "seed", "experiment_name", "output_root", "progress_bar", "resume", "logger", "protocol",
+    "model.search_space",
     "dataset.cache", "dataset.cache_dir",
     "trainer.enable_progress_bar", "trainer.enable_model_summary",
 )  # fmt: skip
