@@ -33,7 +33,10 @@ def test_two_datasets_cannot_separate_anything(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     assert compare([*map(str, folders(tmp_path, 2)), "--out", str(out)]) == 0
     text = (out / "across_datasets.md").read_text()
-    assert "Warning: too few datasets to separate anything: with 2 datasets and 4 models the Friedman test cannot go below p = 0.112" in text
+    assert (
+        "Warning: too few datasets to separate anything: with 2 datasets and 4 models the Friedman test cannot go below p = 0.112"
+        in text
+    )
     assert "no pair of models can be told apart with 2 datasets" in text
     assert "| cnn | 1.00 |" in text
     assert (out / "critical_difference.png").read_bytes()[:4] == b"\x89PNG"

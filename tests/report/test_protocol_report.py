@@ -109,3 +109,16 @@ def test_report_files(tmp_path: Path, capsys) -> None:
     board = pd.read_csv(folder / "protocol.csv")
     assert board["model"].tolist()[0] == "cnn" and board["verdict"].tolist()[0] == "best"
     assert answer in capsys.readouterr().out
+
+
+def test_every_shipped_model_says_its_family() -> None:
+    import yaml
+
+    from experiments.report.protocol_report import BASELINE, DEEP
+
+    folder = Path(__file__).parents[2] / "src" / "experiments" / "conf" / "model"
+    families = {
+        path.stem: yaml.safe_load(path.read_text()).get("family") for path in folder.glob("*.yaml")
+    }
+    assert set(families.values()) == {BASELINE, DEEP}, families
+    assert families["cnn"] == DEEP and families["svm_rbf"] == BASELINE

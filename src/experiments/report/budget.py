@@ -24,7 +24,8 @@ def budget_curve(
 
     Returns:
         ``n`` values: at position k-1 the mean, over the orders, of the test score of the
-        trial best on validation among the first k (the earliest one on ties).
+        trial best on validation among the first k (the lowest trial number on ties, as the
+        protocol selects: the last value is the test score of the trial it chose).
     """
     val, test = np.asarray(val, dtype=float), np.asarray(test, dtype=float)
     sign = 1 if mode == "max" else -1
@@ -32,12 +33,12 @@ def budget_curve(
     curves = []
     for _ in range(orders):
         order = np.concatenate([[0], 1 + rng.permutation(len(val) - 1)])
-        ranked = sign * val[order]
-        best_so_far, curve = 0, []
-        for k in range(len(order)):
-            if ranked[k] > ranked[best_so_far]:
-                best_so_far = k
-            curve.append(test[order][best_so_far])
+        best, curve = order[0], []
+        for trial in order:
+            # The protocol's selection: best on validation, the lower trial number on a tie.
+            if (sign * val[trial], -trial) > (sign * val[best], -best):
+                best = trial
+            curve.append(test[best])
         curves.append(curve)
     return np.mean(curves, axis=0)
 

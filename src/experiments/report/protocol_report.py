@@ -19,6 +19,7 @@ from experiments.report.protocol_plots import (
     plot_paired_splits,
 )
 from experiments.report.protocol_runs import ModelRuns, Protocol, read_protocol
+from experiments.report.table import setting_text
 from experiments.report.verdict import CONFIDENT, MIN_EVALUATIONS, Comparison
 from experiments.runs.atomic import write_atomic
 
@@ -220,7 +221,8 @@ def chosen_lines(protocol: Protocol, order: list[str]) -> list[str]:
     lines = []
     for name in order:
         params = protocol.models[name].params
-        shown = ", ".join(f"`{k}={v}`" for k, v in params.items()) or "the defaults"
+        shown = ", ".join(f"`{k}={setting_text(str(v))}`" for k, v in params.items())
+        shown = shown or "the defaults"
         lines.append(f"- {name}: {shown}")
     return lines
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
+from rich.console import Console
 
 from experiments.config.errors import ConfigError
 from experiments.report.protocol_report import write_protocol_report
@@ -45,8 +46,14 @@ class CollectResults(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         if not sweep_dir.is_dir():
             return
-        summarize([sweep_dir], config.monitor, config.monitor_mode, sweep_dir)
-        if is_protocol_folder(sweep_dir):
+        protocol = is_protocol_folder(sweep_dir)
+        # A protocol's table of every trial and re-run is written, not printed: its report
+        # prints the leaderboard that answers the question.
+        summarize(
+            [sweep_dir], config.monitor, config.monitor_mode, sweep_dir,
+            console=Console(quiet=True) if protocol else None,
+        )  # fmt: skip
+        if protocol:
             try:
                 write_protocol_report(sweep_dir)
             except ConfigError as error:  # no model finished its re-runs: nothing to report
