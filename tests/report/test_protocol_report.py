@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from experiments.report.budget import budget_curve, common_budget
 from experiments.report.protocol_board import protocol_board
-from experiments.report.protocol_report import write_protocol_report
+from experiments.report.protocol_report import BASELINE, DEEP, write_protocol_report
 from experiments.report.protocol_runs import read_protocol
 from tests.report.protocol_folders import protocol_folder
 
@@ -112,10 +113,6 @@ def test_report_files(tmp_path: Path, capsys) -> None:
 
 
 def test_every_shipped_model_says_its_family() -> None:
-    import yaml
-
-    from experiments.report.protocol_report import BASELINE, DEEP
-
     folder = Path(__file__).parents[2] / "src" / "experiments" / "conf" / "model"
     families = {
         path.stem: yaml.safe_load(path.read_text()).get("family") for path in folder.glob("*.yaml")

@@ -7,14 +7,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from experiments.report.metric_scale import can_score_rows, clip_to_range
 from experiments.report.run_identity import config_id
-from experiments.report.stats import ALPHA, confidence_interval, paired_p_value
-from experiments.report.test_rows import interval_on_test_rows, shared_test_rows
-from experiments.report.verdict import compare_on_test_rows
+from experiments.report.significance import RUN_DIR_COLUMN, group_interval, p_value_of_lead
+from experiments.report.stats import ALPHA
 from experiments.runs.atomic import write_atomic
 from experiments.runs.result import RESULT_FILE
 
@@ -23,8 +20,6 @@ SEED_KEY = "seed"
 P_COLUMN = "p vs best"
 NOTE_COLUMN = "p note"
 CONFIG_COLUMN = "config"  # the run's `config_id`: what it ran, less the seed
-RUN_DIR_COLUMN = "run_dir"  # the run's folder: which sweep a row came from
-SEED_INDEPENDENT = "score does not depend on the seed"
 TIE = "tie"
 
 
@@ -97,7 +92,7 @@ def leaderboard(
     Returns:
         One row per group: the group's settings; for every metric ``<m> mean``, ``<m> std``
         (sample std) and the 95% interval of the mean ``<m> low`` / ``<m> high`` (see
-        `_interval`); ``seeds`` (runs); mean timings and parameter count; ``p vs best``, the
+        `experiments.report.significance.group_interval`); ``seeds`` (runs); mean timings and parameter count; ``p vs best``, the
         p-value of the best group's lead on ``metric`` over this group (see
         `_p_values_vs_best`), nan for the best group and where no test applies; and
         ``p note``, which test gave it or why none did (``tie`` for a mean equal to the best).
@@ -112,7 +107,7 @@ def leaderboard(
     table.columns = [f"{name} {stat}" for name, stat in table.columns]
     for column in metric_columns:
         intervals = [
-            _interval(column, group[column].dropna().tolist(), group.get(RUN_DIR_COLUMN))
+            group_interval(column, group[column].dropna().tolist(), group.get(RUN_DIR_COLUMN))
             for _, group in grouped
         ]
         table[f"{column} low"] = [low for low, _ in intervals]
@@ -130,21 +125,6 @@ def leaderboard(
     return table
 
 
-def _interval(metric: str, values: list[float], run_dirs: pd.Series | None) -> tuple[float, float]:
-    """The 95% interval of a group's mean ``metric``: from the test rows (bootstrap) when
-    ``metric`` is a test metric and every run saved ``test_predictions.npz``; else the
-    Student-t interval over seeds cut to the metric's range; nan when the runs all scored
-    the same (seeds that change nothing say nothing about other test rows) or are fewer
-    than two."""
-    if run_dirs is not None and metric.startswith("test/"):
-        from_rows = interval_on_test_rows(metric, [Path(d) for d in run_dirs])
-        if from_rows is not None:
-            return from_rows
-    if len(set(values)) < 2:
-        return math.nan, math.nan
-    return clip_to_range(metric, *confidence_interval(values))
-
-
 def _p_values_vs_best(
     done: pd.DataFrame,
     board: pd.DataFrame,
@@ -153,66 +133,29 @@ def _p_values_vs_best(
     group_by: list[str],
     seed_key: str,
 ) -> tuple[list[float], list[str]]:
-    """For each leaderboard row, the p-value of the first (best) row's lead, and a note.
-
-    A test metric whose runs all saved ``test_predictions.npz`` on the same rows: the
-    paired bootstrap over the test rows (`compare_on_test_rows`). Otherwise the paired
-    t-test over shared seeds (`paired_p_value`), except when either side scores the same
-    for every seed: a difference over seeds then measures only the other side's seed noise,
-    and nothing about the test set, so no p-value is given. A mean equal to the best's is
-    a ``tie``.
-    """  # fmt: skip
+    """For each leaderboard row, the p-value of the first (best) row's lead and a note
+    (`p_value_of_lead`); a row whose mean equals the best's is a ``tie``, the best row too."""
     nan_row = ([math.nan] * len(board), [""] * len(board))
     if board.empty or metric not in done:
         return nan_row
-    keys = [tuple(row) for row in done[group_by].map(_key_text).to_numpy()]
-    by_group: dict[tuple[str, ...], pd.DataFrame] = {}
-    for key, (_, run) in zip(keys, done.iterrows(), strict=True):
-        by_group.setdefault(key, []).append(run)
+    keys = done[group_by].map(_key_text).agg(tuple, axis=1)
+    by_group = dict(tuple(done.groupby(keys, sort=False)))
     rows = [tuple(row) for row in board[group_by].map(_key_text).to_numpy()]
-    best = pd.DataFrame(by_group.get(rows[0], []))
+    best = by_group.get(rows[0], done.iloc[:0])
     best_mean = board[f"{metric} mean"].iloc[0] if f"{metric} mean" in board else math.nan
     p_values, notes = (
         [math.nan],
         [TIE if len(board) > 1 and board[f"{metric} mean"].iloc[1] == best_mean else ""],
     )
     for index, row in enumerate(rows[1:], start=1):
-        other = pd.DataFrame(by_group.get(row, []))
+        other = by_group.get(row, done.iloc[:0])
         if board[f"{metric} mean"].iloc[index] == best_mean:
             p, note = math.nan, TIE
         else:
-            p, note = _p_value(best, other, metric, mode, seed_key)
+            p, note = p_value_of_lead(best, other, metric, mode, seed_key)
         p_values.append(p)
         notes.append(note)
     return p_values, notes
-
-
-def _p_value(
-    best: pd.DataFrame, other: pd.DataFrame, metric: str, mode: str, seed_key: str
-) -> tuple[float, str]:
-    if metric.startswith("test/") and can_score_rows(metric) and RUN_DIR_COLUMN in best:
-        rows_best = shared_test_rows([Path(d) for d in best[RUN_DIR_COLUMN]])
-        rows_other = shared_test_rows([Path(d) for d in other[RUN_DIR_COLUMN]])
-        if rows_best and rows_other and np.array_equal(rows_best[1], rows_other[1]):
-            comparison = compare_on_test_rows(
-                metric, rows_best[0], rows_other[0], rows_best[1], rope=0.0,
-                higher_is_better=mode == "max",
-            )  # fmt: skip
-            return comparison.p_value, f"bootstrap over {comparison.n} test rows"
-    if seed_key not in best or metric not in other:
-        return math.nan, ""
-    series = [frame[metric].dropna() for frame in (best, other)]
-    if any(len(values) > 1 and values.nunique() == 1 for values in series):
-        return math.nan, SEED_INDEPENDENT
-    seeded = [
-        {
-            str(seed): float(value)
-            for seed, value in zip(frame[seed_key], frame[metric], strict=True)
-            if pd.notna(value)
-        }
-        for frame in (best, other)
-    ]
-    return paired_p_value(*seeded)[0], ""
 
 
 def format_leaderboard(
