@@ -9,11 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from omegaconf import OmegaConf
 
 from experiments.report.budget import budget_curve, common_budget
 from experiments.report.protocol_board import protocol_board
-from experiments.report.protocol_report import BASELINE, DEEP, write_protocol_report
+from experiments.report.protocol_report import BASELINE, DEEP
 from experiments.report.protocol_runs import read_protocol
+from experiments.report.sweep_end import CollectResults
 from tests.report.protocol_folders import protocol_folder
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -85,16 +87,20 @@ def test_budget_curve_selects_on_validation_and_starts_at_the_defaults() -> None
     assert common_budget({"a": curve, "b": curve[:2]}) == 2
 
 
-def test_report_files(tmp_path: Path, capsys) -> None:
+def test_sweep_end_writes_the_report(tmp_path: Path, capsys) -> None:
     folder = protocol_folder(
         tmp_path,
         {"cnn": 0.99, "sk_svc": 0.96, "mlp": 0.975, "logreg": 0.95},
         families={"cnn": "deep", "mlp": "deep", "sk_svc": "baseline", "logreg": "baseline"},
         noise=0.002, splits=5, seeds=2,
     )  # fmt: skip
-    path = write_protocol_report(folder)
-    assert path == folder / "report.md"
-    text = path.read_text()
+    # What the protocol sweep's end runs: the results table, then the report.
+    config = OmegaConf.create(
+        {"hydra": {"sweep": {"dir": str(folder)}}, "monitor": "val/acc", "monitor_mode": "max"}
+    )
+    CollectResults().on_multirun_end(config)
+    assert (folder / "results.csv").is_file()
+    text = (folder / "report.md").read_text()
     assert text.startswith("# Does a deep net beat the classic baselines on digits")
     answer = text.splitlines()[2]
     assert answer.startswith(
@@ -109,7 +115,9 @@ def test_report_files(tmp_path: Path, capsys) -> None:
     assert list((folder / "tb" / "report").glob("events.out.tfevents.*"))
     board = pd.read_csv(folder / "protocol.csv")
     assert board["model"].tolist()[0] == "cnn" and board["verdict"].tolist()[0] == "best"
-    assert answer in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert answer in printed and f"Report: {folder / 'report.md'}" in printed
+    assert "Leaderboard (" not in printed  # the table of every trial is written, not printed
 
 
 def test_every_shipped_model_says_its_family() -> None:
