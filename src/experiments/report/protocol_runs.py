@@ -71,7 +71,8 @@ class Protocol:
 
     Attributes:
         folder: the protocol folder.
-        settings: the ``protocol:`` block of ``multirun.yaml`` ({} when absent).
+        settings: the ``protocol:`` block of ``multirun.yaml``, else of a re-run's composed
+            config ({} when neither has one).
         selection_metric, mode: the validation metric the search selected on and whether
             ``max`` or ``min`` is best (the runs' recorded ``monitor``/``monitor_mode``).
         metric: the reported test metric (``test/`` + the selection metric's name).
@@ -142,6 +143,9 @@ def read_protocol(folder: Path) -> Protocol:
         )
     selection_metric, mode = next(((m, mo) for m, mo in monitors if m), ("val/acc", "max"))
     metric = "test/" + selection_metric.split("/", 1)[-1]
+    if not settings:
+        configs = (runs.config.get("protocol") for runs in models.values())
+        settings = next((c for c in configs if isinstance(c, dict)), {})
     return Protocol(folder, settings, selection_metric, mode or "max", metric, models, failed)
 
 
