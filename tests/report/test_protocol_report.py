@@ -11,6 +11,7 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
+from experiments.config.compose import config_options
 from experiments.report.budget import budget_curve, common_budget
 from experiments.report.protocol_board import protocol_board
 from experiments.report.protocol_report import BASELINE, DEEP
@@ -123,7 +124,8 @@ def test_sweep_end_writes_the_report(tmp_path: Path, capsys) -> None:
 def test_every_shipped_model_says_its_family() -> None:
     folder = Path(__file__).parents[2] / "src" / "experiments" / "conf" / "model"
     families = {
-        path.stem: yaml.safe_load(path.read_text()).get("family") for path in folder.glob("*.yaml")
+        name: yaml.safe_load((folder / f"{name}.yaml").read_text()).get("family")
+        for name in config_options("model")
     }
     assert set(families.values()) == {BASELINE, DEEP}, families
     assert families["cnn"] == DEEP and families["svm_rbf"] == BASELINE
