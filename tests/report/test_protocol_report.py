@@ -11,7 +11,8 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from experiments.config.compose import config_options
+from experiments.config.compose import compose_config, config_options
+from experiments.kinds import model_kind
 from experiments.report.budget import budget_curve, common_budget
 from experiments.report.protocol_board import protocol_board
 from experiments.report.protocol_report import BASELINE, DEEP
@@ -129,3 +130,5 @@ def test_every_shipped_model_says_its_family() -> None:
     }
     assert set(families.values()) == {BASELINE, DEEP}, families
     assert families["cnn"] == DEEP and families["svm_rbf"] == BASELINE
+    for name in ("cnn", "sk_svc"):  # the kind check takes the key, networks and estimators
+        model_kind(compose_config([f"model={name}"]).model)
