@@ -6,6 +6,11 @@ Reads every ``result.json`` below the folders, groups runs by their overrides ot
 seed, prints mean ± std and the 95% confidence interval of each metric over seeds, whether
 the best group's lead is significant (paired t-test over seeds), and the runs that did not
 finish; writes ``results.csv``, ``leaderboard.md`` and ``plots/*.png``.
+
+Protocol folders (a protocol sweep's ``search/`` and ``final/`` phases) get their
+``report.md`` instead (`experiments.report.protocol_report.write_protocol_report`); several
+of them, one per dataset, are also compared across datasets (mean ranks, Friedman test,
+critical-difference diagram) into ``--out``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from collections import Counter
 from pathlib import Path
 
 from experiments.config.errors import ConfigError
+from experiments.report.across_datasets import write_across_datasets
+from experiments.report.protocol_report import write_protocol_report
+from experiments.report.protocol_runs import is_protocol_folder
 from experiments.report.summary import PLOTS_DIR, summarize
 from experiments.report.table import find_results
 
@@ -80,12 +88,40 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``experiments-compare``; returns the exit status (2: bad input)."""
     args = parse_args(argv)
     try:
+        if any(is_protocol_folder(folder) for folder in args.folders):
+            return compare_protocols(args)
         metric, mode, out = resolve(args)
     except ConfigError as error:
         print("experiments-compare: " + "\n  ".join(error.problems), file=sys.stderr)
         return 2
     summarize(args.folders, metric, mode, out)
     print(f"\nWrote {out / 'results.csv'}, {out / 'leaderboard.md'} and {out / PLOTS_DIR}/")
+    return 0
+
+
+def compare_protocols(args: argparse.Namespace) -> int:
+    """``report.md`` in each protocol folder; across datasets into ``--out`` when several.
+
+    Raises:
+        ConfigError: protocol folders mixed with plain sweep folders, ``--metric`` or
+            ``--mode`` given (a protocol reports the metric it selected on), no ``--out``
+            for several folders, or a folder without finished re-runs.
+    """
+    problems = [
+        f"{folder}: not a protocol folder (no search/ and final/); compare protocol folders "
+        "alone" for folder in args.folders if not is_protocol_folder(folder)
+    ]  # fmt: skip
+    if args.metric or args.mode:
+        problems.append("--metric/--mode: a protocol reports the metric its search selected on")
+    if len(args.folders) > 1 and args.out is None:
+        problems.append("--out: needed when comparing several protocol folders")
+    if problems:
+        raise ConfigError(problems)
+    for folder in args.folders:
+        write_protocol_report(folder)
+    if len(args.folders) > 1:
+        path = write_across_datasets(args.folders, args.out)
+        print(f"\nWrote {path}")
     return 0
 
 

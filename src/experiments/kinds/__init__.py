@@ -34,7 +34,8 @@ def model_kind(model: DictConfig) -> ModelKind:
     if name not in KINDS:
         raise ConfigError(f"model.kind: unknown kind '{name}'; expected one of {', '.join(KINDS)}")
     kind = KINDS[name]
-    allowed = kind.keys | {"kind"}
+    # every kind also takes `family` (baseline | deep), read by the protocol's report only
+    allowed = kind.keys | {"kind", "family"}
     unknown = [str(key) for key in model if key not in allowed]
     if unknown:
         raise ConfigError([_unknown_key(key, allowed, name) for key in unknown])

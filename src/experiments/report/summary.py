@@ -13,6 +13,7 @@ from rich.table import Table
 from experiments.report.plots import plot_leaderboard
 from experiments.report.stats import ALPHA
 from experiments.report.table import (
+    CONFIG_COLUMN,
     P_COLUMN,
     SEED_KEY,
     find_results,
@@ -46,10 +47,18 @@ def summarize(
     metrics = [metric, *(m for m in _test_metrics(frame) if m != metric)]
     board = leaderboard(frame, metric, mode, group_by)
     caption = (
-        f"{P_COLUMN}: is the best row's lead on {metric} real? Two-sided paired t-test over "
-        f"the seeds both ran (scipy.stats.ttest_rel); sig. = p < {ALPHA}. "
-        "Cells: mean ± std over seeds [95% confidence interval of the mean]."
+        f"{P_COLUMN}: is the best row's lead on {metric} real? A paired bootstrap over the "
+        "test rows where every run saved test_predictions.npz; else a two-sided paired t-test "
+        "over the seeds both ran (scipy.stats.ttest_rel: seed noise only, so none for a model "
+        f"whose score does not depend on the seed); sig. = p < {ALPHA}. Cells: mean ± std over "
+        "seeds [95% interval of the mean: from the test rows where saved, else Student t over "
+        "seeds, within the metric's range]."
     )
+    if CONFIG_COLUMN in group_by:
+        caption += (
+            f" {CONFIG_COLUMN}: id of the composed config (.hydra/config.yaml less the seed and "
+            "output settings): the same overrides with another id ran other YAML contents."
+        )
     write_table_files(out_dir, frame, format_leaderboard(board, group_by, metrics), caption)
     plot_leaderboard(board, group_by or ["run"], metric, out_dir / PLOTS_DIR)
 
@@ -73,11 +82,21 @@ def summarize(
 def _group_keys(frame: pd.DataFrame) -> list[str]:
     """Override keys other than the seed and `NOT_SETTINGS`; of those, only the ones that
     vary between runs when any do (a constant ``experiment=...`` says nothing in a
-    leaderboard)."""
+    leaderboard). Then ``config``, the id of what each run ran, when runs with the same
+    override values ran different configs (two sweeps of ``model=resmlp`` over two versions
+    of its YAML)."""
     keys = [k for k in frame.attrs["override_keys"] if k != SEED_KEY and k not in NOT_SETTINGS]
     varying = [key for key in keys if frame[key].nunique(dropna=False) > 1]
-    return varying or keys
+    keys = varying or keys
+    if frame[CONFIG_COLUMN].notna().any():
+        settings = (
+            frame[keys].astype(str).agg("\0".join, axis=1) if keys else pd.Series(0, frame.index)
+        )
+        if frame.groupby(settings)[CONFIG_COLUMN].nunique(dropna=False).max() > 1:
+            keys = [*keys, CONFIG_COLUMN]
+    return keys
 
 
 def _test_metrics(frame: pd.DataFrame) -> list[str]:
-    return sorted(c for c in frame.columns if c.startswith("test/") and not c.endswith("/loss"))
+    metrics = frame.attrs["metric_keys"]
+    return [m for m in metrics if m.startswith("test/") and not m.endswith("/loss")]

@@ -10,7 +10,11 @@ from typing import Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
+from rich.console import Console
 
+from experiments.config.errors import ConfigError
+from experiments.report.protocol_report import write_protocol_report
+from experiments.report.protocol_runs import is_protocol_folder
 from experiments.report.summary import summarize
 from experiments.report.table import find_results
 from experiments.runs.result import now_iso
@@ -22,10 +26,10 @@ OUTCOMES = ("done", SKIPPED, "pruned", "failed", EARLIER_FAILURE)
 
 
 class CollectResults(Callback):
-    """Writes ``results.csv``, ``leaderboard.md`` and plots into the sweep folder, prints the
-    leaderboard, a count of the jobs by outcome and the TensorBoard command, and exits 1 when
-    a job launched by this multirun failed or did not finish, with the command that re-runs
-    just those jobs.
+    """Writes ``results.csv``, ``leaderboard.md`` and plots into the sweep folder (and, for a
+    protocol sweep, its ``report.md``: `write_protocol_report`), prints the leaderboard, a
+    count of the jobs by outcome and the TensorBoard command, and exits 1 when a job launched
+    by this multirun failed or did not finish, with the command that re-runs just those jobs.
 
     A job whose ``result.json`` was written before this multirun started was skipped (done
     earlier); an earlier failure that this multirun did not re-run (a search's old trial) is
@@ -42,7 +46,18 @@ class CollectResults(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         if not sweep_dir.is_dir():
             return
-        summarize([sweep_dir], config.monitor, config.monitor_mode, sweep_dir)
+        protocol = is_protocol_folder(sweep_dir)
+        # A protocol's table of every trial and re-run is written, not printed: its report
+        # prints the leaderboard that answers the question.
+        summarize(
+            [sweep_dir], config.monitor, config.monitor_mode, sweep_dir,
+            console=Console(quiet=True) if protocol else None,
+        )  # fmt: skip
+        if protocol:
+            try:
+                write_protocol_report(sweep_dir)
+            except ConfigError as error:  # no model finished its re-runs: nothing to report
+                print(f"No protocol report: {error}")
         launched = datetime.fromisoformat(self.launched)
         counts = dict.fromkeys(OUTCOMES, 0)
         for _, result in find_results([sweep_dir]):

@@ -9,13 +9,18 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.report.stats import ALPHA, confidence_interval, paired_p_value
+from experiments.report.run_identity import config_id
+from experiments.report.significance import RUN_DIR_COLUMN, group_interval, p_value_of_lead
+from experiments.report.stats import ALPHA
 from experiments.runs.atomic import write_atomic
 from experiments.runs.result import RESULT_FILE
 
 TIMING_COLUMNS = ["fit_seconds", "test_seconds", "n_params"]
 SEED_KEY = "seed"
 P_COLUMN = "p vs best"
+NOTE_COLUMN = "p note"
+CONFIG_COLUMN = "config"  # the run's `config_id`: what it ran, less the seed
+TIE = "tie"
 
 
 def find_results(folders: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
@@ -48,8 +53,10 @@ def results_frame(
     runs: list[tuple[Path, dict[str, Any]]], root: Path | None = None
 ) -> pd.DataFrame:
     """One row per run: ``job``, ``status``, one column per override key, the metrics under
-    their logged names, then fit/test seconds and parameter count. The override keys, in
-    order of first appearance, are in ``frame.attrs["override_keys"]``."""
+    their logged names, fit/test seconds and parameter count, ``error``, then ``config`` (the
+    run's `config_id`) and ``run_dir`` (its folder). The override keys and the metric names,
+    in order of first appearance, are in ``frame.attrs["override_keys"]`` and
+    ``frame.attrs["metric_keys"]``: a key such as ``dataset/features`` has a ``/`` too."""
     rows, override_keys, metric_keys = [], {}, {}
     for run_dir, result in runs:
         overrides = parse_overrides(result.get("overrides", []))
@@ -63,10 +70,16 @@ def results_frame(
             | metrics
             | {key: result.get(key) for key in TIMING_COLUMNS}
             | {"error": result.get("error")}
+            | {CONFIG_COLUMN: config_id(run_dir), RUN_DIR_COLUMN: str(run_dir)}
         )
-    columns = ["job", "status", *override_keys, *sorted(metric_keys), *TIMING_COLUMNS, "error"]
+    metric_keys = sorted(metric_keys)
+    columns = [
+        "job", "status", *override_keys, *metric_keys, *TIMING_COLUMNS, "error",
+        CONFIG_COLUMN, RUN_DIR_COLUMN,
+    ]  # fmt: skip
     frame = pd.DataFrame(rows, columns=columns)
     frame.attrs["override_keys"] = list(override_keys)
+    frame.attrs["metric_keys"] = metric_keys
     return frame
 
 
@@ -74,17 +87,18 @@ def leaderboard(
     frame: pd.DataFrame, metric: str, mode: str, group_by: list[str], seed_key: str = SEED_KEY
 ) -> pd.DataFrame:
     """Finished runs grouped by ``group_by`` (the swept settings other than the seed), best
-    first by the mean of ``metric`` (``mode`` ``max`` or ``min``).
+    first by the mean of ``metric`` (``mode`` ``max`` or ``min``; ties keep their order).
 
     Returns:
         One row per group: the group's settings; for every metric ``<m> mean``, ``<m> std``
-        (sample std) and the 95% confidence interval of the mean ``<m> low`` / ``<m> high``;
-        ``seeds`` (runs); mean timings and parameter count; and ``p vs best``, the p-value
-        of the best group's lead on ``metric`` over this group by a paired t-test over the
-        seeds both ran (nan for the best group itself and where it cannot be computed).
+        (sample std) and the 95% interval of the mean ``<m> low`` / ``<m> high`` (see
+        `experiments.report.significance.group_interval`); ``seeds`` (runs); mean timings and parameter count; ``p vs best``, the
+        p-value of the best group's lead on ``metric`` over this group (see
+        `_p_values_vs_best`), nan for the best group and where no test applies; and
+        ``p note``, which test gave it or why none did (``tie`` for a mean equal to the best).
     """
+    metric_columns = [m for m in frame.attrs.get("metric_keys", []) if m in frame]
     done = frame[frame["status"] == "done"]
-    metric_columns = [c for c in done.columns if "/" in c]
     if not group_by:
         done = done.assign(run="all")
         group_by = ["run"]
@@ -92,7 +106,10 @@ def leaderboard(
     table = grouped[metric_columns].agg(["mean", "std"])
     table.columns = [f"{name} {stat}" for name, stat in table.columns]
     for column in metric_columns:
-        intervals = grouped[column].apply(lambda v: confidence_interval(v.dropna().tolist()))
+        intervals = [
+            group_interval(column, group[column].dropna().tolist(), group.get(RUN_DIR_COLUMN))
+            for _, group in grouped
+        ]
         table[f"{column} low"] = [low for low, _ in intervals]
         table[f"{column} high"] = [high for _, high in intervals]
     table["seeds"] = grouped.size()
@@ -100,26 +117,45 @@ def leaderboard(
         table[column] = grouped[column].mean()
     sort_column = f"{metric} mean"
     if sort_column in table.columns:
-        table = table.sort_values(sort_column, ascending=mode == "min")
+        table = table.sort_values(sort_column, ascending=mode == "min", kind="stable")
     table = table.reset_index()
-    table[P_COLUMN] = _p_values_vs_best(done, table, metric, group_by, seed_key)
+    p_values, notes = _p_values_vs_best(done, table, metric, mode, group_by, seed_key)
+    table[P_COLUMN] = p_values
+    table[NOTE_COLUMN] = notes
     return table
 
 
 def _p_values_vs_best(
-    done: pd.DataFrame, board: pd.DataFrame, metric: str, group_by: list[str], seed_key: str
-) -> list[float]:
-    """For each leaderboard row, `paired_p_value` of the first (best) row against it."""
-    if board.empty or metric not in done or seed_key not in done:
-        return [math.nan] * len(board)
-    by_group: dict[tuple[str, ...], dict[str, float]] = {}
-    keys = map(tuple, done[group_by].map(_key_text).to_numpy())
-    for key, seed, value in zip(keys, done[seed_key], done[metric], strict=True):
-        if pd.notna(value):
-            by_group.setdefault(key, {})[str(seed)] = float(value)
+    done: pd.DataFrame,
+    board: pd.DataFrame,
+    metric: str,
+    mode: str,
+    group_by: list[str],
+    seed_key: str,
+) -> tuple[list[float], list[str]]:
+    """For each leaderboard row, the p-value of the first (best) row's lead and a note
+    (`p_value_of_lead`); a row whose mean equals the best's is a ``tie``, the best row too."""
+    nan_row = ([math.nan] * len(board), [""] * len(board))
+    if board.empty or metric not in done:
+        return nan_row
+    keys = done[group_by].map(_key_text).agg(tuple, axis=1)
+    by_group = dict(tuple(done.groupby(keys, sort=False)))
     rows = [tuple(row) for row in board[group_by].map(_key_text).to_numpy()]
-    best = by_group.get(rows[0], {})
-    return [math.nan] + [paired_p_value(best, by_group.get(row, {}))[0] for row in rows[1:]]
+    best = by_group.get(rows[0], done.iloc[:0])
+    best_mean = board[f"{metric} mean"].iloc[0] if f"{metric} mean" in board else math.nan
+    p_values, notes = (
+        [math.nan],
+        [TIE if len(board) > 1 and board[f"{metric} mean"].iloc[1] == best_mean else ""],
+    )
+    for index, row in enumerate(rows[1:], start=1):
+        other = by_group.get(row, done.iloc[:0])
+        if board[f"{metric} mean"].iloc[index] == best_mean:
+            p, note = math.nan, TIE
+        else:
+            p, note = p_value_of_lead(best, other, metric, mode, seed_key)
+        p_values.append(p)
+        notes.append(note)
+    return p_values, notes
 
 
 def format_leaderboard(
@@ -143,7 +179,12 @@ def format_leaderboard(
     shown["predict s"] = board["test_seconds"].map(lambda s: f"{s:.2f}")
     shown["params"] = board["n_params"].map(lambda n: "-" if pd.isna(n) else f"{int(n):,}")
     if len(board) > 1:
-        shown[P_COLUMN] = ["best"] + [_p_cell(p) for p in board[P_COLUMN].iloc[1:]]
+        notes = board[NOTE_COLUMN].tolist()
+        best = "best (tie)" if notes[0] == TIE else "best"
+        shown[P_COLUMN] = [best] + [
+            best if note == TIE else _p_cell(p, note)
+            for p, note in zip(board[P_COLUMN].iloc[1:], notes[1:], strict=True)
+        ]
     return shown
 
 
@@ -166,15 +207,16 @@ def setting_text(value: Any) -> str:
 
 def _metric_cell(row: dict, metric: str, interval_sep: str) -> str:
     mean, std = row[f"{metric} mean"], row[f"{metric} std"]
-    if pd.isna(std):
-        return f"{mean:.4f}"
     low, high = row[f"{metric} low"], row[f"{metric} high"]
-    return f"{mean:.4f} ± {std:.4f}{interval_sep}[{low:.4f}, {high:.4f}]"
+    if pd.isna(low):
+        return f"{mean:.4f}" if pd.isna(std) else f"{mean:.4f} ± {std:.4f}"
+    spread = "" if pd.isna(std) else f" ± {std:.4f}"
+    return f"{mean:.4f}{spread}{interval_sep}[{low:.4f}, {high:.4f}]"
 
 
-def _p_cell(p: float) -> str:
+def _p_cell(p: float, note: str = "") -> str:
     if pd.isna(p):
-        return "n/a"
+        return f"n/a: {note}" if note else "n/a"
     verdict = "sig." if p < ALPHA else "n.s."
     return f"{'<0.0001' if p < 1e-4 else f'{p:.4f}'} {verdict}"
 

@@ -1,0 +1,111 @@
+"""What a report needs to know about a metric from its logged name (``test/acc``,
+``val/rmse``): the range its values live in, the default region of practical equivalence,
+and how to compute it from a run's test rows (``test_predictions.npz``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# Metrics whose values lie in [0, 1] by definition; R² is at most 1 and unbounded below;
+# errors and losses are at least 0.
+UNIT_INTERVAL = {"acc", "accuracy", "f1", "auroc", "auc", "precision", "recall", "ap"}
+AT_MOST_ONE = {"r2"}
+NON_NEGATIVE = {"rmse", "mae", "mse", "loss"}
+# Default ROPE: 1 point (0.01) on metrics of scale 1; 1% of the reference score otherwise.
+ROPE_FRACTION = 0.01
+
+
+def base_name(metric: str) -> str:
+    """``test/acc`` -> ``acc``."""
+    return metric.rsplit("/", 1)[-1].lower()
+
+
+def metric_range(metric: str) -> tuple[float, float]:
+    """The interval the metric's values can take: ``(0, 1)`` for accuracy, F1 and the like,
+    ``(-inf, 1)`` for R², ``(0, inf)`` for errors and losses, unbounded otherwise."""
+    name = base_name(metric)
+    if name in UNIT_INTERVAL:
+        return 0.0, 1.0
+    if name in AT_MOST_ONE:
+        return -math.inf, 1.0
+    if name in NON_NEGATIVE:
+        return 0.0, math.inf
+    return -math.inf, math.inf
+
+
+def clip_to_range(metric: str, low: float, high: float) -> tuple[float, float]:
+    """An interval of the metric cut to `metric_range` (a Student-t interval around 0.97
+    from two seeds would otherwise reach past 1)."""
+    floor, ceiling = metric_range(metric)
+    return float(np.clip(low, floor, ceiling)), float(np.clip(high, floor, ceiling))
+
+
+def default_rope(metric: str, reference: float) -> float:
+    """The half-width of the region of practical equivalence when none is configured, in
+    the metric's units: 0.01 (one point of accuracy, F1, AUROC or R²) for metrics on a scale
+    of 1; 1% of ``reference`` (the best model's mean score, e.g. an RMSE in dollars) for
+    errors and other unbounded metrics."""
+    name = base_name(metric)
+    if name in UNIT_INTERVAL or name in AT_MOST_ONE:
+        return ROPE_FRACTION
+    return ROPE_FRACTION * abs(reference)
+
+
+def can_score_rows(metric: str) -> bool:
+    """Whether `weighted_scores` can compute the metric from predicted and target values."""
+    return base_name(metric) in {"acc", "accuracy", "f1", "rmse", "mae", "mse", "r2"}
+
+
+def weighted_scores(
+    metric: str, predicted: np.ndarray, target: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """The metric on the test rows under each row of ``weights`` (a bootstrap: how often, or
+    how much, each test row counts), vectorized over the resamples.
+
+    Args:
+        metric: a name accepted by `can_score_rows`. ``f1`` is macro-averaged over the
+            classes seen in ``target`` or ``predicted``, as torchmetrics logs it.
+        predicted, target: one value per test row (class ids, or values in the target's
+            original units).
+        weights: shape ``(resamples, rows)``, non-negative, each row summing to ``rows``.
+
+    Returns:
+        One score per resample.
+    """
+    name = base_name(metric)
+    n = weights.shape[1]
+    if name in {"acc", "accuracy"}:
+        return weights @ (predicted == target).astype(float) / n
+    if name == "f1":
+        classes = np.union1d(np.unique(target), np.unique(predicted))
+        scores = []
+        for k in classes:
+            true_positive = weights @ ((predicted == k) & (target == k)).astype(float)
+            predicted_k = weights @ (predicted == k).astype(float)
+            actual_k = weights @ (target == k).astype(float)
+            denominator = predicted_k + actual_k
+            scores.append(
+                np.divide(
+                    2 * true_positive,
+                    denominator,
+                    out=np.zeros_like(denominator),
+                    where=denominator > 0,
+                )
+            )
+        return np.mean(scores, axis=0)
+    error = np.asarray(predicted, float) - np.asarray(target, float)
+    if name == "mae":
+        return weights @ np.abs(error) / n
+    squared = weights @ error**2 / n
+    if name == "mse":
+        return squared
+    if name == "rmse":
+        return np.sqrt(squared)
+    if name == "r2":
+        target = np.asarray(target, float)
+        mean = weights @ target / n
+        variance = weights @ target**2 / n - mean**2
+        return 1 - squared / np.where(variance > 0, variance, np.nan)
+    raise ValueError(f"cannot compute {metric} from test rows")

@@ -1,0 +1,49 @@
+"""What a run ran, as a short id: the composed config it saved (``.hydra/config.yaml``)
+less the keys that do not change its results. Runs with the same id and different seeds are
+repeats of one configuration; the same override text over two days' YAML files is not."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG_FILE = Path(".hydra") / "config.yaml"
+# Keys (dotted paths) that say where or how a run was written or shown, or its seed: two
+# runs that differ only in these ran the same thing. `protocol` holds the job's record
+# (phase, trial, seed) and the protocol's settings, `model.search_space` what a search may
+# draw: neither changes what the run trained.
+NOT_IDENTITY = (
+    "seed", "experiment_name", "output_root", "progress_bar", "resume", "logger", "protocol",
+    "model.search_space",
+    "dataset.cache", "dataset.cache_dir",
+    "trainer.enable_progress_bar", "trainer.enable_model_summary",
+)  # fmt: skip
+ID_LENGTH = 8  # hex digits: collisions are negligible among a comparison's configurations
+
+
+def config_id(run_dir: Path) -> str | None:
+    """The id of the run's composed config less `NOT_IDENTITY`, or None when the run saved
+    no readable config."""
+    try:
+        config = yaml.safe_load((Path(run_dir) / CONFIG_FILE).read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    for dotted in NOT_IDENTITY:
+        _drop(config, dotted.split("."))
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:ID_LENGTH]
+
+
+def _drop(node: Any, path: list[str]) -> None:
+    if not isinstance(node, dict):
+        return
+    if len(path) == 1:
+        node.pop(path[0], None)
+    else:
+        _drop(node.get(path[0]), path[1:])
