@@ -2,12 +2,17 @@
 
 Entries are keyed by a hash of (source fingerprint, featurizer settings, split settings) and
 written atomically (a temporary file, then `os.replace`), so a crash while featurizing or
-writing never leaves a half-written entry under a real key.
+writing never leaves a half-written entry under a real key. Each entry starts with the
+SHA-256 of its payload, checked on every read: a garbled entry is a miss, not a result.
+
+The cache is an optimization, never a reason for a run to fail: a cache folder that cannot
+be written (full, read-only, a file) is reported once and the run goes on without it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -20,7 +25,8 @@ from experiments.runs.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 # Bump when the layout of an entry or the meaning of a setting changes.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+_DIGEST_SIZE = 64  # hex characters of the SHA-256 that heads each entry, then a newline
 
 
 def default_cache_dir() -> Path:
@@ -36,8 +42,9 @@ def cache_key(parts: dict[str, Any]) -> str:
 
 
 class TensorCache:
-    """A folder of ``<name>-<key>.pt`` files, each one `torch.save`d dict of tensors and
-    plain values (loaded with ``weights_only=True``: a cache file cannot run code).
+    """A folder of ``<name>-<key>.pt`` files, each the SHA-256 (hex) of its payload, a newline
+    and the payload: one `torch.save`d dict of tensors and plain values (loaded with
+    ``weights_only=True``: a cache file cannot run code).
 
     Args:
         folder: where entries live; created on the first write.
@@ -45,26 +52,52 @@ class TensorCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
+        self.writable = True  # false after a failed write: warned once, not tried again
 
     def path(self, name: str, key: str) -> Path:
         return self.folder / f"{name}-{key}.pt"
 
     def read(self, name: str, key: str) -> dict[str, Any] | None:
-        """The entry, or None when there is none or it cannot be read (then it is removed,
-        so that this run rewrites it)."""
+        """The entry, or None when there is none or it cannot be trusted: unreadable, or its
+        payload does not match its checksum (then it is removed, so that this run rewrites
+        it)."""
         path = self.path(name, key)
-        if not path.is_file():
-            return None
         try:
-            return torch.load(path, weights_only=True)
-        except Exception as error:  # any unreadable file is a miss, never a failed run
-            log.warning("ignoring unreadable cache entry %s (%s)", path, error)
+            if not path.is_file():
+                return None
+            data = path.read_bytes()
+        except OSError as error:
+            log.warning("cache: cannot read %s (%s); featurizing instead", path, error)
+            return None
+        digest, payload = data[:_DIGEST_SIZE], memoryview(data)[_DIGEST_SIZE + 1 :]
+        try:
+            if digest.decode("ascii") != hashlib.sha256(payload).hexdigest():
+                raise ValueError("its payload does not match its checksum")
+            return torch.load(io.BytesIO(payload), weights_only=True)
+        except Exception as error:  # any untrustworthy entry is a miss, never a failed run
+            log.warning("cache: ignoring damaged entry %s (%s)", path, error)
             path.unlink(missing_ok=True)
             return None
 
-    def write(self, name: str, key: str, entry: dict[str, Any]) -> Path:
-        """Write ``entry`` under its final name only once it is complete on disk."""
+    def write(self, name: str, key: str, entry: dict[str, Any]) -> Path | None:
+        """Write ``entry`` under its final name only once it is complete on disk; return its
+        path, or None when the folder cannot be written (warned once per cache)."""
+        if not self.writable:
+            return None
+        buffer = io.BytesIO()
+        torch.save(entry, buffer)
+        payload = buffer.getbuffer()
         final = self.path(name, key)
-        with atomic_file(final, "wb") as file:
-            torch.save(entry, file)
+        try:
+            with atomic_file(final, "wb") as file:
+                file.write(hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n")
+                file.write(payload)
+        except OSError as error:
+            self.writable = False
+            log.warning(
+                "cache: cannot write to %s (%s); running without the data cache "
+                "(set EXPERIMENTS_DATA_CACHE to a writable folder, or dataset.cache=false)",
+                self.folder, error,
+            )  # fmt: skip
+            return None
         return final

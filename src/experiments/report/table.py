@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from experiments.report.run_identity import config_id
 from experiments.report.significance import RUN_DIR_COLUMN, group_interval, p_value_of_lead
 from experiments.report.stats import ALPHA
 from experiments.runs.atomic import write_atomic
-from experiments.runs.result import RESULT_FILE
+from experiments.runs.result import RESULT_FILE, load_result
 
 TIMING_COLUMNS = ["fit_seconds", "test_seconds", "n_params"]
 SEED_KEY = "seed"
@@ -26,16 +25,15 @@ TIE = "tie"
 def find_results(folders: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
     """Every ``result.json`` below the folders, as ``(run folder, result)``, sorted by path.
 
-    A file that cannot be parsed is reported as a failed run rather than dropped.
+    A file that cannot be parsed is reported as a failed run rather than dropped, and a run
+    left ``running`` by a process that is gone as interrupted (`load_result`).
     """
     found = []
     for folder in folders:
         for path in sorted(folder.rglob(RESULT_FILE)):
-            try:
-                result = json.loads(path.read_text())
-            except (OSError, json.JSONDecodeError) as error:
-                result = {"status": "failed", "error": f"unreadable {RESULT_FILE}: {error}"}
-            found.append((path.parent, result))
+            result = load_result(path)
+            if result is not None:
+                found.append((path.parent, result))
     return found
 
 

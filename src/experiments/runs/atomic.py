@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+TEMPORARY = ".tmp"  # suffix of the files being written, `.<final name>.<random>.tmp`
+
 
 @contextmanager
 def atomic_file(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
@@ -21,7 +23,7 @@ def atomic_file(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
         mode: ``"w"`` for text, ``"wb"`` for bytes.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY)
     try:
         with os.fdopen(handle, mode) as file:
             yield file
@@ -38,3 +40,13 @@ def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through `atomic_file`."""
     with atomic_file(path) as file:
         file.write(text)
+
+
+def remove_temporaries(folder: Path) -> None:
+    """Remove the temporaries that writers killed mid-write left in ``folder`` (not below).
+
+    Only for a folder that no other process is writing into now (its owner holds its lock):
+    a live writer's temporary would vanish before its rename.
+    """
+    for path in folder.glob(f".*{TEMPORARY}"):
+        path.unlink(missing_ok=True)

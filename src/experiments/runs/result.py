@@ -1,8 +1,14 @@
-"""`result.json`: one run's status, metrics, timings and provenance, written atomically."""
+"""`result.json`: one run's status, metrics, timings and provenance, written atomically.
+
+A run records which process wrote it (`process_identity`), so that a ``running`` status
+left by a process that no longer exists reads as ``interrupted`` (`current_status`).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import platform
 import subprocess
 import sys
@@ -15,6 +21,7 @@ import numpy as np
 
 from experiments.runs.atomic import atomic_file, write_atomic
 
+log = logging.getLogger(__name__)
 RESULT_FILE = "result.json"
 # The test split's predictions of a run, per row: `predicted` and `target` (class indices,
 # or values in the data's original units), for statistics over test rows.
@@ -35,12 +42,74 @@ def write_test_predictions(run_dir: Path, arrays: dict[str, np.ndarray]) -> None
         np.savez(file, **arrays)
 
 
-def read_result(run_dir: Path) -> dict[str, Any] | None:
-    """The run's result, or None when it has none or it cannot be parsed."""
+def load_result(path: Path) -> dict[str, Any] | None:
+    """The result in ``path`` with its status brought up to date (`current_status`), or
+    None when there is none; a damaged one (not UTF-8, not JSON, not an object) is reported
+    as ``failed`` with what is wrong, and warned about, never raised."""
     try:
-        return json.loads((run_dir / RESULT_FILE).read_text())
-    except (OSError, json.JSONDecodeError):
+        result = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
         return None
+    except (OSError, ValueError) as error:  # UnicodeDecodeError and JSONDecodeError too
+        problem = f"unreadable {RESULT_FILE}: {type(error).__name__}: {error}"
+    else:
+        if isinstance(result, dict):
+            return current_status(result)
+        problem = f"unreadable {RESULT_FILE}: a JSON {type(result).__name__}, not an object"
+    log.warning("%s: %s; treated as unfinished", path, problem)
+    return {"status": "failed", "error": problem}
+
+
+def read_result(run_dir: Path) -> dict[str, Any] | None:
+    """The result of the run in ``run_dir``, as `load_result` reads it."""
+    return load_result(run_dir / RESULT_FILE)
+
+
+def _process_start(pid: int) -> str | None:
+    """An id of process ``pid``'s start that differs when the pid is reused (Linux: the
+    boot id and the start time in clock ticks), or None where it cannot be read."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return f"{boot}:{stat.rpartition(')')[2].split()[19]}"
+
+
+def process_identity() -> dict[str, Any]:
+    """This process, as recorded in a running result: pid, host name and start id."""
+    return {"pid": os.getpid(), "host": platform.node(), "start_id": _process_start(os.getpid())}
+
+
+def _is_gone(process: dict[str, Any]) -> bool:
+    """True when ``process`` ran on this host and no longer exists; False when it exists or
+    ran elsewhere (another host cannot be asked)."""
+    if process.get("host") != platform.node() or not isinstance(process.get("pid"), int):
+        return False
+    try:
+        os.kill(process["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        pass
+    started = process.get("start_id")
+    return started is not None and _process_start(process["pid"]) != started
+
+
+def current_status(result: dict[str, Any]) -> dict[str, Any]:
+    """``result``, where it says ``running`` but the process that wrote it is gone, as
+    ``interrupted`` with the reason (the process was killed before it could record its end:
+    SIGKILL, the out-of-memory killer, a power cut)."""
+    process = result.get("process")
+    if result.get("status") != "running" or not isinstance(process, dict):
+        return result
+    if not _is_gone(process):
+        return result
+    reason = (
+        f"process {process['pid']} on {process['host']} ended without recording its end "
+        "(killed: SIGKILL or out of memory?)"
+    )
+    return result | {"status": "interrupted", "error": reason}
 
 
 def _git(*args: str) -> str | None:

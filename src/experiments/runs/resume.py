@@ -3,13 +3,18 @@ resume from their last checkpoint."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
 import torch
 
 from experiments.kinds import KINDS
+from experiments.runs.atomic import remove_temporaries
+from experiments.runs.checkpoints import intact_checkpoint
 from experiments.runs.result import TEST_PREDICTIONS_FILE, read_result
+
+log = logging.getLogger(__name__)
 
 # What a run writes besides result.json and run.log; a re-run replaces them so that its
 # curves and models are not mixed with those of the attempt that failed.
@@ -30,8 +35,9 @@ def clear_previous_attempt(run_dir: Path) -> None:
 
     ``run.log`` is kept (the new attempt appends to it, so the old error stays readable) and
     ``result.json`` is overwritten by the new attempt. A run folder of a finished run must not
-    be passed here: callers check `is_done` first.
+    be passed here: callers check `is_done` first, and hold the folder's lock.
     """
+    remove_temporaries(run_dir)
     for name in RUN_OUTPUTS:
         path = run_dir / name
         if path.is_dir():
@@ -41,9 +47,16 @@ def clear_previous_attempt(run_dir: Path) -> None:
 
 
 def resume_checkpoint(run_dir: Path) -> Path | None:
-    """The last checkpoint of an interrupted run, or None when it saved none."""
+    """The last intact checkpoint of an interrupted run: ``checkpoints/last.ckpt``, or the
+    one before it when that one is garbled or was cut (with a warning); None when the run
+    saved none. When it saved only damaged ones, they are removed with the rest of the
+    attempt (`clear_previous_attempt`) and the run starts over, with a warning."""
     path = run_dir / "checkpoints" / "last.ckpt"
-    return path if path.is_file() else None
+    found = intact_checkpoint(path)
+    if found is None and any(path.parent.glob("*.ckpt")):
+        log.warning("%s: starting over", run_dir)
+        clear_previous_attempt(run_dir)
+    return found
 
 
 def checkpoint_step(path: Path) -> int:

@@ -1,0 +1,161 @@
+"""Checkpoints that are whole or absent, checked when read back, with the previous one kept.
+
+Lightning's own save stages a checkpoint in ``$TMPDIR`` and copies it over the target; when
+the run folder is on another filesystem (local ``/tmp``, shared output), a kill or a full
+disk during the copy leaves a truncated ``last.ckpt``. `AtomicCheckpointIO` instead writes
+beside the target, flushes, fsyncs and renames, and before replacing a checkpoint keeps the
+current one as ``<name>.prev.ckpt``. ``checksums.json`` in the checkpoint folder records the
+SHA-256 of each file, so that a garbled or cut file is found before it is loaded.
+
+Saving ``last.ckpt`` goes: (1) hard-link the verified current ``last.ckpt`` to
+``last.prev.ckpt``; (2) record the new digest for ``last.ckpt`` and the old one for
+``last.prev.ckpt``; (3) write the new file beside it and rename it over ``last.ckpt``. A kill
+between any two steps leaves at least one file whose digest matches its record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning_fabric.plugins.io import TorchCheckpointIO
+
+from experiments.runs.atomic import atomic_file, remove_temporaries, write_atomic
+from experiments.config.errors import ConfigError
+
+log = logging.getLogger(__name__)
+CHECKSUMS_FILE = "checksums.json"
+PREVIOUS = ".prev"
+
+
+def previous_of(path: Path) -> Path:
+    """Where the checkpoint before ``path`` is kept: ``last.ckpt`` -> ``last.prev.ckpt``."""
+    return path.with_name(path.stem + PREVIOUS + path.suffix)
+
+
+def _digest(data: bytes | memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_checksums(folder: Path) -> dict[str, str] | None:
+    """The recorded digests, None when none were recorded (a run from before checksums) or
+    the record cannot be read (then no file can be verified)."""
+    try:
+        recorded = json.loads((folder / CHECKSUMS_FILE).read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be trusted, or None when its SHA-256 matches the recorded one (or
+    its folder records none: a checkpoint written before checksums, or by another tool)."""
+    recorded = _read_checksums(path.parent)
+    if recorded is None:
+        return None
+    if path.name not in recorded:
+        return f"{path.name} has no recorded checksum (its save did not complete)"
+    if _file_digest(path) != recorded[path.name]:
+        return f"{path.name} does not match its recorded checksum (garbled, or its save was cut)"
+    return None
+
+
+def verify_checkpoint(path: Path) -> None:
+    """Raises ConfigError naming the file when `checkpoint_problem` finds one."""
+    problem = checkpoint_problem(Path(path))
+    if problem:
+        raise ConfigError(f"checkpoint {path}: {problem}")
+
+
+def _keep_previous(path: Path, previous: Path) -> None:
+    """Make ``previous`` the same file as ``path``: a hard link (no copy), or a copy where the
+    filesystem has no links; it appears whole or not at all."""
+    staged = path.parent / f".{previous.name}.{os.getpid()}.tmp"
+    staged.unlink(missing_ok=True)
+    try:
+        os.link(path, staged)
+    except OSError:
+        shutil.copyfile(path, staged)
+    os.replace(staged, previous)
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning checkpoint I/O: atomic, checksummed saves in the target folder, the
+    previous checkpoint of the same name kept, and loads that check the checksum first.
+
+    Pass it to the Trainer (``plugins=[AtomicCheckpointIO()]``). One process writes a run's
+    checkpoints at a time (rank zero; the run folder's lock keeps other processes out).
+    """
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None
+    ) -> None:
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__} takes no storage_options")
+        path = Path(path)
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)
+        data = buffer.getbuffer()
+        folder = path.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        remove_temporaries(folder)  # of a save that was killed; no other writer is here
+        recorded = _read_checksums(folder) or {}
+        previous = previous_of(path)
+        recorded.pop(previous.name, None)
+        if path.is_file() and checkpoint_problem(path) is None:
+            _keep_previous(path, previous)
+            if path.name in recorded:
+                recorded[previous.name] = recorded[path.name]
+        recorded[path.name] = _digest(data)
+        write_atomic(folder / CHECKSUMS_FILE, json.dumps(recorded, indent=1) + "\n")
+        with atomic_file(path, "wb") as file:
+            file.write(data)
+
+    def load_checkpoint(self, path: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        verify_checkpoint(Path(path))
+        return super().load_checkpoint(path, *args, **kwargs)
+
+    def remove_checkpoint(self, path: Any) -> None:
+        path = Path(path)
+        for stale in (path, previous_of(path)):
+            stale.unlink(missing_ok=True)
+        recorded = _read_checksums(path.parent)
+        if recorded:
+            for name in (path.name, previous_of(path).name):
+                recorded.pop(name, None)
+            write_atomic(path.parent / CHECKSUMS_FILE, json.dumps(recorded, indent=1) + "\n")
+
+
+def intact_checkpoint(path: Path) -> Path | None:
+    """``path`` when it is intact, else its kept previous version when that one is (with a
+    warning that says so), else None (with a warning naming what is wrong with each)."""
+    problems = []
+    for candidate in (path, previous_of(path)):
+        if not candidate.is_file():
+            continue
+        problem = checkpoint_problem(candidate)
+        if problem is None:
+            if problems:
+                log.warning("%s; resuming from the previous checkpoint, %s", problems[0], candidate)
+            return candidate
+        problems.append(problem)
+    if problems:
+        log.warning("no intact checkpoint in %s: %s", path.parent, "; ".join(problems))
+    return None
