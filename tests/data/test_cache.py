@@ -3,6 +3,8 @@ never poisoned by a crash."""
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -66,15 +68,47 @@ def test_crash_while_featurizing_leaves_no_entry(make_data, tmp_path: Path, coun
     assert counting.fits == 2 and len(list((tmp_path / "cache").iterdir())) == 1
 
 
-def test_crash_while_writing_leaves_no_entry(make_data, tmp_path: Path, monkeypatch) -> None:
-    def save_half(entry, file) -> None:
-        file.write(b"half an entry")
-        raise OSError("No space left on device")
+def test_full_disk_runs_without_the_cache_and_leaves_no_entry(
+    make_data, tmp_path: Path, monkeypatch, caplog
+) -> None:
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(torch, "save", save_half)
-    with pytest.raises(OSError, match="No space left"):
-        make_data(path=str(table_csv(tmp_path / "t.csv"))).load()
+    monkeypatch.setattr(os, "fsync", disk_full)  # the entry's bytes are written, not synced
+    with caplog.at_level(logging.WARNING):
+        data = make_data(path=str(table_csv(tmp_path / "t.csv")))
+        data.load()
+    assert data.tensors["train"][0].shape[0] > 0
+    assert "running without the data cache" in caplog.text
     assert list((tmp_path / "cache").iterdir()) == []  # not even the temporary file
+
+
+def test_cache_folder_that_is_a_file_is_warned_once(make_data, tmp_path: Path, caplog) -> None:
+    blocker = tmp_path / "cache"
+    blocker.write_text("not a folder")
+    with caplog.at_level(logging.WARNING):
+        data = make_data(path=str(table_csv(tmp_path / "t.csv")))
+        data.load()
+        data.cache.write("test", "another", {"x": torch.zeros(1)})
+    assert caplog.text.count("running without the data cache") == 1
+    assert blocker.read_text() == "not a folder"
+
+
+def test_garbled_entry_is_a_miss_not_a_result(make_data, tmp_path: Path, counting, caplog) -> None:
+    path = str(table_csv(tmp_path / "t.csv"))
+    first = make_data(path=path, features=counting())
+    first.load()
+    (entry,) = (tmp_path / "cache").glob("test-*.pt")
+    data = bytearray(entry.read_bytes())
+    data[-200:-100] = bytes(100)  # same size, tensor bytes zeroed: loads, but wrong numbers
+    entry.write_bytes(bytes(data))
+    again = make_data(path=path, features=counting())
+    with caplog.at_level(logging.WARNING):
+        again.load()
+    assert "does not match its checksum" in caplog.text
+    assert counting.fits == 2  # featurized again, not a cache hit
+    for split, (inputs, _) in first.tensors.items():
+        assert torch.equal(inputs, again.tensors[split][0])
 
 
 def test_truncated_entry_is_rebuilt(make_data, tmp_path: Path, counting) -> None:

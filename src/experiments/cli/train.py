@@ -25,20 +25,27 @@ from pytorch_lightning.utilities import rank_zero_only
 from experiments.config import ConfigError, RunPruned, instantiate_checked
 from experiments.config.checks import check_config
 from experiments.kinds import ModelKind, RunInputs, model_kind
+from experiments.report.sweep_end import finish_interrupted_sweep
 from experiments.report.tensorboard import flatten, write_hparams
 from experiments.runs.gpus import claim_gpu
+from experiments.runs.interrupt import Interrupted, install_handlers
+from experiments.runs.lock import folder_lock
 from experiments.runs.reentry import reentry_argv
 from experiments.runs.result import (
+    ending,
+    launch_id,
     now_iso,
+    process_identity,
     provenance,
     read_result,
-    write_result,
+    record_result,
     write_test_predictions,
 )
 from experiments.runs.resume import (
     checkpoint_step,
     clear_previous_attempt,
     is_done,
+    requeued,
     resume_checkpoint,
 )
 
@@ -84,9 +91,11 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
         "monitor_mode": cfg.monitor_mode,
         "overrides": overrides,
         "started": now_iso(),
+        "launch": launch_id(),
+        "process": process_identity(),  # a `running` status of a gone process: interrupted
     }
     # Under DDP every rank runs this function; only rank zero writes the result.
-    write = write_result if rank_zero_only.rank == 0 else lambda *_: None
+    write = record_result if rank_zero_only.rank == 0 else lambda *_: None
     write(run_dir, result)
     try:
         result |= _fit_and_test(cfg, run_dir, overrides)
@@ -94,7 +103,8 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
     except RunPruned as pruned:  # the search stopped a hopeless trial: not a failure
         result |= {"status": "pruned", "error": str(pruned)}
     except BaseException as error:
-        result |= {"status": "failed", "error": f"{type(error).__name__}: {error}"}
+        status, reason = ending(error)
+        result |= {"status": status, "error": reason}
         raise
     finally:
         result["finished"] = now_iso()
@@ -112,7 +122,7 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
 
     datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
     shapes = datamodule.load()
-    checkpoint = resume_checkpoint(run_dir) if cfg.resume else None
+    checkpoint = resume_checkpoint(run_dir) if cfg.resume or requeued() else None
     # Resuming drops the events logged after the checkpoint, so that no step appears twice.
     purge = {"purge_step": checkpoint_step(checkpoint)} if checkpoint else {}
     logger = instantiate_checked(cfg.logger, "logger")(save_dir=str(run_dir), **purge)
@@ -161,9 +171,19 @@ def main(cfg: DictConfig) -> dict[str, Any] | None:
     job = current_job()
     if cfg.get("gpus"):  # launcher=gpus: before CUDA starts, see only this job's own GPU
         log.info("GPU %s", claim_gpu(cfg.gpus))
+    install_handlers()  # Ctrl-C and SIGTERM end the run as `interrupted`, not killed
+    if rank_zero_only.rank != 0:  # a DDP child: its parent holds the folder
+        return _start(cfg, job)
+    with folder_lock(job.run_dir):  # a second sweep into this folder waits here, then skips
+        return _start(cfg, job)
+
+
+def _start(cfg: DictConfig, job: Job) -> dict[str, Any] | None:
+    """`main` with the job's folder held: skip it when done, else start it over (or resume
+    it: ``resume=true``, or a requeued SLURM job) and run it."""
     if is_done(job.run_dir):
         return _finished_earlier(job, cfg.resume)
-    if not cfg.resume and rank_zero_only.rank == 0:
+    if not (cfg.resume or requeued()) and rank_zero_only.rank == 0:
         clear_previous_attempt(job.run_dir)
     _choose_progress_bar(cfg, job.in_sweep)
     return run_job(cfg, job)
@@ -172,12 +192,19 @@ def main(cfg: DictConfig) -> dict[str, Any] | None:
 def run_job(cfg: DictConfig, job: Job) -> dict[str, Any] | None:
     """Train the job and report how it ended: the one place that maps outcomes to log lines
     and exit statuses. In a sweep a failed job is recorded and the sweep goes on (its end
-    summary exits non-zero); a single run exits 2 for bad input and 1 for a failure."""
+    summary exits non-zero); a single run exits 2 for bad input and 1 for a failure. An
+    interrupted job (Ctrl-C, SIGTERM) stops the whole launch: `cli` reports it."""
     try:
         result = train(cfg, job.run_dir, job.overrides)
     except ConfigError as error:
         log.error("Bad configuration:\n  %s", "\n  ".join(error.problems))
         return _failed(job, exit_status=2)
+    except (Interrupted, SystemExit, KeyboardInterrupt) as error:
+        log.error("interrupted: %s  (%s)", ending(error)[1], job.run_dir)
+        raise  # the whole launch stops; `cli` prints the sweep's summary and exits
+    except (OSError, MemoryError) as error:  # the machine's limits, not a bug: one line
+        log.error("Run failed: %s  (%s)", ending(error)[1], job.run_dir)
+        return _failed(job, exit_status=1)
     except Exception:
         log.error("Run failed:\n%s", traceback.format_exc())
         return _failed(job, exit_status=1)
@@ -231,7 +258,13 @@ def cli() -> None:
     except ConfigError as error:
         print(error, file=sys.stderr)
         sys.exit(2)
-    main()
+    install_handlers()  # also for a sweep's launching process, between and around its jobs
+    try:
+        main()
+    except Interrupted as stop:
+        print(f"interrupted: {stop.reason}", file=sys.stderr)
+        finish_interrupted_sweep(stop.reason)
+        sys.exit(stop.exit_code)
 
 
 if __name__ == "__main__":

@@ -18,3 +18,12 @@ class RunPruned(Exception):
 
     The run is recorded as ``pruned``, not ``failed``: it did what the search asked of it.
     """
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """True for an allocation that the host or the GPU refused (torch reports a refused CPU
+    allocation as a RuntimeError that says so)."""
+    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+        return True
+    text = str(error)
+    return "can't allocate memory" in text or "out of memory" in text.lower()

@@ -20,6 +20,7 @@ from experiments.data import DataModule, DataShapes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs
 from experiments.kinds.metrics import build_metrics
 from experiments.kinds.network_build import build_task, count_parameters
+from experiments.runs.checkpoints import AtomicCheckpointIO
 from experiments.runs.ddp import ddp_job_scope
 from experiments.runs.reentry import child_environment
 from experiments.tasks import quiet_lightning_warnings
@@ -75,6 +76,7 @@ class NetworkKind:
                 logger=run.logger,
                 callbacks=_callbacks(cfg, run.run_dir),
                 default_root_dir=str(run.run_dir),
+                plugins=[AtomicCheckpointIO()],  # checkpoints whole or absent, checked on resume
             )
             start = time.perf_counter()
             if run.checkpoint:

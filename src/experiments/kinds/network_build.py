@@ -71,6 +71,11 @@ def build_net(model: DictConfig, shapes: DataShapes, train_inputs: torch.Tensor)
     try:
         return factory(**{name: value for name, value in offered.items() if name in parameters})
     except (ValueError, TypeError, RuntimeError) as error:
+        if is_out_of_memory(error):  # the settings are valid; this machine cannot hold it
+            raise MemoryError(
+                f"out of memory building model '{model.name}' for {shapes.kind} data of shape "
+                f"{shapes.in_shape}: {error}; make it smaller or use a machine with more memory"
+            ) from error
         raise ConfigError(
             f"model '{model.name}' cannot be built for {shapes.kind} data of shape "
             f"{shapes.in_shape}: {error}"

@@ -22,9 +22,12 @@ from experiments.report.table import (
     results_frame,
     write_table_files,
 )
+from experiments.runs.atomic import remove_temporaries
+from experiments.runs.lock import folder_lock
 
 log = logging.getLogger(__name__)
 PLOTS_DIR = "plots"
+SUMMARY_LOCK = ".summary.lock"
 # Override keys that say where or how a run ran, not what it ran: never a leaderboard group.
 NOT_SETTINGS = {"output_root", "launcher"}
 
@@ -59,8 +62,10 @@ def summarize(
             f" {CONFIG_COLUMN}: id of the composed config (.hydra/config.yaml less the seed and "
             "output settings): the same overrides with another id ran other YAML contents."
         )
-    write_table_files(out_dir, frame, format_leaderboard(board, group_by, metrics), caption)
-    plot_leaderboard(board, group_by or ["run"], metric, out_dir / PLOTS_DIR)
+    with folder_lock(out_dir, SUMMARY_LOCK):  # two sweeps ending into one folder: in turn
+        remove_temporaries(out_dir)  # left by a summary that was killed while writing
+        write_table_files(out_dir, frame, format_leaderboard(board, group_by, metrics), caption)
+        plot_leaderboard(board, group_by or ["run"], metric, out_dir / PLOTS_DIR)
 
     title = f"Leaderboard ({len(frame)} runs, sorted by {metric})"
     table = Table(title=title, caption=caption if len(board) > 1 else None, caption_justify="left")

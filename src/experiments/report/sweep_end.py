@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 import shlex
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +19,14 @@ from experiments.report.protocol_report import write_protocol_report
 from experiments.report.protocol_runs import is_protocol_folder
 from experiments.report.summary import summarize
 from experiments.report.table import find_results
-from experiments.runs.result import now_iso
+from experiments.runs.result import LAUNCH_VARIABLE
 
 SWEEP_DIR_KEY = "hydra.sweep.dir"
 SKIPPED = "skipped (done earlier)"
 EARLIER_FAILURE = "failed earlier, not re-run"
-OUTCOMES = ("done", SKIPPED, "pruned", "failed", EARLIER_FAILURE)
+OUTCOMES = ("done", SKIPPED, "pruned", "failed", "interrupted", EARLIER_FAILURE)
+# The multirun of this process, while it runs: `finish_interrupted_sweep` summarizes it.
+_running: tuple[CollectResults, DictConfig] | None = None
 
 
 class CollectResults(Callback):
@@ -31,18 +35,29 @@ class CollectResults(Callback):
     count of the jobs by outcome and the TensorBoard command, and exits 1 when a job launched
     by this multirun failed or did not finish, with the command that re-runs just those jobs.
 
-    A job whose ``result.json`` was written before this multirun started was skipped (done
-    earlier); an earlier failure that this multirun did not re-run (a search's old trial) is
-    listed but does not fail this multirun.
+    A job that recorded another launch's id was not run by this multirun: done earlier
+    (skipped), or an earlier failure that this multirun did not re-run (a search's old
+    trial), listed but not failing this multirun. Launch ids, not clocks: the jobs may run
+    on machines whose clocks differ from the launcher's.
     """
 
     def __init__(self) -> None:
-        self.launched = now_iso()
+        self.launch = ""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        self.launched = now_iso()
+        global _running
+        self.launch = secrets.token_hex(6)
+        os.environ[LAUNCH_VARIABLE] = self.launch  # jobs inherit it, here or on a cluster
+        _running = (self, config)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        self.summarize(config, interrupted=None)
+
+    def summarize(self, config: DictConfig, interrupted: str | None) -> None:
+        """The end of the multirun: files, leaderboard, counts; exit 1 when a job it ran
+        failed, or it was ``interrupted`` (a reason) before all its jobs ran."""
+        global _running
+        _running = None
         sweep_dir = Path(config.hydra.sweep.dir)
         if not sweep_dir.is_dir():
             return
@@ -58,28 +73,41 @@ class CollectResults(Callback):
                 write_protocol_report(sweep_dir)
             except ConfigError as error:  # no model finished its re-runs: nothing to report
                 print(f"No protocol report: {error}")
-        launched = datetime.fromisoformat(self.launched)
         counts = dict.fromkeys(OUTCOMES, 0)
         for _, result in find_results([sweep_dir]):
             status = result.get("status")
-            started = result.get("started")
-            now = started is not None and datetime.fromisoformat(started) >= launched
+            now = result.get("launch") == self.launch
             if status == "done":
                 counts["done" if now else SKIPPED] += 1
             elif status == "pruned":
                 counts["pruned"] += 1
+            elif status == "interrupted" or (status == "running" and interrupted):
+                counts["interrupted" if now else EARLIER_FAILURE] += 1
             else:  # failed, or still "running": the job died without recording its end
                 counts["failed" if now else EARLIER_FAILURE] += 1
         told = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
         print(f"\nJobs: {told}.")
         print(f"Results: {sweep_dir / 'results.csv'}")
         print(f"TensorBoard: tensorboard --logdir {sweep_dir}")
-        if counts["failed"]:
+        unfinished = counts["failed"] + counts["interrupted"]
+        if interrupted:
+            print(f"The sweep was interrupted ({interrupted}); jobs after it were not run.")
+        if unfinished or interrupted:
             print(
-                f"{counts['failed']} job(s) failed; see their result.json and run.log. "
-                f"Re-run just those with:\n  {rerun_command(sweep_dir)}"
+                f"{unfinished} job(s) failed or were interrupted; see their result.json and "
+                f"run.log. Re-run the unfinished jobs with:\n  {rerun_command(sweep_dir)}"
             )
             sys.exit(1)
+
+
+def finish_interrupted_sweep(reason: str) -> None:
+    """When this process was running a multirun: its summary and re-run command, as at its
+    end, for a sweep that was interrupted (``reason``) before all its jobs ran."""
+    if _running is None:
+        return
+    collector, config = _running
+    with contextlib.suppress(SystemExit):  # the caller exits with the interruption's code
+        collector.summarize(config, interrupted=reason)
 
 
 def rerun_command(sweep_dir: Path) -> str:

@@ -19,9 +19,10 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from omegaconf import OmegaConf
+from omegaconf import ListConfig, OmegaConf
 
 from experiments.config.errors import ConfigError
+from experiments.runs.result import RESULT_FILE, read_result
 
 JOB_VARIABLE = "EXPERIMENTS_DDP_JOB"
 RESUME_KEY = "resume"
@@ -35,10 +36,13 @@ def child_environment(run_dir: Path, overrides: list[str]) -> dict[str, str]:
 
 
 def recorded_overrides(run_dir: Path) -> list[str]:
-    """The overrides a run was launched with, from its ``.hydra/overrides.yaml``.
+    """The overrides a run was launched with, from its ``.hydra/overrides.yaml``, checked
+    against those its ``result.json`` recorded (when it has one): a garbled or cut file must
+    not resume a run with other settings than it was trained with.
 
     Raises:
-        ConfigError: the folder is not a run folder.
+        ConfigError: the folder is not a run folder, or its overrides file cannot be read or
+            disagrees with ``result.json``.
     """
     path = run_dir / ".hydra" / "overrides.yaml"
     if not path.is_file():
@@ -46,7 +50,23 @@ def recorded_overrides(run_dir: Path) -> list[str]:
             f"{run_dir}: not a run folder (no {path}); give the folder of one run, e.g. "
             "outputs/default/<date>_<time>_<uid>, or one job folder of a sweep"
         )
-    return [str(override) for override in OmegaConf.load(path)]
+    try:
+        overrides = OmegaConf.load(path)
+        if not isinstance(overrides, ListConfig):
+            raise ValueError(f"a {type(overrides).__name__}, not a list")
+        listed = [str(override) for override in overrides]
+    except Exception as error:  # YAML, encoding or type errors alike
+        raise ConfigError(f"{path}: unreadable ({error}); the run cannot be re-entered") from None
+    recorded = (read_result(run_dir) or {}).get("overrides")
+    if isinstance(recorded, list) and _without(recorded, RESUME_KEY) != _without(
+        listed, RESUME_KEY
+    ):
+        raise ConfigError(
+            f"{path} does not match the overrides in {run_dir / RESULT_FILE} "
+            f"({' '.join(_without(listed, RESUME_KEY))} != {' '.join(recorded)}): the file was "
+            "changed or cut; restore it, or start a new run"
+        )
+    return listed
 
 
 def _quoted(path: str) -> str:

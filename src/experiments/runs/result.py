@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import platform
+import secrets
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -19,13 +20,18 @@ from typing import Any
 
 import numpy as np
 
+from experiments.config.errors import is_out_of_memory
 from experiments.runs.atomic import atomic_file, write_atomic
+from experiments.runs.interrupt import REASONS, Interrupted
 
 log = logging.getLogger(__name__)
 RESULT_FILE = "result.json"
 # The test split's predictions of a run, per row: `predicted` and `target` (class indices,
 # or values in the data's original units), for statistics over test rows.
 TEST_PREDICTIONS_FILE = "test_predictions.npz"
+# Set by the sweep's launching process for its jobs (`experiments.report.sweep_end`): which
+# results this launch wrote, without comparing clocks of different machines.
+LAUNCH_VARIABLE = "EXPERIMENTS_LAUNCH_ID"
 PACKAGES = (
     "experiments", "torch", "pytorch-lightning", "hydra-core", "omegaconf",
     "torchmetrics", "scikit-learn", "datasets", "numpy",
@@ -40,6 +46,42 @@ def write_test_predictions(run_dir: Path, arrays: dict[str, np.ndarray]) -> None
     """Write ``arrays`` to ``<run_dir>/test_predictions.npz``, atomically."""
     with atomic_file(run_dir / TEST_PREDICTIONS_FILE, "wb") as file:
         np.savez(file, **arrays)
+
+
+def record_result(run_dir: Path, result: dict[str, Any]) -> bool:
+    """`write_result`; when it cannot be written (a full disk, a read-only folder), print the
+    run's status on stderr in one line instead and return False."""
+    try:
+        write_result(run_dir, result)
+    except OSError as error:
+        told = f"{result['status']}" + (f": {result['error']}" if result.get("error") else "")
+        print(
+            f"{run_dir / RESULT_FILE} could not be written ({error.strerror or error}); "
+            f"the run is {told}",
+            file=sys.stderr, flush=True,
+        )  # fmt: skip
+        return False
+    return True
+
+
+def ending(error: BaseException) -> tuple[str, str]:
+    """The status (``interrupted`` or ``failed``) and one-line reason of a run that ``error``
+    ended."""
+    if isinstance(error, Interrupted):
+        return "interrupted", error.reason
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted", REASONS[2]
+    if isinstance(error, SystemExit):  # a launcher ending the job (submitit on requeue)
+        return "interrupted", f"the process was told to exit (exit code {error.code})"
+    text = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    if is_out_of_memory(error) and not text.startswith("out of memory"):
+        return "failed", f"out of memory: {text}"
+    return "failed", f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def launch_id() -> str:
+    """The id of the launch this run belongs to: the sweep's, or this process's own."""
+    return os.environ.setdefault(LAUNCH_VARIABLE, secrets.token_hex(6))
 
 
 def load_result(path: Path) -> dict[str, Any] | None:

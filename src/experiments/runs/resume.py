@@ -4,10 +4,12 @@ resume from their last checkpoint."""
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from pathlib import Path
 
 import torch
+from omegaconf import OmegaConf
 
 from experiments.kinds import KINDS
 from experiments.runs.atomic import remove_temporaries
@@ -62,3 +64,19 @@ def resume_checkpoint(run_dir: Path) -> Path | None:
 def checkpoint_step(path: Path) -> int:
     """The global step a Lightning checkpoint was saved at."""
     return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
+
+
+def config_folder_unless_done(run_dir: str, subdir: str) -> str | None:
+    """``subdir`` (Hydra's ``.hydra``), or None when ``run_dir`` holds a finished run: Hydra
+    then leaves the finished run's recorded config and overrides as they are, when a re-run
+    of its sweep with other settings (another ``experiment=``) passes through its folder."""
+    return None if is_done(Path(run_dir)) else subdir
+
+
+OmegaConf.register_new_resolver("unless_done", config_folder_unless_done, replace=True)
+
+
+def requeued() -> bool:
+    """True in a SLURM job that was requeued (preempted, or out of time with submitit's
+    checkpointing): it continues from its checkpoint instead of starting over."""
+    return os.environ.get("SLURM_RESTART_COUNT", "0") not in ("", "0")
