@@ -50,7 +50,7 @@ def test_save_keeps_the_previous_checkpoint_and_loads_verified(saved: Path) -> N
 
 def test_garbled_newest_resumes_from_the_previous_and_says_so(saved: Path, caplog) -> None:
     garble(saved)
-    with pytest.raises(ConfigError, match="last.ckpt does not match its recorded checksum"):
+    with pytest.raises(ConfigError, match=r"last\.ckpt does not match its recorded checksum"):
         AtomicCheckpointIO().load_checkpoint(saved, weights_only=True)
     with caplog.at_level(logging.WARNING):
         assert intact_checkpoint(saved) == previous_of(saved)

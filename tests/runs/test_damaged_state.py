@@ -63,7 +63,9 @@ def test_running_status_of_a_gone_process_reads_as_interrupted(tmp_path: Path) -
     )
     statuses = {path.name: result["status"] for path, result in find_results([tmp_path])}
     assert statuses == {"alive": "running", "elsewhere": "running", "gone": "interrupted"}
-    assert f"process {gone.pid} on {platform.node()} ended" in read_result(tmp_path / "gone")["error"]
+    assert (
+        f"process {gone.pid} on {platform.node()} ended" in read_result(tmp_path / "gone")["error"]
+    )
 
 
 def test_orphan_temporaries_of_a_killed_summary_are_removed(tmp_path: Path) -> None:
@@ -84,13 +86,13 @@ def run_with_overrides(run_dir: Path, in_file: str, in_result: list[str]) -> Pat
 def test_cut_overrides_file_is_refused_on_resume(tmp_path: Path) -> None:
     recorded = ["seed=3", "dataset.batch_size=16", "resume=true"]
     run_dir = run_with_overrides(tmp_path / "run", "- seed=3\n", recorded[:2])
-    with pytest.raises(ConfigError, match="does not match the overrides in .*result.json"):
+    with pytest.raises(ConfigError, match=r"does not match the overrides in .*result\.json"):
         reentry_argv(["prog", f"resume={run_dir}"], {})
     (run_dir / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in recorded))
     argv = reentry_argv(["prog", f"resume={run_dir}"], {})
     assert argv[1:3] == ["seed=3", "dataset.batch_size=16"]
     (run_dir / ".hydra" / "overrides.yaml").write_bytes(b"- seed=3\n- \xff: [\n")
-    with pytest.raises(ConfigError, match="overrides.yaml: unreadable"):
+    with pytest.raises(ConfigError, match=r"overrides\.yaml: unreadable"):
         reentry_argv(["prog", f"rerun={run_dir}"], {})
 
 
