@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import shlex
@@ -91,7 +90,7 @@ class CollectResults(Callback):
         print(f"TensorBoard: tensorboard --logdir {sweep_dir}")
         unfinished = counts["failed"] + counts["interrupted"]
         if interrupted:
-            print(f"The sweep was interrupted ({interrupted}); jobs after it were not run.")
+            print(f"The sweep was interrupted by {interrupted}; the jobs after it were not run.")
         if unfinished or interrupted:
             print(
                 f"{unfinished} job(s) failed or were interrupted; see their result.json and "
@@ -106,8 +105,12 @@ def finish_interrupted_sweep(reason: str) -> None:
     if _running is None:
         return
     collector, config = _running
-    with contextlib.suppress(SystemExit):  # the caller exits with the interruption's code
+    try:
         collector.summarize(config, interrupted=reason)
+    except SystemExit:  # the caller exits with the interruption's own code
+        pass
+    except Exception as error:  # no summary, but the exit code still says interrupted
+        print(f"sweep summary failed: {type(error).__name__}: {error}", file=sys.stderr)
 
 
 def rerun_command(sweep_dir: Path) -> str:

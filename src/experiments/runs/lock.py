@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from experiments.runs.result import process_identity
 
@@ -30,9 +31,7 @@ def folder_lock(folder: Path, name: str = LOCK_FILE) -> Iterator[None]:
         try:
             fcntl.lockf(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            file.seek(0)
-            holder = file.read().strip() or "unknown"
-            log.info("waiting: %s is in use by another process (%s)", folder, holder)
+            log.info("waiting: %s is in use by another process (%s)", folder, _holder(file))
             fcntl.lockf(file, fcntl.LOCK_EX)
             log.info("%s is free; going on", folder)
         file.seek(0)
@@ -43,3 +42,13 @@ def folder_lock(folder: Path, name: str = LOCK_FILE) -> Iterator[None]:
             yield
         finally:
             fcntl.lockf(file, fcntl.LOCK_UN)
+
+
+def _holder(file: IO[str]) -> str:
+    """The process recorded in a lock file, for people: ``pid 12 on node-3``."""
+    file.seek(0)
+    try:
+        holder = json.loads(file.read())
+        return f"pid {holder['pid']} on {holder['host']}"
+    except (ValueError, TypeError, KeyError):  # being written, or from another version
+        return "unknown"
