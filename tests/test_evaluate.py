@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -13,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from experiments.cli.evaluate import evaluate, main
+from experiments.config.errors import ConfigError
 
 from .conftest import train_run
+from .runs.test_checkpoints import garble
 
 NETWORK = ["model=logreg", "trainer.max_epochs=3"]  # checkpoints on: last.ckpt and best.ckpt
 
@@ -106,3 +109,18 @@ def test_console_scripts_exit_status(runs: dict[str, Path], tmp_path: Path) -> N
         failed = run(*arguments)
         assert failed.returncode == 2 and message in failed.stderr
         assert "Traceback" not in failed.stderr
+
+
+def test_garbled_checkpoint_and_gone_process_are_reported(runs, tmp_path: Path) -> None:
+    run_dir = tmp_path / "mlp"
+    shutil.copytree(runs["mlp"], run_dir)
+    result = json.loads((run_dir / "result.json").read_text())
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # the process that wrote `running` is gone: a kill before it could record
+    result |= {"status": "running", "process": {"pid": gone.pid, "host": platform.node()}}
+    (run_dir / "result.json").write_text(json.dumps(result))
+    report, _ = evaluate(run_dir)
+    assert report["run_status"] == "interrupted"
+    garble(run_dir / "checkpoints" / "last.ckpt")
+    with pytest.raises(ConfigError, match=r"last\.ckpt does not match its recorded checksum"):
+        evaluate(run_dir)

@@ -16,6 +16,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from experiments.cli.train import train
 
 from .conftest import compose_config
+from .runs.test_checkpoints import garble
 
 RUN = ["model=mlp", "trainer.max_epochs=40", "seed=4"]
 
@@ -27,18 +28,18 @@ def cli(*arguments: str, timeout: float = 240) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def kill_after_first_checkpoint(arguments: list[str], run_root: Path) -> Path:
-    """Start a run, SIGKILL it once it has saved a checkpoint, return its folder."""
+def kill_after_second_checkpoint(arguments: list[str], run_root: Path) -> Path:
+    """Start a run, SIGKILL it once it has saved two checkpoints, return its folder."""
     process = subprocess.Popen(
         [sys.executable, "-m", "experiments.cli.train", *arguments],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ,
     )  # fmt: skip
     deadline = time.monotonic() + 120
-    while not list(run_root.rglob("last.ckpt")) and time.monotonic() < deadline:
+    while not list(run_root.rglob("last.prev.ckpt")) and time.monotonic() < deadline:
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    (checkpoint,) = run_root.rglob("last.ckpt")
+    (checkpoint,) = run_root.rglob("last.prev.ckpt")
     return checkpoint.parent.parent
 
 
@@ -50,11 +51,14 @@ def scalar_steps(run_dir: Path, tag: str) -> list[int]:
 
 @pytest.mark.slow
 def test_killed_run_resumes_to_the_uninterrupted_numbers(tmp_path: Path) -> None:
-    run_dir = kill_after_first_checkpoint([*RUN, f"output_root={tmp_path}"], tmp_path)
+    run_dir = kill_after_second_checkpoint([*RUN, f"output_root={tmp_path}"], tmp_path)
     assert json.loads((run_dir / "result.json").read_text())["status"] == "running"
+    garble(run_dir / "checkpoints" / "last.ckpt")  # e.g. a bit flip on the shared disk
 
     resumed = cli(f"resume={run_dir}")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "last.ckpt does not match its recorded checksum" in resumed.stdout + resumed.stderr
+    assert "resuming from the previous checkpoint" in resumed.stdout + resumed.stderr
     result = json.loads((run_dir / "result.json").read_text())
     assert result["status"] == "done"
     reference = train(compose_config(RUN), tmp_path / "reference", RUN)

@@ -35,7 +35,8 @@ def evaluate(ckpt: str | Path) -> tuple[dict[str, Any], Path]:
         The report (``model_file``, ``metrics``, ``test_seconds``, ``evaluated``, and
         ``same_as_result``: whether the metrics equal the test metrics of the run's
         ``result.json``; None for another model than the one the run was tested with, or when
-        the run recorded none) and the path it was written to.
+        the run recorded none; ``run_status``: the run's status, ``interrupted`` for one left
+        ``running`` by a process that is gone) and the path it was written to.
 
     Raises:
         ConfigError: see `experiments.runs.saved.load_run`.
@@ -43,7 +44,8 @@ def evaluate(ckpt: str | Path) -> tuple[dict[str, Any], Path]:
     run = load_run(ckpt)
     metrics, seconds = run.test_metrics()
     # result.json holds the metrics of the run's own model only
-    recorded = (read_result(run.run_dir) or {}).get("metrics", {}) if run.is_default_model else {}
+    result = read_result(run.run_dir) or {}  # a gone process's `running` reads `interrupted`
+    recorded = result.get("metrics", {}) if run.is_default_model else {}
     recorded = {name: value for name, value in recorded.items() if name.startswith("test/")}
     report = {
         "model_file": str(run.model_file),
@@ -51,6 +53,7 @@ def evaluate(ckpt: str | Path) -> tuple[dict[str, Any], Path]:
         "test_seconds": round(seconds, 4),
         "evaluated": now_iso(),
         "same_as_result": metrics == recorded if recorded else None,
+        "run_status": result.get("status"),
     }
     name = "eval.json" if run.is_default_model else f"eval-{run.model_file.stem}.json"
     path = run.run_dir / name
@@ -87,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     if report["same_as_result"] is not None:
         same = "equal" if report["same_as_result"] else "DIFFERENT from"
         print(f"Metrics {same} the run's result.json.")
+    if report["run_status"] not in (None, "done"):  # the model of its last saved epoch
+        print(f"Note: the run did not finish (result.json: {report['run_status']}).")
     print(f"Wrote {path}")
     return 0
 

@@ -20,7 +20,7 @@ from experiments.data import DataModule, DataShapes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs
 from experiments.kinds.metrics import build_metrics
 from experiments.kinds.network_build import build_task, count_parameters
-from experiments.runs.checkpoints import AtomicCheckpointIO
+from experiments.runs.checkpoints import AtomicCheckpointIO, verify_checkpoint
 from experiments.runs.ddp import ddp_job_scope
 from experiments.runs.reentry import child_environment
 from experiments.tasks import quiet_lightning_warnings
@@ -113,6 +113,7 @@ class NetworkKind:
             datamodule.tensors["train"][0],
             build_metrics(cfg.get("metrics"), shapes),
         )
+        verify_checkpoint(path)  # a garbled file of the right size would load silently
         try:
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:  # torch raises many types for a damaged or foreign file

@@ -14,6 +14,7 @@ from torch import nn
 from torchmetrics import Metric
 
 from experiments.config import ConfigError, instantiate_checked
+from experiments.config.errors import is_out_of_memory
 from experiments.config.suggest import did_you_mean
 from experiments.data import DataShapes
 from experiments.tasks import ClassificationTask, RegressionTask, Schedule

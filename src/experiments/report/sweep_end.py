@@ -94,7 +94,7 @@ class CollectResults(Callback):
         if unfinished or interrupted:
             print(
                 f"{unfinished} job(s) failed or were interrupted; see their result.json and "
-                f"run.log. Re-run the unfinished jobs with:\n  {rerun_command(sweep_dir)}"
+                f"run.log. Re-run just those with:\n  {rerun_command(sweep_dir)}"
             )
             sys.exit(1)
 

@@ -1,0 +1,221 @@
+"""Faults: signals, kills, full disks, damaged files, two sweeps in one folder. Each row
+asserts the status, the exit code and the message, and that a re-run ends with the metrics
+of an undisturbed run (slow tier: subprocess runs).
+
+Full disks are small tmpfs mounts (root and mount permission needed; skipped otherwise). The
+run folder on a tmpfs mount is also "another filesystem than $TMPDIR", the cluster set-up in
+which Lightning's own checkpoint save copies across filesystems.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from experiments.cli.train import train
+from experiments.data.cache import default_cache_dir
+
+from .conftest import compose_config
+from .runs.test_checkpoints import garble
+
+TRAIN = [sys.executable, "-m", "experiments.cli.train"]
+
+
+def start(*arguments: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*TRAIN, *arguments], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=os.environ | (env or {}),
+    )  # fmt: skip
+
+
+def finish(process: subprocess.Popen) -> tuple[int, str]:
+    output, _ = process.communicate(timeout=300)
+    return process.returncode, output
+
+
+def when(condition: Callable[[], bool], process: subprocess.Popen) -> None:
+    """Wait until ``condition`` holds (the run reached the point to hit)."""
+    deadline = time.monotonic() + 240
+    while not condition():
+        assert process.poll() is None, "the run ended before the fault: " + finish(process)[1]
+        assert time.monotonic() < deadline, "the run never reached the fault"
+        time.sleep(0.05)
+
+
+def result(run_dir: Path) -> dict:
+    return json.loads((run_dir / "result.json").read_text())
+
+
+def reference(overrides: list[str], tmp_path: Path) -> dict[str, float]:
+    """The metrics of the same run, undisturbed, in this process (same seed and threads on
+    CPU: the same numbers bit for bit)."""
+    folder = tmp_path / f"reference-{len(list(tmp_path.glob('reference-*')))}"
+    return train(compose_config(overrides), folder, overrides)["metrics"]
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str, str], Path]]:
+    """Mount small tmpfs folders: ``mount_tmpfs(name, size)``; unmounted at the end."""
+    mounted = []
+
+    def mount_tmpfs(name: str, size: str) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()})")
+        mounted.append(folder)
+        return folder
+
+    yield mount_tmpfs
+    for folder in reversed(mounted):
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+SINGLE = ["model=mlp", "trainer.max_epochs=12", "seed=4"]
+
+
+def sigterm_single_run_across_filesystems(tmp_path: Path, tmpfs) -> None:
+    """SIGTERM (SLURM preemption) mid-training, the run folder on another filesystem than
+    $TMPDIR: `interrupted`, exit 143; the resume ends with the uninterrupted run's exact
+    metrics (a garbled newest checkpoint: tests/test_reliability.py)."""
+    shared = tmpfs("shared", "64m")
+    process = start(*SINGLE, f"output_root={shared}")
+    when(lambda: any(shared.rglob("last.prev.ckpt")), process)
+    process.send_signal(signal.SIGTERM)
+    code, output = finish(process)
+    (checkpoint,) = shared.rglob("checkpoints/last.ckpt")
+    run_dir = checkpoint.parent.parent
+    assert code == 128 + signal.SIGTERM, output[-3000:]
+    assert result(run_dir)["status"] == "interrupted"
+    assert result(run_dir)["error"] == "SIGTERM (SLURM preemption or time limit, or kill)"
+    assert "interrupted: SIGTERM" in output and "Traceback" not in output
+
+    code, output = finish(start(f"resume={run_dir}"))
+    assert code == 0, output[-3000:]
+    assert result(run_dir)["status"] == "done"
+    assert result(run_dir)["metrics"] == reference(SINGLE, tmp_path)
+
+
+SWEEP = ["-m", "seed=0,1,2", "trainer.max_epochs=6"]
+
+
+def job_dir(sweep: Path, seed: int) -> Path:
+    return sweep / f"seed={seed},trainer.max_epochs=6"
+
+
+def ctrl_c_sweep_then_two_reruns_into_its_folder(tmp_path: Path, tmpfs) -> None:
+    """Ctrl-C during a sweep's second job: summary, re-run command, exit 130. Then a damaged
+    cache entry and a foreign, damaged result.json in the folder, and two re-runs into it at
+    once, one with another experiment=: each job trained once, the finished one untouched."""
+    sweep = tmp_path / "sweep"
+    process = start(*SWEEP, f"hydra.sweep.dir={sweep}")
+    when(lambda: (job_dir(sweep, 1) / "checkpoints" / "last.ckpt").is_file(), process)
+    process.send_signal(signal.SIGINT)
+    code, output = finish(process)
+    assert code == 128 + signal.SIGINT, output[-3000:]
+    assert "Jobs: 1 done, 1 interrupted." in output
+    assert "The sweep was interrupted by Ctrl-C (SIGINT); the jobs after it were not run" in output
+    assert f"hydra.sweep.dir={sweep}" in output.split("Re-run just those with:\n")[1]
+    assert result(job_dir(sweep, 1))["status"] == "interrupted"
+    assert not job_dir(sweep, 2).exists()
+
+    for entry in default_cache_dir().glob("digits-*.pt"):
+        garble(entry)
+    (sweep / "copied-from-elsewhere").mkdir()
+    (sweep / "copied-from-elsewhere" / "result.json").write_bytes(b'{"status": "d\xff\xfe"}')
+    finished = (job_dir(sweep, 0) / ".hydra" / "config.yaml").read_text()
+    user = tmp_path / "conf" / "experiment"
+    user.mkdir(parents=True)
+    (user / "other.yaml").write_text("# @package _global_\nexperiment_name: other\n")
+    again = [
+        start(*SWEEP, f"hydra.sweep.dir={sweep}"),
+        start(*SWEEP, f"hydra.sweep.dir={sweep}", "--config-dir", str(user.parent), "experiment=other"),
+    ]  # fmt: skip
+    outputs = []
+    for process in again:
+        code, output = finish(process)
+        assert code == 0, output[-3000:]
+        assert "1 failed earlier, not re-run" in output  # the damaged foreign result
+        outputs.append(output)
+    both = "\n".join(outputs)
+    assert "waiting: " in both and "is in use by another process (pid " in both
+    assert both.count("done in ") == 2  # seeds 1 and 2, each by one of the two
+    for seed in (1, 2):
+        assert result(job_dir(sweep, seed))["metrics"] == reference(
+            [f"seed={seed}", "trainer.max_epochs=6"], tmp_path
+        )
+    assert "ignoring damaged entry" in both
+    assert (job_dir(sweep, 0) / ".hydra" / "config.yaml").read_text() == finished
+
+
+FULL = ["model=mlp", "trainer.max_epochs=3", "seed=1"]
+
+
+def full_disks_for_outputs_and_cache(tmp_path: Path, tmpfs) -> None:
+    """The run folder's disk fills up while checkpointing, the cache's disk is full from the
+    start: one line saying so, `failed`, exit 1; the re-run with room (the cache read-only)
+    warns and ends with the right metrics."""
+    outputs, cache = tmpfs("outputs", "400k"), tmpfs("cache", "64k")
+    run_dir = outputs / "run"
+    process = start(*FULL, f"hydra.run.dir={run_dir}", env={"EXPERIMENTS_DATA_CACHE": str(cache)})
+    code, output = finish(process)
+    assert code == 1, output[-3000:]
+    assert output.count("cache: cannot write to") == 1
+    assert "running without the data cache" in output
+    assert "Run failed: OSError: [Errno 28] No space left on device" in output
+    assert "Traceback" not in output and "Logging error" not in output
+    assert result(run_dir)["status"] == "failed"
+    assert result(run_dir)["error"] == "OSError: [Errno 28] No space left on device"
+
+    subprocess.run(["mount", "-o", "remount,size=64m", str(outputs)], check=True)
+    subprocess.run(["mount", "-o", "remount,ro", str(cache)], check=True)
+    process = start(*FULL, f"hydra.run.dir={run_dir}", env={"EXPERIMENTS_DATA_CACHE": str(cache)})
+    code, output = finish(process)
+    assert code == 0, output[-3000:]
+    assert "Read-only file system" in output and "running without the data cache" in output
+    assert result(run_dir)["metrics"] == reference(FULL, tmp_path)
+
+
+def killed_parallel_worker(tmp_path: Path, tmpfs) -> None:
+    """SIGKILL of one job's process under launcher=parallel (the out-of-memory killer): that
+    job failed, the others done, the summary, exit 1; the re-run finishes it."""
+    sweep = tmp_path / "sweep"
+    arguments = ["-m", "launcher=parallel", "seed=0,1,2", "trainer.max_epochs=6"]
+    process = start(*arguments, f"hydra.sweep.dir={sweep}")
+    victim = sweep / "seed=1,trainer.max_epochs=6"
+    when(lambda: (victim / "checkpoints" / "last.ckpt").is_file(), process)
+    os.kill(result(victim)["process"]["pid"], signal.SIGKILL)
+    code, output = finish(process)
+    assert code == 1, output[-3000:]
+    assert "Jobs: 2 done, 1 failed." in output
+    killed = "the job's process was killed by SIGKILL (the out-of-memory killer, or kill -9)"
+    assert result(victim)["status"] == "failed" and result(victim)["error"] == killed
+    code, output = finish(start(*arguments, f"hydra.sweep.dir={sweep}"))
+    assert code == 0 and "Jobs: 1 done, 2 skipped (done earlier)." in output, output[-3000:]
+    assert result(victim)["metrics"] == reference(["seed=1", "trainer.max_epochs=6"], tmp_path)
+
+
+FAULTS = [
+    sigterm_single_run_across_filesystems,
+    ctrl_c_sweep_then_two_reruns_into_its_folder,
+    full_disks_for_outputs_and_cache,
+    killed_parallel_worker,
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", FAULTS, ids=[fault.__name__ for fault in FAULTS])
+def test_fault(fault, tmp_path: Path, tmpfs) -> None:
+    fault(tmp_path, tmpfs)
