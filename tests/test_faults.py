@@ -141,7 +141,7 @@ def ctrl_c_sweep_then_two_reruns_into_its_folder(tmp_path: Path, tmpfs) -> None:
     (user / "other.yaml").write_text("# @package _global_\nexperiment_name: other\n")
     again = [
         start(*SWEEP, f"hydra.sweep.dir={sweep}"),
-        start(*SWEEP, f"hydra.sweep.dir={sweep}", "--config-dir", str(user.parent), "experiment=other"),
+        start("--config-dir", str(user.parent), *SWEEP, f"hydra.sweep.dir={sweep}", "experiment=other"),
     ]  # fmt: skip
     outputs = []
     for process in again:
