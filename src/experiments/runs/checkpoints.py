@@ -66,12 +66,11 @@ def _read_checksums(folder: Path) -> dict[str, str] | None:
 
 def checkpoint_problem(path: Path) -> str | None:
     """Why ``path`` cannot be trusted, or None when its SHA-256 matches the recorded one (or
-    its folder records none: a checkpoint written before checksums, or by another tool)."""
+    none is recorded for it: a checkpoint written before checksums, or by another tool; a
+    save records the digest before the file lands, so a cut save is always caught)."""
     recorded = _read_checksums(path.parent)
-    if recorded is None:
+    if recorded is None or path.name not in recorded:
         return None
-    if path.name not in recorded:
-        return f"{path.name} has no recorded checksum (its save did not complete)"
     if _file_digest(path) != recorded[path.name]:
         return f"{path.name} does not match its recorded checksum (garbled, or its save was cut)"
     return None
