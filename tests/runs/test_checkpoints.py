@@ -20,11 +20,14 @@ def state(epoch: int) -> dict:
 
 
 def garble(path: Path) -> None:
-    """Flip bytes in the middle: same size, still a zip archive at both ends."""
+    """Flip bytes in the middle: same size, still a zip archive at both ends. Written as a
+    new file (a save gone wrong), so that a hard link to the old one keeps the old bytes."""
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
     data[middle : middle + 64] = bytes(255 - b for b in data[middle : middle + 64])
-    path.write_bytes(bytes(data))
+    garbled = path.with_name(path.name + ".garbled")
+    garbled.write_bytes(bytes(data))
+    garbled.replace(path)
 
 
 @pytest.fixture

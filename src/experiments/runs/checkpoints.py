@@ -7,10 +7,11 @@ beside the target, flushes, fsyncs and renames, and before replacing a checkpoin
 current one as ``<name>.prev.ckpt``. ``checksums.json`` in the checkpoint folder records the
 SHA-256 of each file, so that a garbled or cut file is found before it is loaded.
 
-Saving ``last.ckpt`` goes: (1) hard-link the verified current ``last.ckpt`` to
-``last.prev.ckpt``; (2) record the new digest for ``last.ckpt`` and the old one for
-``last.prev.ckpt``; (3) write the new file beside it and rename it over ``last.ckpt``. A kill
-between any two steps leaves at least one file whose digest matches its record.
+Saving ``last.ckpt`` goes: (1) record the current digest of ``last.ckpt`` for
+``last.prev.ckpt`` too; (2) hard-link the verified current ``last.ckpt`` to
+``last.prev.ckpt``; (3) record the new digest for ``last.ckpt``; (4) write the new file
+beside it and rename it over ``last.ckpt``. A kill between any two steps leaves at least
+one file whose digest matches its record.
 """
 
 from __future__ import annotations
@@ -64,13 +65,17 @@ def _read_checksums(folder: Path) -> dict[str, str] | None:
     return recorded if isinstance(recorded, dict) else {}
 
 
-def checkpoint_problem(path: Path) -> str | None:
-    """Why ``path`` cannot be trusted, or None when its SHA-256 matches the recorded one (or
-    none is recorded for it: a checkpoint written before checksums, or by another tool; a
-    save records the digest before the file lands, so a cut save is always caught)."""
+def checkpoint_problem(path: Path, strict: bool = False) -> str | None:
+    """Why ``path`` cannot be trusted, or None when its SHA-256 matches the recorded one.
+
+    A folder without ``checksums.json`` (a run from before checksums) cannot be checked:
+    None. A file the record does not name is another tool's, accepted unless ``strict``
+    (resuming: a checkpoint this module wrote is always named before it lands)."""
     recorded = _read_checksums(path.parent)
-    if recorded is None or path.name not in recorded:
+    if recorded is None:
         return None
+    if path.name not in recorded:
+        return f"{path.name} has no recorded checksum" if strict else None
     if _file_digest(path) != recorded[path.name]:
         return f"{path.name} does not match its recorded checksum (garbled, or its save was cut)"
     return None
@@ -81,6 +86,10 @@ def verify_checkpoint(path: Path) -> None:
     problem = checkpoint_problem(Path(path))
     if problem:
         raise ConfigError(f"checkpoint {path}: {problem}")
+
+
+def _write_checksums(folder: Path, recorded: dict[str, str]) -> None:
+    write_atomic(folder / CHECKSUMS_FILE, json.dumps(recorded, indent=1) + "\n")
 
 
 def _keep_previous(path: Path, previous: Path) -> None:
@@ -118,12 +127,12 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         recorded = _read_checksums(folder) or {}
         previous = previous_of(path)
         recorded.pop(previous.name, None)
-        if path.is_file() and checkpoint_problem(path) is None:
+        if path.name in recorded and checkpoint_problem(path, strict=True) is None:
+            recorded[previous.name] = recorded[path.name]  # named first, then linked
+            _write_checksums(folder, recorded)
             _keep_previous(path, previous)
-            if path.name in recorded:
-                recorded[previous.name] = recorded[path.name]
         recorded[path.name] = _digest(data)
-        write_atomic(folder / CHECKSUMS_FILE, json.dumps(recorded, indent=1) + "\n")
+        _write_checksums(folder, recorded)
         with atomic_file(path, "wb") as file:
             file.write(data)
 
@@ -139,7 +148,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         if recorded:
             for name in (path.name, previous_of(path).name):
                 recorded.pop(name, None)
-            write_atomic(path.parent / CHECKSUMS_FILE, json.dumps(recorded, indent=1) + "\n")
+            _write_checksums(path.parent, recorded)
 
 
 def intact_checkpoint(path: Path) -> Path | None:
@@ -149,7 +158,7 @@ def intact_checkpoint(path: Path) -> Path | None:
     for candidate in (path, previous_of(path)):
         if not candidate.is_file():
             continue
-        problem = checkpoint_problem(candidate)
+        problem = checkpoint_problem(candidate, strict=True)
         if problem is None:
             if problems:
                 log.warning("%s; resuming from the previous checkpoint, %s", problems[0], candidate)
