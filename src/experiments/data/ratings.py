@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments.config.errors import ConfigError
 from experiments.data.checks import row_list
-from experiments.errors import ConfigError
 
 log = logging.getLogger(__name__)
 SPLITS = ("random", "by_time", "leave_last_out")

@@ -11,6 +11,7 @@ import pandas as pd
 import pytorch_lightning as pl
 import torch
 
+from experiments.config.errors import ConfigError
 from experiments.data.batches import TensorBatches
 from experiments.data.ratings import (
     DUPLICATES,
@@ -24,7 +25,6 @@ from experiments.data.ratings import (
     select_columns,
     split_ratings,
 )
-from experiments.errors import ConfigError
 
 log = logging.getLogger(__name__)
 OBJECTIVES = ("rating", "ranking")
@@ -136,7 +136,9 @@ class RatingsDataModule(pl.LightningDataModule):
             if not isinstance(value, int) or value < 1:
                 problems.append(f"dataset.{key}: expected a positive integer, got {value!r}")
         if not isinstance(eval_negatives, int) or eval_negatives < 1:
-            problems.append(f"dataset.eval_negatives: expected a positive integer, got {eval_negatives!r}")
+            problems.append(
+                f"dataset.eval_negatives: expected a positive integer, got {eval_negatives!r}"
+            )
         if not isinstance(test_size, int | float) or not 0.0 < test_size < 1.0:
             problems.append(f"dataset.test_size: {test_size!r} is not a fraction in (0, 1)")
         if not isinstance(val_size, int | float) or not 0.0 <= val_size < 1.0:
@@ -210,17 +212,22 @@ class RatingsDataModule(pl.LightningDataModule):
         )
         table = check_ratings(table, self.rating_scale, self.duplicates)
         splits = split_ratings(table, self.split, self.test_size, self.val_size, self.split_seed)
-        self.users, self.items = IdIndex.of(splits["train"][USER]), IdIndex.of(splits["train"][ITEM])
+        self.users, self.items = (
+            IdIndex.of(splits["train"][USER]),
+            IdIndex.of(splits["train"][ITEM]),
+        )
         train = splits["train"]
         ranking = self.objective == "ranking"
         global_mean = 0.0 if ranking else float(train[RATING].mean())
         self.tensors = {"train": self._pairs(train, ranking)}
         for name in ("val", "test"):
             self.tensors[name] = (
-                self._candidates(splits[name], table) if ranking else self._pairs(splits[name], False)
+                self._candidates(splits[name], table)
+                if ranking
+                else self._pairs(splits[name], False)
             )
         self.popularity = np.bincount(self.items.indices(train[ITEM]), minlength=len(self.items))
-        self.history = self._history(train)
+        self.rated = self._rated(table)
         self.titles = self._titles()
         self.shapes = RatingsShapes(
             objective=self.objective,
@@ -240,7 +247,7 @@ class RatingsDataModule(pl.LightningDataModule):
     def _pairs(self, rows: pd.DataFrame, implicit: bool) -> tuple[torch.Tensor, torch.Tensor]:
         pairs = np.stack([self.users.indices(rows[USER]), self.items.indices(rows[ITEM])], axis=1)
         targets = np.ones(len(rows)) if implicit else rows[RATING].to_numpy()
-        return torch.from_numpy(pairs), torch.as_tensor(targets, dtype=torch.float32)
+        return torch.from_numpy(pairs), torch.tensor(targets, dtype=torch.float32)
 
     def _candidates(
         self, rows: pd.DataFrame, table: pd.DataFrame
@@ -263,14 +270,18 @@ class RatingsDataModule(pl.LightningDataModule):
             picked: list[int] = []
             while len(picked) < self.eval_negatives:
                 draw = rng.integers(1, known + 1, size=2 * self.eval_negatives)
-                picked += [i for i in dict.fromkeys(draw.tolist()) if i not in exclude and i not in picked]
+                picked += [
+                    i for i in dict.fromkeys(draw.tolist()) if i not in exclude and i not in picked
+                ]
             negatives[row] = picked[: self.eval_negatives]
         candidates = np.column_stack([users, self.items.indices(rows[ITEM]), negatives])
         return torch.from_numpy(candidates), torch.zeros(len(rows))
 
-    def _history(self, train: pd.DataFrame) -> dict[int, np.ndarray]:
-        """The item indices each user index interacted with in training."""
-        users, items = self.users.indices(train[USER]), self.items.indices(train[ITEM])
+    def _rated(self, table: pd.DataFrame) -> dict[int, np.ndarray]:
+        """The known item indices each known user index rated, in any split."""
+        users, items = self.users.indices(table[USER]), self.items.indices(table[ITEM])
+        keep = (users > 0) & (items > 0)
+        users, items = users[keep], items[keep]
         order = np.argsort(users, kind="stable")
         bounds = np.flatnonzero(np.diff(users[order])) + 1
         return {
@@ -293,7 +304,9 @@ class RatingsDataModule(pl.LightningDataModule):
                 f"dataset.items_file: {path.name} has no column {', '.join(map(repr, missing))}; "
                 f"its columns are {', '.join(map(str, table.columns))}"
             )
-        return dict(zip(table[item_column].tolist(), table[self.item_title_column].tolist(), strict=True))
+        return dict(
+            zip(table[item_column].tolist(), table[self.item_title_column].tolist(), strict=True)
+        )
 
     def item_label(self, index: int) -> str:
         """The title of an item index (its id when there is no title), for people to read."""

@@ -130,7 +130,9 @@ class MatrixFactorization(nn.Module):
 
     def penalty(self, pairs: torch.Tensor) -> torch.Tensor:
         users, items = pairs[:, 0], pairs[:, 1]
-        factors = self.user_factors(users).square().sum(1) + self.item_factors(items).square().sum(1)
+        factors = self.user_factors(users).square().sum(1) + self.item_factors(items).square().sum(
+            1
+        )
         biases = (self.user_bias(users).square() + self.item_bias(items).square()).squeeze(1)
         return (self.weight_decay * factors + self.bias_decay * biases).mean()
 
