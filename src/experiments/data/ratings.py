@@ -26,8 +26,8 @@ USER, ITEM, RATING, TIME = "user", "item", "rating", "timestamp"
 
 
 def _did_you_mean(name: str, available: list[str]) -> str:
-    close = difflib.get_close_matches(name, available, n=1, cutoff=0.5)
-    close = close or [c for c in available if c.lower() == name.lower()]
+    close = [c for c in available if c.lower() == name.lower()]
+    close = close or difflib.get_close_matches(name, available, n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
@@ -91,7 +91,7 @@ def _check_ids(values: pd.Series, key: str) -> list[str]:
         bad = np.flatnonzero((values.notna() & (values != values.round())).to_numpy())
         problems.append(
             f"dataset.{key}: ids must be integers or strings, rows {row_list(bad)} (0-based) "
-            f"hold numbers such as {values.iloc[bad[0]]!r}"
+            f"hold numbers such as {values.iloc[bad[0]]}"
         )
     elif present.dtype == object:
         kinds = present.map(lambda v: type(v).__name__)

@@ -264,7 +264,7 @@ class RatingsDataModule(pl.LightningDataModule):
             if known - len(exclude) < self.eval_negatives:
                 raise ConfigError(
                     f"dataset.eval_negatives={self.eval_negatives}: user "
-                    f"{rows[USER].iloc[row]!r} has only {known - len(exclude)} items left "
+                    f"{rows[USER].iloc[row]} has only {known - len(exclude)} items left "
                     "to rank against; lower it"
                 )
             picked: list[int] = []
