@@ -72,7 +72,9 @@ def test_leave_last_out_holds_out_each_users_latest() -> None:
     table = standard(low_rank_ratings())
     splits = split_ratings(table, "leave_last_out", test_size=0.2, val_size=0.1, seed=0)
     latest = table.sort_values("timestamp").groupby("user").tail(1)
-    assert set(zip(splits["test"].user, splits["test"].item)) == set(zip(latest.user, latest.item))
+    assert set(zip(splits["test"].user, splits["test"].item, strict=True)) == set(
+        zip(latest.user, latest.item, strict=True)
+    )
     assert splits["val"].user.is_unique and len(splits["val"]) == table.user.nunique()
     assert (
         splits["train"].groupby("user").timestamp.max() < splits["val"].set_index("user").timestamp

@@ -5,6 +5,8 @@ experiments-predict recommends unrated items, similar items, and popular ones on
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +125,25 @@ def test_ranking_metrics_equal_torchmetrics_retrieval() -> None:
         ours.update(scores)
         theirs.update(scores.flatten(), target.flatten(), indexes=indexes.flatten())
         assert float(ours.compute()) == pytest.approx(float(theirs.compute()), abs=1e-6)
+
+
+@pytest.mark.slow
+def test_cli_bad_ratings_exit_2_and_mark_the_run_failed(tmp_path: Path) -> None:
+    table = pd.DataFrame({"user": [1, 1, 2], "movie": [5, 6, 5], "stars": [4.0, 7.0, 3.0]})
+    path = write_ratings(tmp_path, table)
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "experiments.cli.train", "model=mf", "dataset=ratings",
+            f"dataset.path={path}", "dataset.user_column=user", "dataset.item_column=movie",
+            "dataset.rating_column=stars", "dataset.rating_scale=[0.5,5]",
+            f"output_root={tmp_path / 'out'}", "monitor=val/rmse", "monitor_mode=min",
+        ],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert (
+        "1 ratings outside the declared scale dataset.rating_scale=[0.5, 5.0], rows 1"
+        in done.stderr
+    )
+    (result,) = (tmp_path / "out").rglob("result.json")
+    assert json.loads(result.read_text())["status"] == "failed"
