@@ -1,20 +1,22 @@
-"""Recommenders: networks of user/item embeddings trained by Lightning (``model.net``), or
-item-item k-NN fitted in closed form (``model.estimator``), on a ratings dataset.
-
-A recommender model config says ``kind: recommender``. Networks go through the network
-kind's Trainer path with a `RecommendationTask`; item-kNN is fitted and saved like a
-scikit-learn estimator (joblib) and scored with the same metrics.
+"""Recommenders on a ratings dataset: networks of user/item embeddings trained by Lightning
+(``kind: recommender``, `RecommenderKind`: the network kind with a `RecommendationTask`),
+and item-item k-NN fitted in closed form (``kind: recommender_estimator``,
+`RecommenderEstimatorKind`: fitted and saved like a scikit-learn estimator, scored with the
+same metrics). Also what ``experiments-predict user=/item=`` asks of them.
 """
 
 from __future__ import annotations
 
 import inspect
 import time
+from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities import rank_zero_only
 from torch import nn
 from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
@@ -22,16 +24,21 @@ from experiments.config import instantiate_checked
 from experiments.config.errors import ConfigError
 from experiments.data.ratings import IdIndex
 from experiments.data.ratings_module import RatingsDataModule, RatingsShapes
-from experiments.kinds.estimator import EstimatorOutcome
-from experiments.kinds.network import build_optimizer, build_scheduler
+from experiments.kinds.base import FitOutcome, Outputs, RunInputs
+from experiments.kinds.network import NetworkKind
+from experiments.kinds.network_build import build_optimizer, build_scheduler
 from experiments.models.item_knn import ItemKNN
+from experiments.runs.atomic import atomic_file
 from experiments.tasks.ranking_metrics import ranking_metrics
 from experiments.tasks.recommendation import RecommendationTask
 
+KIND_NAMES = ("recommender", "recommender_estimator")
+
 
 def is_recommender_model(model: DictConfig) -> bool:
-    """Whether a model config describes a recommender (``kind: recommender``)."""
-    return model.get("kind") == "recommender"
+    """Whether a model config describes a recommender (``kind: recommender`` or
+    ``recommender_estimator``)."""
+    return model.get("kind") in KIND_NAMES
 
 
 def check_pairing(model: DictConfig, datamodule: Any) -> None:
@@ -49,8 +56,103 @@ def check_pairing(model: DictConfig, datamodule: Any) -> None:
     if ratings and not is_recommender_model(model):
         raise ConfigError(
             f"dataset '{datamodule.name}' is a ratings table: it needs a recommender model "
-            "(bias, mf, gmf, ncf_mlp, neumf, item_knn), not '{model.name}'"
+            f"(bias, mf, gmf, ncf_mlp, neumf, item_knn), not '{model.name}'"
         )
+
+
+class RecommenderKind(NetworkKind):
+    """Recommender networks (``model.net``: a `_partial_` nn.Module of user/item pairs, sized
+    from the data; ``model.negatives`` for ranking) in a `RecommendationTask`, trained,
+    checkpointed, resumed and tested exactly as the network kind trains its networks."""
+
+    name = "recommender"
+    keys = frozenset({"name", "net", "negatives", "search_space"})
+
+    def build_task(
+        self, cfg: DictConfig, datamodule: RatingsDataModule, shapes: RatingsShapes
+    ) -> RecommendationTask:
+        return build_task(cfg.model, cfg.optimizer, cfg.scheduler, shapes)
+
+    def fit(self, run: RunInputs) -> FitOutcome:
+        """The network kind's fit; then the saved model's item embeddings into TensorBoard's
+        projector."""
+        outcome = super().fit(run)
+        # The tested model is the saved one (none with trainer.enable_checkpointing=false).
+        saved = run.run_dir / self.model_file
+        if saved.is_file() and rank_zero_only.rank == 0:
+            task = self.load(run.cfg, run.datamodule, run.shapes, saved)
+            log_item_embeddings(run.logger.experiment, task, run.datamodule)
+        return outcome
+
+    def predict(
+        self,
+        model: RecommendationTask,
+        cfg: DictConfig,
+        shapes: RatingsShapes,
+        inputs: torch.Tensor,
+    ) -> Outputs:
+        """Predicted ratings or ranking scores of ``(n, 2)`` user/item index pairs."""
+        return Outputs("values", scores(model, inputs))
+
+    def _test_predictions(
+        self, task: RecommendationTask, datamodule: RatingsDataModule, shapes: RatingsShapes
+    ) -> dict[str, np.ndarray]:
+        return test_predictions(task, datamodule, shapes)
+
+
+class RecommenderEstimatorKind:
+    """Recommenders fitted in closed form (``model.estimator``: `ItemKNN`), saved with joblib
+    as scikit-learn estimators are, scored with the metrics of `RecommendationTask`."""
+
+    name = "recommender_estimator"
+    model_file = Path("estimator.joblib")
+    missing_model_hint = "it did not finish fitting"
+    keys = frozenset({"name", "estimator", "search_space"})
+
+    def describe(self, cfg: DictConfig) -> dict[str, Any]:
+        return {"model": OmegaConf.to_container(cfg.model, resolve=True)}
+
+    def fit(self, run: RunInputs) -> FitOutcome:
+        """Fit on the train split, score val (when there is one) and test, log the metrics as
+        scalars and save the estimator."""
+        shapes, datamodule = run.shapes, run.datamodule
+        estimator = build_estimator(run.cfg.model, shapes)
+        outcome = fit_estimator(estimator, datamodule, shapes)
+        run.logger.log_metrics(outcome.metrics, step=0)
+        with atomic_file(run.run_dir / self.model_file, "wb") as file:
+            joblib.dump(estimator, file)
+        return outcome
+
+    def load(
+        self, cfg: DictConfig, datamodule: RatingsDataModule, shapes: RatingsShapes, path: Path
+    ) -> ItemKNN:
+        if path.name != self.model_file.name:
+            raise ConfigError(
+                f"ckpt: '{path}': model '{cfg.model.name}' is fitted in closed form; expected "
+                f"the run folder or its {self.model_file}"
+            )
+        try:
+            estimator = joblib.load(path)
+        except Exception as error:  # unpickling a damaged file raises many types
+            raise ConfigError(f"ckpt: cannot read '{path}' as an estimator ({error})") from error
+        similarity = getattr(estimator, "similarity_", None)
+        if similarity is None or similarity.shape[0] != shapes.num_items:
+            raise ConfigError(
+                f"ckpt: '{path}' does not fit model '{cfg.model.name}' of this run: expected a "
+                f"fitted ItemKNN of {shapes.num_items} items"
+            )
+        return estimator
+
+    def score(
+        self, model: ItemKNN, cfg: DictConfig, datamodule: RatingsDataModule, shapes: RatingsShapes
+    ) -> dict[str, float]:
+        return score(model, shapes, "test", *datamodule.tensors["test"])
+
+    def predict(
+        self, model: ItemKNN, cfg: DictConfig, shapes: RatingsShapes, inputs: torch.Tensor
+    ) -> Outputs:
+        """Predicted ratings or ranking scores of ``(n, 2)`` user/item index pairs."""
+        return Outputs("values", scores(model, inputs))
 
 
 def build_net(model: DictConfig, shapes: RatingsShapes) -> nn.Module:
@@ -108,7 +210,7 @@ def build_estimator(model: DictConfig, shapes: RatingsShapes) -> ItemKNN:
 
 def fit_estimator(
     estimator: ItemKNN, datamodule: RatingsDataModule, shapes: RatingsShapes
-) -> EstimatorOutcome:
+) -> FitOutcome:
     """Fit on the train split; score the validation (when there is one) and test splits.
 
     Raises:
@@ -126,7 +228,34 @@ def fit_estimator(
         metrics |= score(estimator, shapes, "val", *datamodule.tensors["val"])
     start = time.perf_counter()
     metrics |= score(estimator, shapes, "test", *datamodule.tensors["test"])
-    return EstimatorOutcome(metrics, fit_seconds, time.perf_counter() - start, estimator.n_params)
+    return FitOutcome(
+        metrics=dict(sorted(metrics.items())),
+        fit_seconds=round(fit_seconds, 4),
+        test_seconds=round(time.perf_counter() - start, 4),
+        n_params=estimator.n_params,
+        device=f"cpu ({type(estimator).__module__}.{type(estimator).__name__})",
+        test_predictions=test_predictions(estimator, datamodule, shapes),
+    )
+
+
+def _candidate_scores(model: RecommendationTask | ItemKNN, rows: torch.Tensor) -> torch.Tensor:
+    """Scores of ``[user, item, item, ...]`` rows, shape (rows, items per row)."""
+    users, items = rows[:, :1], rows[:, 1:]
+    pairs = torch.stack([users.expand_as(items), items], dim=2).reshape(-1, 2)
+    return scores(model, pairs).reshape(items.shape)
+
+
+def test_predictions(
+    model: RecommendationTask | ItemKNN, datamodule: RatingsDataModule, shapes: RatingsShapes
+) -> dict[str, np.ndarray]:
+    """Per test row: the predicted and true rating (``rating``), or the held-out item's
+    0-based rank among its candidates and 0, its ideal rank (``ranking``)."""
+    inputs, targets = datamodule.tensors["test"]
+    if shapes.objective == "rating":
+        return {"predicted": scores(model, inputs).numpy(), "target": targets.numpy()}
+    candidate_scores = _candidate_scores(model, inputs)
+    rank = (candidate_scores[:, 1:] >= candidate_scores[:, :1]).sum(1)
+    return {"predicted": rank.numpy(), "target": np.zeros(len(rank), dtype=np.int64)}
 
 
 def scores(model: RecommendationTask | ItemKNN, pairs: torch.Tensor) -> torch.Tensor:
@@ -152,10 +281,8 @@ def score(
         )
         metrics.update(scores(model, inputs), targets)
     else:
-        users, items = inputs[:, :1], inputs[:, 1:]
-        pairs = torch.stack([users.expand_as(items), items], dim=2).reshape(-1, 2)
         metrics = ranking_metrics()
-        metrics.update(scores(model, pairs).reshape(items.shape), targets)
+        metrics.update(_candidate_scores(model, inputs), targets)
     return {f"{split}/{name}": float(value) for name, value in metrics.compute().items()}
 
 

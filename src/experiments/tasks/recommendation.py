@@ -12,7 +12,7 @@ from experiments.tasks.ranking_metrics import ranking_metrics
 from experiments.tasks.supervised import (
     Batch,
     OptimizerFactory,
-    SchedulerFactory,
+    Schedule,
     SupervisedTask,
 )
 
@@ -38,7 +38,7 @@ class RecommendationTask(SupervisedTask):
         net: maps ``(batch, 2)`` user/item index pairs to ``(batch,)`` scores and has
             ``penalty(pairs)``.
         optimizer: builds the optimizer from the parameters (a Hydra partial).
-        scheduler: builds a per-epoch lr scheduler from the optimizer, or None.
+        scheduler: the learning-rate schedule, or None.
         objective: ``rating`` or ``ranking``.
         num_items: item indices (from the data), the range negatives are drawn from.
         negatives: negatives drawn per positive in training (``ranking``).
@@ -53,7 +53,7 @@ class RecommendationTask(SupervisedTask):
         self,
         net: nn.Module,
         optimizer: OptimizerFactory,
-        scheduler: SchedulerFactory | None,
+        scheduler: Schedule | None,
         objective: str,
         num_items: int,
         negatives: int = 4,
