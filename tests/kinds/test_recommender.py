@@ -144,10 +144,8 @@ def test_cli_bad_ratings_exit_2_and_mark_the_run_failed(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 2
-    assert (
-        "1 ratings outside the declared scale dataset.rating_scale=[0.5, 5.0], rows 1"
-        in done.stderr
-    )
+    message = "1 ratings outside the declared scale dataset.rating_scale=[0.5, 5], rows 1 (0-based)"
+    assert message in done.stdout + done.stderr  # Hydra's console log
     (result,) = (tmp_path / "out").rglob("result.json")
     assert json.loads(result.read_text())["status"] == "failed"
 
