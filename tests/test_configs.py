@@ -14,7 +14,7 @@ from pytorch_lightning.loggers import Logger
 from sklearn.base import BaseEstimator
 
 from experiments.config import config_options
-from experiments.data import DataModule
+from experiments.data import DataModule, RatingsDataModule
 from experiments.kinds.network_build import build_optimizer, build_scheduler
 
 from .conftest import compose_config
@@ -31,7 +31,8 @@ def instantiate_option(group: str, cfg: DictConfig, tmp_path: Path) -> list[obje
     if group == "model":  # built with data of its kind in test_model_zoo.py
         if "estimator" in cfg.model:
             return [instantiate(cfg.model.estimator)]
-        return [instantiate(cfg.model.net), *(instantiate(x) for x in cfg.model.loss.values())]
+        losses = cfg.model.get("loss", {})  # recommenders' tasks choose their loss
+        return [instantiate(cfg.model.net), *(instantiate(x) for x in losses.values())]
     if group == "optimizer":
         return [build_optimizer(cfg.optimizer, torch.nn.Linear(4, 2))([torch.zeros(1)])]
     if group == "scheduler":
@@ -50,7 +51,7 @@ def instantiate_option(group: str, cfg: DictConfig, tmp_path: Path) -> list[obje
 # What each group's option must build: a model builds a network partial and losses, or an
 # estimator; `scheduler=none` builds nothing.
 EXPECTED = {
-    "dataset": (DataModule,),
+    "dataset": (DataModule, RatingsDataModule),
     "model": (functools.partial, torch.nn.Module, BaseEstimator),
     "optimizer": (torch.optim.Optimizer,),
     "scheduler": (

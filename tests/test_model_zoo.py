@@ -10,11 +10,11 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from hydra.utils import get_object
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from sklearn.base import is_classifier
 
 from experiments.cli.train import train
-from experiments.config import config_options, instantiate_checked
+from experiments.config import CONF_DIR, config_options, instantiate_checked
 from experiments.config.errors import ConfigError
 from experiments.data import DataShapes, TensorBatches
 from experiments.kinds import model_kind
@@ -23,7 +23,14 @@ from experiments.kinds.network_build import build_task
 
 from .conftest import compose_config
 
-MODELS = config_options("model")
+# Recommenders take user/item pairs of a ratings dataset: tests/kinds/test_recommender.py.
+MODELS = [
+    model
+    for model in config_options("model")
+    if not OmegaConf.load(CONF_DIR / "model" / f"{model}.yaml")
+    .get("kind", "")
+    .startswith("recommender")
+]
 
 
 def tiny_data(kind: str) -> tuple[DataShapes, dict[str, tuple[torch.Tensor, torch.Tensor]]]:

@@ -4,6 +4,8 @@ trained run's model says about new inputs.
     experiments-predict ckpt=outputs/spam/... text="WINNER! Claim your free prize now"
     experiments-predict ckpt=outputs/mnist/... input=digit.png input=more_digits/ --json
     experiments-predict ckpt=outputs/house_prices/... input=houses.csv
+    experiments-predict ckpt=outputs/movielens/... user=42 top=10
+    experiments-predict ckpt=outputs/movielens/... item=1 --json
 
 Inputs go through the run's own featurizer, fitted on the run's train split
 (`DataModule.fitted_features`): ``text=`` or files of lines for text models, image files or
@@ -11,6 +13,12 @@ folders for image models, CSV files for tabular ones. Classifiers print their to
 with probabilities ("82% cat, 15% dog, 2% hat"); hinge-loss models (``svm_*``, LinearSVC, SVC
 without ``probability=True``) have none, so they print their margins (class scores) and say
 so. Regression models print the predicted value in the data's original units.
+
+Recommenders (ratings data) take ``user=<id>``: the ``top`` items the user has not rated,
+best first, with their scores (predicted ratings, or ranking scores); or ``item=<id>``: the
+items most similar to it ("people who liked this also liked"), by the cosine similarity of
+the item embeddings or by item-kNN's similarity. Items show as titles when the dataset has
+an items file. Users or items unseen in training get the most rated items, and say so.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from typing import Any
 from experiments.cli.args import add_json_flag, parse_key_values
 from experiments.config.errors import ConfigError
 from experiments.data.inputs import read_inputs
+from experiments.kinds import recommender
 from experiments.runs.saved import Outputs, SavedRun, load_run
 
 PROGRAM = "experiments-predict"
@@ -60,6 +69,52 @@ def predict(ckpt: str, files: list[str], texts: list[str], top: int) -> dict[str
     }
 
 
+def recommendations(ckpt: str, user: str | None, item: str | None, top: int) -> dict[str, Any]:
+    """A recommender run's answer for ``user`` (top unrated items) or ``item`` (similar
+    items), as printed by ``--json``: ``run``, ``model``, ``user`` or ``item`` (with its
+    ``title``), an optional ``note`` (cold start), and ``recommendations`` or ``similar``:
+    per item its ``item`` id, ``title`` and ``score``, ``similarity`` or ``ratings`` count.
+
+    Raises:
+        ConfigError: a bad run, not a recommender, or neither or both of user and item.
+    """
+    if (user is None) == (item is None):
+        raise ConfigError(
+            "give user=<id> (recommendations) or item=<id> (similar items), one of them"
+        )
+    run = load_run(ckpt)
+    if not recommender.is_recommender_model(run.cfg.model):
+        raise ConfigError(
+            f"user=/item=: model '{run.cfg.model.name}' is not a recommender; give input= or text="
+        )
+    report = {"run": str(run.run_dir), "model": run.cfg.model.name}
+    if user is not None:
+        return report | {"user": user} | recommender.recommend(run.model, run.datamodule, user, top)
+    return report | {"item": item} | recommender.similar_items(run.model, run.datamodule, item, top)
+
+
+def _recommendation_lines(report: dict[str, Any]) -> list[str]:
+    if "user" in report:
+        head, key = (
+            f"{report['model']}: top {len(report['recommendations'])} for user {report['user']}",
+            "recommendations",
+        )
+    else:
+        title = report.get("title", report["item"])
+        head, key = f"{report['model']}: people who liked {title} also liked", "similar"
+    lines = [head] + ([f"  ({report['note']})"] if "note" in report else [])
+    value = next(
+        (k for k in ("score", "similarity", "ratings") if report[key] and k in report[key][0]),
+        "score",
+    )
+    for rank, entry in enumerate(report[key], 1):
+        shown = (
+            f"{entry[value]:.0f} ratings" if value == "ratings" else f"{value} {entry[value]:.3f}"
+        )
+        lines.append(f"  {rank:>2}. {entry['title']}  ({shown})")
+    return lines
+
+
 def _rows(run: SavedRun, outputs: Outputs, top: int) -> list[dict[str, Any]]:
     if outputs.kind == "values":
         return [{"value": value} for value in outputs.values.tolist()]
@@ -94,17 +149,29 @@ def main(argv: list[str] | None = None) -> int:
         help="a file: text lines, an image (or a folder of them), or a CSV table; repeatable",
     )  # fmt: skip
     parser.add_argument("--text", action="append", default=[], help="a text; repeatable")
-    parser.add_argument("--top", type=int, default=3, help="classes shown per input")
+    parser.add_argument("--user", help="recommenders: a user id; its top unrated items")
+    parser.add_argument("--item", help="recommenders: an item id; the items most like it")
+    parser.add_argument(
+        "--top", type=int, default=None, help="classes shown per input (3), or items (10)"
+    )
     add_json_flag(parser)
     args = parse_key_values(parser, argv)
     logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)
+    asks_items = args.user is not None or args.item is not None
+    top = max(args.top if args.top is not None else (10 if asks_items else 3), 1)
     try:
-        report = predict(args.ckpt, args.input, args.text, max(args.top, 1))
+        if asks_items:
+            report = recommendations(args.ckpt, args.user, args.item, top)
+        else:
+            report = predict(args.ckpt, args.input, args.text, top)
     except ConfigError as error:
         print(f"{PROGRAM}: " + "\n  ".join(error.problems), file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(report, indent=2))
+        return 0
+    if asks_items:
+        print("\n".join(_recommendation_lines(report)))
         return 0
     if report["kind"] == "margins":
         print(f"{report['model']} was {MARGINS_NOTE}.")

@@ -25,6 +25,7 @@ from pytorch_lightning.utilities import rank_zero_only
 from experiments.config import ConfigError, RunPruned, instantiate_checked
 from experiments.config.checks import check_config
 from experiments.kinds import ModelKind, RunInputs, model_kind
+from experiments.kinds.recommender import check_pairing
 from experiments.report.sweep_end import finish_interrupted_sweep
 from experiments.report.tensorboard import flatten, write_hparams
 from experiments.runs.gpus import claim_gpu
@@ -121,6 +122,7 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
     datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
+    check_pairing(cfg.model, datamodule)
     shapes = datamodule.load()
     checkpoint = resume_checkpoint(run_dir) if cfg.resume or requeued() else None
     # Resuming drops the events logged after the checkpoint, so that no step appears twice.

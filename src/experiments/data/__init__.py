@@ -5,6 +5,7 @@ from experiments.data.augment import RandomCropFlip
 from experiments.data.batches import TensorBatches
 from experiments.data.datamodule import DataModule, DataShapes, Featurizer
 from experiments.data.images import ImageFeatures
+from experiments.data.ratings_module import RatingsDataModule, RatingsShapes
 from experiments.data.tables import TableFeatures
 from experiments.data.text import BagOfWords, TokenIds
 
@@ -15,6 +16,8 @@ __all__ = [
     "Featurizer",
     "ImageFeatures",
     "RandomCropFlip",
+    "RatingsDataModule",
+    "RatingsShapes",
     "TableFeatures",
     "TensorBatches",
     "TokenIds",

@@ -15,8 +15,12 @@ from experiments.config.suggest import did_you_mean
 from experiments.kinds.base import FitOutcome, ModelKind, Outputs, RunInputs
 from experiments.kinds.estimator import EstimatorKind
 from experiments.kinds.network import NetworkKind
+from experiments.kinds.recommender import RecommenderEstimatorKind, RecommenderKind
 
-KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (NetworkKind(), EstimatorKind())}
+KINDS: dict[str, ModelKind] = {
+    kind.name: kind
+    for kind in (NetworkKind(), EstimatorKind(), RecommenderKind(), RecommenderEstimatorKind())
+}
 
 __all__ = ["KINDS", "FitOutcome", "ModelKind", "Outputs", "RunInputs", "model_kind"]
 

@@ -44,6 +44,20 @@ class NetworkKind:
         {"name", "net", "loss", "task", "C", "channels_last", "compile", "search_space"}
     )
 
+    def build_task(
+        self, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes
+    ) -> pl.LightningModule:
+        """The task LightningModule of the run's network, loss, optimizer and metrics (a kind
+        of networks with another task overrides this)."""
+        return build_task(
+            cfg.model,
+            cfg.optimizer,
+            cfg.scheduler,
+            shapes,
+            datamodule.tensors["train"][0],
+            build_metrics(cfg.get("metrics"), shapes),
+        )
+
     def describe(self, cfg: DictConfig) -> dict[str, Any]:
         chosen = OmegaConf.to_container(cfg, resolve=True)
         return {
@@ -61,14 +75,7 @@ class NetworkKind:
         (`experiments.runs.reentry`)."""
         quiet_lightning_warnings()
         cfg, datamodule = run.cfg, run.datamodule
-        task = build_task(
-            cfg.model,
-            cfg.optimizer,
-            cfg.scheduler,
-            run.shapes,
-            datamodule.tensors["train"][0],
-            build_metrics(cfg.get("metrics"), run.shapes),
-        )
+        task = self.build_task(cfg, datamodule, run.shapes)
         with ddp_job_scope(child_environment(run.run_dir, run.overrides)):
             trainer = instantiate_checked(
                 cfg.trainer,
@@ -105,14 +112,7 @@ class NetworkKind:
             raise ConfigError(
                 f"ckpt: '{path}': model '{cfg.model.name}' is a network; expected a .ckpt file"
             )
-        task = build_task(
-            cfg.model,
-            cfg.optimizer,
-            cfg.scheduler,
-            shapes,
-            datamodule.tensors["train"][0],
-            build_metrics(cfg.get("metrics"), shapes),
-        )
+        task = self.build_task(cfg, datamodule, shapes)
         verify_checkpoint(path)  # a garbled file of the right size would load silently
         try:
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
