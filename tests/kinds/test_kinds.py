@@ -19,8 +19,15 @@ MODELS = config_options("model")
 
 @pytest.mark.parametrize("model", MODELS)
 def test_every_shipped_model_has_a_kind_and_only_its_keys(model: str) -> None:
-    kind = model_kind(compose_config([f"model={model}"]).model)
-    assert kind.name == ("estimator" if model.startswith("sk_") else "network")
+    model_kind(compose_config([f"model={model}"]).model)  # raises on a key its kind lacks
+
+
+@pytest.mark.parametrize(
+    ("model", "kind"),
+    [("mlp", "network"), ("svm_rbf", "network"), ("sk_svc", "estimator"), ("mf", "recommender")],
+)
+def test_the_kind_follows_the_model_file(model: str, kind: str) -> None:
+    assert model_kind(compose_config([f"model={model}"]).model).name == kind
 
 
 @pytest.mark.parametrize(
