@@ -16,6 +16,7 @@ import torch
 from datasets import Dataset, DatasetDict
 
 from experiments.config.errors import ConfigError
+from experiments.config.suggest import did_you_mean
 from experiments.data.batches import Augment, Splits, TensorBatches, on_device
 from experiments.data.cache import TensorCache, cache_key, default_cache_dir
 from experiments.data.checks import check_no_empty_cells
@@ -308,7 +309,8 @@ class DataModule(pl.LightningDataModule):
         wanted = {"dataset.target_column": [self.target_column]}
         wanted["dataset.features"] = self.features.columns(available, self.target_column)
         missing = [
-            f"{key}: no column '{column}'; the data has {', '.join(available)}"
+            f"{key}: no column '{column}'{did_you_mean(column, available)}; the data has "
+            f"{', '.join(available)}"
             for key, columns in wanted.items()
             for column in columns
             if column not in available
