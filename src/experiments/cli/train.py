@@ -27,6 +27,7 @@ from experiments.config.checks import check_config
 from experiments.kinds import ModelKind, RunInputs, model_kind
 from experiments.report.tensorboard import flatten, write_hparams
 from experiments.runs.gpus import claim_gpu
+from experiments.runs.job_name import job_name
 from experiments.runs.reentry import reentry_argv
 from experiments.runs.result import (
     now_iso,
@@ -50,6 +51,7 @@ CHECKED_SECTIONS = (
 # A short random id per process, cached by Hydra with the config, so that two launches in
 # the same second get different run folders while all jobs of one sweep share one.
 OmegaConf.register_new_resolver("run_uid", lambda: secrets.token_hex(3), use_cache=True)
+OmegaConf.register_new_resolver("job_name", job_name)
 
 
 def hyperparameters(cfg: DictConfig, kind: ModelKind) -> dict[str, Any]:

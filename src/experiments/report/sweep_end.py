@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shlex
 import sys
 from datetime import datetime
@@ -19,6 +20,7 @@ from experiments.report.summary import summarize
 from experiments.report.table import find_results
 from experiments.runs.result import now_iso
 
+log = logging.getLogger(__name__)
 SWEEP_DIR_KEY = "hydra.sweep.dir"
 SKIPPED = "skipped (done earlier)"
 EARLIER_FAILURE = "failed earlier, not re-run"
@@ -29,7 +31,8 @@ class CollectResults(Callback):
     """Writes ``results.csv``, ``leaderboard.md`` and plots into the sweep folder (and, for a
     protocol sweep, its ``report.md``: `write_protocol_report`), prints the leaderboard, a
     count of the jobs by outcome and the TensorBoard command, and exits 1 when a job launched
-    by this multirun failed or did not finish, with the command that re-runs just those jobs.
+    by this multirun failed or did not finish, with the command that re-runs just those jobs,
+    or when the summary itself failed (Hydra would only warn about it).
 
     A job whose ``result.json`` was written before this multirun started was skipped (done
     earlier); an earlier failure that this multirun did not re-run (a search's old trial) is
@@ -47,12 +50,19 @@ class CollectResults(Callback):
         if not sweep_dir.is_dir():
             return
         protocol = is_protocol_folder(sweep_dir)
-        # A protocol's table of every trial and re-run is written, not printed: its report
-        # prints the leaderboard that answers the question.
-        summarize(
-            [sweep_dir], config.monitor, config.monitor_mode, sweep_dir,
-            console=Console(quiet=True) if protocol else None,
-        )  # fmt: skip
+        # Hydra turns a callback's exception into a warning and exits 0: a summary that
+        # cannot be made is reported here, and the sweep exits non-zero below.
+        summary_error = None
+        try:
+            # A protocol's table of every trial and re-run is written, not printed: its
+            # report prints the leaderboard that answers the question.
+            summarize(
+                [sweep_dir], config.monitor, config.monitor_mode, sweep_dir,
+                console=Console(quiet=True) if protocol else None,
+            )  # fmt: skip
+        except Exception as error:
+            log.exception("end-of-sweep summary failed")
+            summary_error = f"{type(error).__name__}: {error}"
         if protocol:
             try:
                 write_protocol_report(sweep_dir)
@@ -74,11 +84,17 @@ class CollectResults(Callback):
         print(f"\nJobs: {told}.")
         print(f"Results: {sweep_dir / 'results.csv'}")
         print(f"TensorBoard: tensorboard --logdir {sweep_dir}")
+        if summary_error:
+            print(
+                f"The results table and leaderboard could not be written ({summary_error}); "
+                f"each job's result.json is intact: experiments-compare {sweep_dir}"
+            )
         if counts["failed"]:
             print(
                 f"{counts['failed']} job(s) failed; see their result.json and run.log. "
                 f"Re-run just those with:\n  {rerun_command(sweep_dir)}"
             )
+        if counts["failed"] or summary_error:
             sys.exit(1)
 
 
