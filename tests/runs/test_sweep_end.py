@@ -23,7 +23,7 @@ def test_all_jobs_failing_exits_1_with_summary_and_one_level_job_folders(tmp_pat
     out = tmp_path / "out"
     done = subprocess.run(
         [
-            sys.executable, "-m", "experiments.train", "-m", "model=mlp,logreg",
+            sys.executable, "-m", "experiments.cli.train", "-m", "model=mlp,logreg",
             "optimizer.lr=-1", "monitor=val/acc", LONG_CALLBACK, f"output_root={out}",
         ],
         capture_output=True, text=True, timeout=240, env=os.environ,
