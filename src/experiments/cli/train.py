@@ -42,6 +42,7 @@ from experiments.runs.resume import (
     is_done,
     resume_checkpoint,
 )
+from experiments.tasks.monitor import logged_metrics, resolve_monitor
 
 log = logging.getLogger(__name__)
 CHECKED_SECTIONS = (
@@ -114,6 +115,17 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
 
     datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
     shapes = datamodule.load()
+    # A lab's own LightningModule (model.task) may log anything: its monitor is not checked.
+    logged = (
+        None
+        if cfg.model.get("task")
+        else logged_metrics(
+            shapes.task, with_loss=kind.name == "network", extra=list(cfg.get("metrics") or {})
+        )
+    )
+    monitor, monitor_mode = resolve_monitor(cfg.monitor, cfg.monitor_mode, shapes.task, logged)
+    with open_dict(cfg):  # callbacks read ${monitor}, resolved when they are built
+        cfg.monitor, cfg.monitor_mode = monitor, monitor_mode
     checkpoint = resume_checkpoint(run_dir) if cfg.resume else None
     # Resuming drops the events logged after the checkpoint, so that no step appears twice.
     purge = {"purge_step": checkpoint_step(checkpoint)} if checkpoint else {}
@@ -128,6 +140,8 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
         "test_seconds": outcome.test_seconds,
         "n_params": outcome.n_params,
         **outcome.stopping,
+        "monitor": monitor,
+        "monitor_mode": monitor_mode,
         "provenance": provenance(outcome.device),
     }
 

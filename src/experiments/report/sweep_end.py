@@ -18,7 +18,8 @@ from experiments.report.protocol_report import write_protocol_report
 from experiments.report.protocol_runs import is_protocol_folder
 from experiments.report.summary import summarize
 from experiments.report.table import find_results
-from experiments.runs.result import now_iso
+from experiments.runs.result import now_iso, recorded
+from experiments.tasks.monitor import AUTO
 
 log = logging.getLogger(__name__)
 SWEEP_DIR_KEY = "hydra.sweep.dir"
@@ -57,7 +58,7 @@ class CollectResults(Callback):
             # A protocol's table of every trial and re-run is written, not printed: its
             # report prints the leaderboard that answers the question.
             summarize(
-                [sweep_dir], config.monitor, config.monitor_mode, sweep_dir,
+                [sweep_dir], *_monitor(config, sweep_dir), sweep_dir,
                 console=Console(quiet=True) if protocol else None,
             )  # fmt: skip
         except Exception as error:
@@ -96,6 +97,15 @@ class CollectResults(Callback):
             )
         if counts["failed"] or summary_error:
             sys.exit(1)
+
+
+def _monitor(config: DictConfig, sweep_dir: Path) -> tuple[str, str]:
+    """The metric and mode that sort the leaderboard: the config's, or with ``auto`` (which
+    each job resolves from its data's task) what the jobs recorded."""
+    if AUTO not in (config.monitor, config.monitor_mode):
+        return config.monitor, config.monitor_mode
+    results = [result for _, result in find_results([sweep_dir])]
+    return recorded(results, "monitor") or "val/acc", recorded(results, "monitor_mode") or "max"
 
 
 def rerun_command(sweep_dir: Path) -> str:

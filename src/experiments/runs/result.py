@@ -6,6 +6,7 @@ import json
 import platform
 import subprocess
 import sys
+from collections import Counter
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -41,6 +42,12 @@ def read_result(run_dir: Path) -> dict[str, Any] | None:
         return json.loads((run_dir / RESULT_FILE).read_text())
     except (OSError, json.JSONDecodeError):
         return None
+
+
+def recorded(results: list[dict[str, Any]], key: str) -> Any:
+    """The value of ``key`` the results recorded, when they agree on one; else None."""
+    values = Counter(result[key] for result in results if result.get(key))
+    return values.most_common(1)[0][0] if len(values) == 1 else None
 
 
 def _git(*args: str) -> str | None:
