@@ -106,8 +106,13 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
 
 
 def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
-    if not isinstance(cfg.threads, int) or cfg.threads < 1:
-        raise ConfigError(f"threads: expected a positive integer, got {cfg.threads!r}")
+    problems = []
+    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
+        problems.append(f"seed: expected an integer, got {cfg.seed!r}")
+    if not isinstance(cfg.threads, int) or isinstance(cfg.threads, bool) or cfg.threads < 1:
+        problems.append(f"threads: expected a positive integer, got {cfg.threads!r}")
+    if problems:
+        raise ConfigError(problems)
     kind = model_kind(cfg.model)
     check_config(cfg, CHECKED_SECTIONS)
     torch.set_num_threads(cfg.threads)
