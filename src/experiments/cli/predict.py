@@ -5,8 +5,8 @@ trained run's model says about new inputs.
     experiments-predict ckpt=outputs/mnist/... input=digit.png input=more_digits/ --json
     experiments-predict ckpt=outputs/house_prices/... input=houses.csv
 
-Inputs go through the run's own featurizer, fitted on the run's train split
-(`DataModule.fitted_features`): ``text=`` or files of lines for text models, image files or
+Inputs go through the run's own featurizer, fitted on the run's train split and saved with
+the run (``featurizer.skops``; the training data is not read): ``text=`` or files of lines for text models, image files or
 folders for image models, CSV files for tabular ones. Classifiers print their top classes
 with probabilities ("82% cat, 15% dog, 2% hat"); hinge-loss models (``svm_*``, LinearSVC, SVC
 without ``probability=True``) have none, so they print their margins (class scores) and say
@@ -43,8 +43,8 @@ def predict(ckpt: str, files: list[str], texts: list[str], top: int) -> dict[str
     Raises:
         ConfigError: a bad run, model file or input (see `load_run`, `read_inputs`).
     """
-    run = load_run(ckpt)
-    featurizer = run.datamodule.fitted_features()
+    run = load_run(ckpt, with_data=False)
+    featurizer = run.features
     labels, rows = read_inputs(featurizer, files, texts)
     outputs = run.predict(featurizer.transform(rows, "input"))
     return {

@@ -131,6 +131,8 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
     monitor, monitor_mode = resolve_monitor(cfg.monitor, cfg.monitor_mode, shapes.task, logged)
     with open_dict(cfg):  # callbacks read ${monitor}, resolved when they are built
         cfg.monitor, cfg.monitor_mode = monitor, monitor_mode
+    if rank_zero_only.rank == 0:  # what experiments-predict needs from the data
+        datamodule.save_fitted(run_dir, shapes)
     checkpoint = resume_checkpoint(run_dir) if cfg.resume else None
     # Resuming drops the events logged after the checkpoint, so that no step appears twice.
     purge = {"purge_step": checkpoint_step(checkpoint)} if checkpoint else {}

@@ -3,7 +3,7 @@
 
 from experiments.data.augment import RandomCropFlip
 from experiments.data.batches import TensorBatches
-from experiments.data.datamodule import DataModule, DataShapes, Featurizer
+from experiments.data.datamodule import DataModule, DataShapes, Featurizer, load_fitted
 from experiments.data.images import ImageFeatures
 from experiments.data.tables import TableFeatures
 from experiments.data.text import BagOfWords, TokenIds
@@ -18,4 +18,5 @@ __all__ = [
     "TableFeatures",
     "TensorBatches",
     "TokenIds",
+    "load_fitted",
 ]

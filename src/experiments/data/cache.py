@@ -20,7 +20,7 @@ from experiments.runs.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 # Bump when the layout of an entry or the meaning of a setting changes.
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: entries hold the fitted featurizer
 
 
 def default_cache_dir() -> Path:

@@ -4,7 +4,7 @@ numeric columns imputed and scaled, categorical ones imputed and one-hot encoded
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -112,6 +112,18 @@ class TableFeatures:
         except ValueError as error:  # e.g. a "numeric" column of text given as categorical=[]
             raise ConfigError(f"dataset.features: cannot encode the table ({error})") from error
         return self.transform(train, "train")
+
+    def fitted_state(self) -> dict[str, Any]:
+        """What `fit_transform` learned (see `experiments.data.fitted`)."""
+        return {
+            "inputs": self.inputs,
+            "categorical": self.categorical,
+            "transformer": self.transformer,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.inputs, self.categorical = list(state["inputs"]), list(state["categorical"])
+        self.transformer = state["transformer"]
 
     def transform(self, rows: Dataset, name: str) -> torch.Tensor:
         """Features of any rows (a split, or a new table) with the train fit; other columns

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -87,6 +87,13 @@ class BagOfWords:
         _fit_vocabulary(self.vectorizer, train[self.text_column])
         return self.transform(train, "train")
 
+    def fitted_state(self) -> dict[str, Any]:
+        """What `fit_transform` learned (see `experiments.data.fitted`)."""
+        return {"vectorizer": self.vectorizer}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.vectorizer = state["vectorizer"]
+
     def transform(self, rows: Dataset, name: str) -> torch.Tensor:
         """Vectors of any rows (a split, or new texts) over the train vocabulary."""
         return torch.from_numpy(self.vectorizer.transform(rows[self.text_column]).toarray())
@@ -157,10 +164,20 @@ class TokenIds:
         )
         _fit_vocabulary(vectorizer, train[self.text_column])
         first_id = UNKNOWN_ID + 1
-        self.ids = {token: first_id + i for token, i in vectorizer.vocabulary_.items()}
-        self.vocab_size = first_id + len(self.ids)
-        self.analyze = vectorizer.build_analyzer()
+        self.restore({"ids": {token: first_id + i for token, i in vectorizer.vocabulary_.items()}})
         return self.transform(train, "train")
+
+    def fitted_state(self) -> dict[str, Any]:
+        """What `fit_transform` learned (see `experiments.data.fitted`)."""
+        return {"ids": self.ids}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.ids = {str(token): int(i) for token, i in state["ids"].items()}
+        self.vocab_size = UNKNOWN_ID + 1 + len(self.ids)
+        # The tokenizer depends on the settings only, not on the fit.
+        self.analyze = CountVectorizer(
+            token_pattern=TOKEN_PATTERN, lowercase=self.lowercase
+        ).build_analyzer()
 
     def transform(self, rows: Dataset, name: str) -> torch.Tensor:
         """Id sequences of any rows (a split, or new texts) over the train vocabulary."""

@@ -95,8 +95,11 @@ class ModelKind(Protocol):
         """
         ...
 
-    def load(self, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, path: Path) -> Any:
-        """The trained model saved at ``path`` by a run of config ``cfg``.
+    def load(
+        self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes, path: Path
+    ) -> Any:
+        """The trained model saved at ``path`` by a run of config ``cfg``; ``datamodule`` is
+        None when only the run's saved featurizer and shapes were loaded (to predict).
 
         Raises:
             ConfigError: the file is not a model of this kind or does not fit the config.

@@ -172,7 +172,7 @@ class EstimatorKind:
         )
 
     def load(
-        self, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, path: Path
+        self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes, path: Path
     ) -> BaseEstimator:
         name = cfg.model.name
         if path.name != self.model_file.name:

@@ -97,18 +97,21 @@ class NetworkKind:
         )
 
     def load(
-        self, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, path: Path
+        self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes, path: Path
     ) -> pl.LightningModule:
         if path.suffix != ".ckpt":
             raise ConfigError(
                 f"ckpt: '{path}': model '{cfg.model.name}' is a network; expected a .ckpt file"
             )
+        # Without the data, one row of zeros stands for the train inputs, which only networks
+        # built from rows read (Nystroem landmarks; `load_run` loads the data for those).
+        rows = datamodule.tensors["train"][0] if datamodule else torch.zeros(1, *shapes.in_shape)
         task = build_task(
             cfg.model,
             cfg.optimizer,
             cfg.scheduler,
             shapes,
-            datamodule.tensors["train"][0],
+            rows,
             build_metrics(cfg.get("metrics"), shapes),
         )
         try:
