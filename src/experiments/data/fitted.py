@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import skops.io
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from experiments.config.errors import ConfigError
 
@@ -35,15 +36,11 @@ def load_state(data: bytes, where: str) -> dict[str, Any]:
             other than a fitted state, or names a type outside the trusted ones.
     """
     try:
-        untrusted = [t for t in skops.io.get_untrusted_types(data=data) if t not in TRUSTED]
-        if untrusted:
-            raise ConfigError(
-                f"{where}: refusing to load types outside scikit-learn, numpy and Python: "
-                f"{', '.join(untrusted)}"
-            )
         state = skops.io.loads(data, trusted=TRUSTED)
-    except ConfigError:
-        raise
+    except UntrustedTypesFoundException as error:
+        raise ConfigError(
+            f"{where}: refusing to load types outside scikit-learn, numpy and Python ({error})"
+        ) from error
     except Exception as error:  # a damaged or foreign file: skops raises many types
         raise ConfigError(f"{where}: not a saved featurizer ({error})") from error
     if not isinstance(state, dict):
