@@ -28,6 +28,7 @@ from experiments.kinds import ModelKind, RunInputs, model_kind
 from experiments.report.tensorboard import flatten, write_hparams
 from experiments.runs.gpus import claim_gpu
 from experiments.runs.job_name import job_name
+from experiments.runs.paths import record_absolute_paths
 from experiments.runs.reentry import reentry_argv
 from experiments.runs.result import (
     now_iso,
@@ -77,6 +78,8 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
     Raises:
         ConfigError: bad config or data, found before training; the result says ``failed``.
     """
+    if rank_zero_only.rank == 0:  # evaluate and predict then work from any folder
+        record_absolute_paths(cfg, run_dir)
     result: dict[str, Any] = {
         "status": "running",
         "model": cfg.model.name,
