@@ -23,6 +23,7 @@ from experiments.kinds.network_build import build_task, count_parameters
 from experiments.runs.ddp import ddp_job_scope
 from experiments.runs.reentry import child_environment
 from experiments.tasks import quiet_lightning_warnings
+from experiments.tasks.callbacks import FitClock
 from experiments.tasks.stopping import fit_metrics, stopping_record
 
 log = logging.getLogger(__name__)
@@ -68,19 +69,20 @@ class NetworkKind:
             datamodule.tensors["train"][0],
             build_metrics(cfg.get("metrics"), run.shapes),
         )
+        clock = FitClock()  # fit_seconds over every attempt when resuming
         with ddp_job_scope(child_environment(run.run_dir, run.overrides)):
             trainer = instantiate_checked(
                 cfg.trainer,
                 "trainer",
                 logger=run.logger,
-                callbacks=_callbacks(cfg, run.run_dir),
+                callbacks=[*_callbacks(cfg, run.run_dir), clock],
                 default_root_dir=str(run.run_dir),
             )
             start = time.perf_counter()
             if run.checkpoint:
                 log.info("resuming from %s", run.checkpoint)
             trainer.fit(task, datamodule=datamodule, ckpt_path=run.checkpoint, weights_only=True)
-            fit_seconds = time.perf_counter() - start
+            fit_seconds = clock.earlier + time.perf_counter() - start
             metrics = fit_metrics(trainer)
             start = time.perf_counter()
             (test_metrics,) = trainer.test(task, datamodule=datamodule, verbose=False)
