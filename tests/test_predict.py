@@ -12,7 +12,7 @@ import PIL.Image
 import pytest
 from sklearn.datasets import load_diabetes
 
-from experiments.cli.predict import main, predict
+from experiments.cli.predict import main, predict, readable
 from experiments.config.errors import ConfigError
 
 from .conftest import train_run
@@ -138,3 +138,12 @@ def test_predict_needs_no_training_data(tmp_path: Path) -> None:
     before = predict(run, [], ["win free cash now"], top=2)
     data.rename(tmp_path / "moved")
     assert predict(run, [], ["win free cash now"], top=2) == before
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(459400.4, "459,400"), (-12345.6, "-12,346"), (152.13, "152.1"), (0.012345, "0.01234"),
+     ([1500.0, 2.5], "[1,500, 2.5]")],
+)  # fmt: skip
+def test_values_are_printed_for_people(value, shown: str) -> None:
+    assert readable(value) == shown

@@ -71,11 +71,20 @@ def _rows(run: SavedRun, outputs: Outputs, top: int) -> list[dict[str, Any]]:
     return rows
 
 
+def readable(value: float | list[float]) -> str:
+    """A predicted value as a person reads it: thousands separated and no decimals from
+    1,000 on (``459,400``, not ``4.594e+05``), else 4 significant digits; the ``--json``
+    output keeps the full float."""
+    if isinstance(value, list):  # several targets
+        return "[" + ", ".join(readable(v) for v in value) + "]"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def _line(prediction: dict[str, Any], kind: str, target: str) -> str:
     label = prediction["input"]
     label = label if len(label) <= 60 else label[:57] + "..."
     if kind == "values":
-        return f"{label}: {target} = {prediction['value']:.4g}"
+        return f"{label}: {target} = {readable(prediction['value'])}"
     if kind == "probabilities":
         ranked = ", ".join(f"{p:.0%} {name}" for name, p in prediction[kind].items())
     else:
