@@ -142,7 +142,7 @@ def test_predict_needs_no_training_data(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(459400.4, "459,400"), (-12345.6, "-12,346"), (152.13, "152.1"), (0.012345, "0.01234"),
+    [(459400.4, "459,400"), (-12345.6, "-12,346"), (152.13, "152.1"), (0.0123456, "0.01235"),
      ([1500.0, 2.5], "[1,500, 2.5]")],
 )  # fmt: skip
 def test_values_are_printed_for_people(value, shown: str) -> None:
