@@ -9,6 +9,7 @@ from hydra import compose, initialize_config_dir
 
 from experiments.cli.train import CHECKED_SECTIONS
 from experiments.config.checks import check_config
+from experiments.config.compose import config_options
 from experiments.config.errors import ConfigError
 from experiments.config.suggest import did_you_mean
 
@@ -16,14 +17,14 @@ from .conftest import CONF_DIR, compose_config
 
 # Every option of every group, nested groups included (dataset/features, dataset/augment).
 OPTIONS: dict[str, list[str]] = {}
-for path in sorted(CONF_DIR.glob("*/**/*.yaml")):
-    group = str(path.parent.relative_to(CONF_DIR))
-    if group != "hydra/sweeper":
+for folder in sorted(p for p in CONF_DIR.glob("**/") if p != CONF_DIR):
+    group = str(folder.relative_to(CONF_DIR))
+    if not group.startswith("hydra") and config_options(group):
         prefix = "+" if group == "dataset/augment" else ""  # not in the defaults list
-        OPTIONS.setdefault(group, []).append(f"{prefix}{group}={path.stem}")
+        OPTIONS[group] = [f"{prefix}{group}={option}" for option in config_options(group)]
 # Files that set other groups themselves (`@package _global_`) and featurizers (whose keys
-# a dataset file sets) are composed alone; the
-# others one option per group at a time (composing is what costs here).
+# a dataset file sets) are composed alone; the others one option per group at a time
+# (composing is what costs here).
 ALONE = ("experiment", "hparams_search", "launcher", "dataset/features", "dataset/augment")
 
 
