@@ -50,25 +50,7 @@ class CollectResults(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         if not sweep_dir.is_dir():
             return
-        protocol = is_protocol_folder(sweep_dir)
-        # Hydra turns a callback's exception into a warning and exits 0: a summary that
-        # cannot be made is reported here, and the sweep exits non-zero below.
-        summary_error = None
-        try:
-            # A protocol's table of every trial and re-run is written, not printed: its
-            # report prints the leaderboard that answers the question.
-            summarize(
-                [sweep_dir], *_monitor(config, sweep_dir), sweep_dir,
-                console=Console(quiet=True) if protocol else None,
-            )  # fmt: skip
-        except Exception as error:
-            log.exception("end-of-sweep summary failed")
-            summary_error = f"{type(error).__name__}: {error}"
-        if protocol:
-            try:
-                write_protocol_report(sweep_dir)
-            except ConfigError as error:  # no model finished its re-runs: nothing to report
-                print(f"No protocol report: {error}")
+        summary_error = _summarize(config, sweep_dir)
         launched = datetime.fromisoformat(self.launched)
         counts = dict.fromkeys(OUTCOMES, 0)
         for _, result in find_results([sweep_dir]):
@@ -97,6 +79,28 @@ class CollectResults(Callback):
             )
         if counts["failed"] or summary_error:
             sys.exit(1)
+
+
+def _summarize(config: DictConfig, sweep_dir: Path) -> str | None:
+    """Write and print the sweep's table and leaderboard (and a protocol's report); the
+    error when the summary could not be made, which Hydra would only have warned about."""
+    protocol = is_protocol_folder(sweep_dir)
+    try:
+        # A protocol's table of every trial and re-run is written, not printed: its report
+        # prints the leaderboard that answers the question.
+        summarize(
+            [sweep_dir], *_monitor(config, sweep_dir), sweep_dir,
+            console=Console(quiet=True) if protocol else None,
+        )  # fmt: skip
+    except Exception as error:
+        log.exception("end-of-sweep summary failed")
+        return f"{type(error).__name__}: {error}"
+    if protocol:
+        try:
+            write_protocol_report(sweep_dir)
+        except ConfigError as error:  # no model finished its re-runs: nothing to report
+            print(f"No protocol report: {error}")
+    return None
 
 
 def _monitor(config: DictConfig, sweep_dir: Path) -> tuple[str, str]:
