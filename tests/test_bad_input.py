@@ -58,6 +58,10 @@ BAD_RUNS = [
     (["model=text_cnn"], "model 'text_cnn' needs vocab_size, which image data does not provide"),
     (["model=logreg", "dataset=diabetes"], "model 'logreg' supports classification only"),
     (["model=sk_svc", "dataset=diabetes"], "model 'sk_svc' is a scikit-learn classifier (SVC)"),
+    (["seed=abc"], "seed: expected an integer, got 'abc'"),
+    (["model=sk_naive_bayes_multinomial"], "(MultinomialNB) needs non-negative inputs"),
+    (["monitor=val/kapa"], "does not log 'val/kapa' (did you mean 'val/acc'?)"),
+    (["dataset.features.image_column=imag"], "no column 'imag' (did you mean 'image'?)"),
 ]
 
 

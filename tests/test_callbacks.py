@@ -6,8 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from experiments.cli.train import train
+
+from .conftest import compose_config, train_run
 
 
 def test_nan_loss_fails_the_run_with_the_reason(make_cfg, tmp_path: Path) -> None:
@@ -19,3 +22,13 @@ def test_nan_loss_fails_the_run_with_the_reason(make_cfg, tmp_path: Path) -> Non
     assert result["status"] == "failed"
     assert result["error"].startswith("FloatingPointError: train/loss is nan at epoch 1;")
     assert "metrics" not in result
+
+
+def test_a_resumed_runs_fit_seconds_count_every_attempt(tmp_path) -> None:
+    first = train_run(tmp_path, "trainer.max_epochs=2")
+    result = json.loads((first / "result.json").read_text())
+    saved = torch.load(first / "checkpoints" / "last.ckpt", weights_only=True)["fit_seconds"]
+    assert 0 < saved <= result["fit_seconds"]
+    cfg = compose_config(["trainer.max_epochs=3", "resume=true"])
+    resumed = train(cfg, first, ["trainer.max_epochs=3"])
+    assert resumed["fit_seconds"] > saved  # the first attempt's time, plus the third epoch

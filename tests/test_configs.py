@@ -67,7 +67,9 @@ EXPECTED = {
 
 @pytest.mark.parametrize(("group", "option"), OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
 def test_option_composes_and_instantiates(group: str, option: str, tmp_path: Path) -> None:
-    cfg = compose_config([f"{group}={option}"])
+    # A run resolves monitor=auto from its data's task before building anything that reads
+    # ${monitor} (checkpoints, the plateau scheduler); here there is no data: name one.
+    cfg = compose_config([f"{group}={option}", "monitor=val/acc", "monitor_mode=max"])
     built = instantiate_option(group, cfg, tmp_path)
     assert built, f"{group}={option} builds nothing"
     assert all(isinstance(part, EXPECTED[group]) for part in built), built

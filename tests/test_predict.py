@@ -12,7 +12,7 @@ import PIL.Image
 import pytest
 from sklearn.datasets import load_diabetes
 
-from experiments.cli.predict import main, predict
+from experiments.cli.predict import main, predict, readable
 from experiments.config.errors import ConfigError
 
 from .conftest import train_run
@@ -126,3 +126,24 @@ def test_table_without_an_input_column(runs, tmp_path: Path) -> None:
     load_diabetes(as_frame=True).frame.drop(columns=["bmi"]).head(2).to_csv(table, index=False)
     with pytest.raises(ConfigError, match="split 'input' has no column bmi"):
         predict(runs["sk_ridge"], [str(table)], [], top=1)
+
+
+def test_predict_needs_no_training_data(tmp_path: Path) -> None:
+    data = messages(tmp_path / "data")
+    run = train_run(
+        tmp_path / "run", "dataset=csv", f"dataset.path={data}", "dataset.task=classification",
+        "dataset.target_column=label", "dataset/features=tfidf",
+        "dataset.features.text_column=sms", "dataset.features.min_df=1", "model=logreg", *LEARN,
+    )  # fmt: skip
+    before = predict(run, [], ["win free cash now"], top=2)
+    data.rename(tmp_path / "moved")
+    assert predict(run, [], ["win free cash now"], top=2) == before
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(459400.4, "459,400"), (-12345.6, "-12,346"), (152.13, "152.1"), (0.0123456, "0.01235"),
+     ([1500.0, 2.5], "[1,500, 2.5]")],
+)  # fmt: skip
+def test_values_are_printed_for_people(value, shown: str) -> None:
+    assert readable(value) == shown

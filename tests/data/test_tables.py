@@ -78,3 +78,19 @@ def test_categorical_column_must_be_an_input(make_data, tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="categorical_columns: pool not among the input columns"):
         data.load()
+
+
+def test_id_and_free_text_columns_are_reported(make_data, tmp_path: Path, caplog) -> None:
+    notes = ["great view of the park", "needs a new roof soon", "quiet street near school"]
+    lines = ["house_id,size,note,colour,price"] + [
+        f"H{i:03d},{50 + i},{notes[i % 3]} number {i},{'red' if i % 2 else 'blue'},{100 + 3 * i}"
+        for i in range(40)
+    ]
+    path = write(tmp_path / "houses.csv", "\n".join(lines) + "\n")
+    with caplog.at_level("WARNING", logger="experiments.data.tables"):
+        make_data(path=str(path), task="regression", target_column="price").load()
+    warned = "\n".join(r.getMessage() for r in caplog.records)
+    assert "column 'house_id' looks like an id" in warned
+    assert "column 'note' looks like free text" in warned
+    assert "dataset.features.feature_columns=[size,note,colour]" in warned  # not the id
+    assert "'colour'" not in warned and "'size'" not in warned

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 
 from experiments.config.errors import ConfigError
@@ -26,6 +25,7 @@ from experiments.report.protocol_report import write_protocol_report
 from experiments.report.protocol_runs import is_protocol_folder
 from experiments.report.summary import PLOTS_DIR, summarize
 from experiments.report.table import find_results
+from experiments.runs.result import recorded
 
 MODES = ("max", "min")
 
@@ -64,8 +64,8 @@ def resolve(args: argparse.Namespace) -> tuple[str, str, Path]:
         raise ConfigError(f"no result.json below {', '.join(map(str, args.folders))}")
     if args.out is None and len(args.folders) > 1:
         problems.append("--out: needed when comparing several folders")
-    metric = args.metric or _recorded(results, "monitor")
-    mode = args.mode or _recorded(results, "monitor_mode") or "max"
+    metric = args.metric or recorded(results, "monitor")
+    mode = args.mode or recorded(results, "monitor_mode") or "max"
     logged = sorted({name for result in results for name in result.get("metrics", {})})
     if metric is None:
         problems.append(
@@ -76,12 +76,6 @@ def resolve(args: argparse.Namespace) -> tuple[str, str, Path]:
     if problems:
         raise ConfigError(problems)
     return metric, mode, args.out or args.folders[0]
-
-
-def _recorded(results: list[dict], key: str) -> str | None:
-    """The value of ``key`` the runs recorded, when they agree on one."""
-    values = Counter(result[key] for result in results if result.get(key))
-    return values.most_common(1)[0][0] if len(values) == 1 else None
 
 
 def main(argv: list[str] | None = None) -> int:

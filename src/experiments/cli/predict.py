@@ -7,8 +7,8 @@ trained run's model says about new inputs.
     experiments-predict ckpt=outputs/movielens/... user=42 top=10
     experiments-predict ckpt=outputs/movielens/... item=1 --json
 
-Inputs go through the run's own featurizer, fitted on the run's train split
-(`DataModule.fitted_features`): ``text=`` or files of lines for text models, image files or
+Inputs go through the run's own featurizer, fitted on the run's train split and saved with
+the run (``featurizer.skops``; the training data is not read): ``text=`` or files of lines for text models, image files or
 folders for image models, CSV files for tabular ones. Classifiers print their top classes
 with probabilities ("82% cat, 15% dog, 2% hat"); hinge-loss models (``svm_*``, LinearSVC, SVC
 without ``probability=True``) have none, so they print their margins (class scores) and say
@@ -52,8 +52,8 @@ def predict(ckpt: str, files: list[str], texts: list[str], top: int) -> dict[str
     Raises:
         ConfigError: a bad run, model file or input (see `load_run`, `read_inputs`).
     """
-    run = load_run(ckpt)
-    featurizer = run.datamodule.fitted_features()
+    run = load_run(ckpt, with_data=False)
+    featurizer = run.features
     labels, rows = read_inputs(featurizer, files, texts)
     outputs = run.predict(featurizer.transform(rows, "input"))
     return {
@@ -126,11 +126,20 @@ def _rows(run: SavedRun, outputs: Outputs, top: int) -> list[dict[str, Any]]:
     return rows
 
 
+def readable(value: float | list[float]) -> str:
+    """A predicted value as a person reads it: thousands separated and no decimals from
+    1,000 on (``459,400``, not ``4.594e+05``), else 4 significant digits; the ``--json``
+    output keeps the full float."""
+    if isinstance(value, list):  # several targets
+        return "[" + ", ".join(readable(v) for v in value) + "]"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def _line(prediction: dict[str, Any], kind: str, target: str) -> str:
     label = prediction["input"]
     label = label if len(label) <= 60 else label[:57] + "..."
     if kind == "values":
-        return f"{label}: {target} = {prediction['value']:.4g}"
+        return f"{label}: {target} = {readable(prediction['value'])}"
     if kind == "probabilities":
         ranked = ", ".join(f"{p:.0%} {name}" for name, p in prediction[kind].items())
     else:

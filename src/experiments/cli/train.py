@@ -30,7 +30,9 @@ from experiments.report.sweep_end import finish_interrupted_sweep
 from experiments.report.tensorboard import flatten, write_hparams
 from experiments.runs.gpus import claim_gpu
 from experiments.runs.interrupt import Interrupted, install_handlers
+from experiments.runs.job_name import job_name
 from experiments.runs.lock import folder_lock
+from experiments.runs.paths import record_absolute_paths
 from experiments.runs.reentry import reentry_argv
 from experiments.runs.result import (
     ending,
@@ -49,6 +51,7 @@ from experiments.runs.resume import (
     requeued,
     resume_checkpoint,
 )
+from experiments.tasks.monitor import resolve_monitor
 
 log = logging.getLogger(__name__)
 CHECKED_SECTIONS = (
@@ -58,6 +61,7 @@ CHECKED_SECTIONS = (
 # A short random id per process, cached by Hydra with the config, so that two launches in
 # the same second get different run folders while all jobs of one sweep share one.
 OmegaConf.register_new_resolver("run_uid", lambda: secrets.token_hex(3), use_cache=True)
+OmegaConf.register_new_resolver("job_name", job_name)
 
 
 def hyperparameters(cfg: DictConfig, kind: ModelKind) -> dict[str, Any]:
@@ -82,6 +86,8 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
     Raises:
         ConfigError: bad config or data, found before training; the result says ``failed``.
     """
+    if rank_zero_only.rank == 0:  # evaluate and predict then work from any folder
+        record_absolute_paths(cfg, run_dir)
     result: dict[str, Any] = {
         "status": "running",
         "model": cfg.model.name,
@@ -114,8 +120,13 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
 
 
 def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
-    if not isinstance(cfg.threads, int) or cfg.threads < 1:
-        raise ConfigError(f"threads: expected a positive integer, got {cfg.threads!r}")
+    problems = []
+    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
+        problems.append(f"seed: expected an integer, got {cfg.seed!r}")
+    if not isinstance(cfg.threads, int) or isinstance(cfg.threads, bool) or cfg.threads < 1:
+        problems.append(f"threads: expected a positive integer, got {cfg.threads!r}")
+    if problems:
+        raise ConfigError(problems)
     kind = model_kind(cfg.model)
     check_config(cfg, CHECKED_SECTIONS)
     torch.set_num_threads(cfg.threads)
@@ -124,6 +135,12 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
     datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
     check_pairing(cfg.model, datamodule)
     shapes = datamodule.load()
+    logged = kind.logged_metrics(cfg, shapes)
+    monitor, monitor_mode = resolve_monitor(cfg.monitor, cfg.monitor_mode, shapes.task, logged)
+    with open_dict(cfg):  # callbacks read ${monitor}, resolved when they are built
+        cfg.monitor, cfg.monitor_mode = monitor, monitor_mode
+    if rank_zero_only.rank == 0:  # what experiments-predict needs from the data
+        datamodule.save_fitted(run_dir, shapes)
     checkpoint = resume_checkpoint(run_dir) if cfg.resume or requeued() else None
     # Resuming drops the events logged after the checkpoint, so that no step appears twice.
     purge = {"purge_step": checkpoint_step(checkpoint)} if checkpoint else {}
@@ -138,6 +155,8 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
         "test_seconds": outcome.test_seconds,
         "n_params": outcome.n_params,
         **outcome.stopping,
+        "monitor": monitor,
+        "monitor_mode": monitor_mode,
         "provenance": provenance(outcome.device),
     }
 

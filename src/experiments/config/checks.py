@@ -17,30 +17,46 @@ from hydra.utils import get_object
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from experiments.config.errors import ConfigError
+from experiments.config.suggest import did_you_mean
 
 _NUMBER_TYPES = {bool: (bool,), int: (int,), float: (int, float)}
 _TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number"}
 
 
 def _expected_type(parameter: inspect.Parameter) -> type | None:
-    """int, float or bool when the parameter's default or annotation says so, else None.
-    A float annotation wins over an int default (``lr: float | Tensor = 1`` takes 0.5)."""
+    """int, float or bool when the parameter's annotation says so (of a union, the widest
+    number type in it: ``lr: float | Tensor`` takes a float; none when it also takes text),
+    else when its default's type does, else None. The annotation comes first:
+    ``momentum: float = 0`` takes 0.9."""
     annotation = parameter.annotation
-    options = [annotation]
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        options = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if type(parameter.default) is int and float in options:
-        return float
+    options = (
+        typing.get_args(annotation)
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        else (annotation,)
+    )
+    if str in options or typing.Any in options:  # `version: int | str` takes any text
+        return None
+    for number_type in (float, int, bool):
+        if number_type in options:
+            return number_type
     if type(parameter.default) in _NUMBER_TYPES:
         return type(parameter.default)
-    annotation = options[0] if len(options) == 1 else None
-    return annotation if annotation in _NUMBER_TYPES else None
+    return None
 
 
 def _value_fits(value: Any, expected: type) -> bool:
     if isinstance(value, bool) and expected is not bool:
         return False
     return isinstance(value, _NUMBER_TYPES[expected])
+
+
+def _signature(factory: Callable[..., Any]) -> inspect.Signature:
+    """The signature with annotations as types, also for modules that postpone them
+    (``from __future__ import annotations``); as strings where they do not evaluate."""
+    try:
+        return inspect.signature(factory, eval_str=True)
+    except NameError:  # an annotation names something not importable at runtime
+        return inspect.signature(factory)
 
 
 def _check_node(node: DictConfig, key: str) -> list[str]:
@@ -50,7 +66,7 @@ def _check_node(node: DictConfig, key: str) -> list[str]:
     except Exception as error:  # hydra raises ImportError or its own errors
         return [f"{key}._target_: cannot import '{target}' ({error})"]
     try:
-        parameters = inspect.signature(factory).parameters
+        parameters = _signature(factory).parameters
     except (TypeError, ValueError):  # builtins without a signature: nothing to check
         return []
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
@@ -60,8 +76,11 @@ def _check_node(node: DictConfig, key: str) -> list[str]:
             continue
         if name not in parameters:
             if not takes_any:
-                allowed = ", ".join(p for p in parameters if p not in ("self", "args", "kwargs"))
-                problems.append(f"{key}.{name}: not a parameter of {target}; it takes {allowed}")
+                allowed = [p for p in parameters if p not in ("self", "args", "kwargs")]
+                problems.append(
+                    f"{key}.{name}: not a parameter of {target}"
+                    f"{did_you_mean(str(name), allowed)}; it takes {', '.join(allowed)}"
+                )
             continue
         expected = _expected_type(parameters[name])
         value = node[name]

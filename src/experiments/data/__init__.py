@@ -3,7 +3,7 @@
 
 from experiments.data.augment import RandomCropFlip
 from experiments.data.batches import TensorBatches
-from experiments.data.datamodule import DataModule, DataShapes, Featurizer
+from experiments.data.datamodule import DataModule, DataShapes, Featurizer, load_fitted
 from experiments.data.images import ImageFeatures
 from experiments.data.ratings_module import RatingsDataModule, RatingsShapes
 from experiments.data.tables import TableFeatures
@@ -21,4 +21,5 @@ __all__ = [
     "TableFeatures",
     "TensorBatches",
     "TokenIds",
+    "load_fitted",
 ]

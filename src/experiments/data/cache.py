@@ -25,7 +25,7 @@ from experiments.runs.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 # Bump when the layout of an entry or the meaning of a setting changes.
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 2: a checksum heads each entry; 3: entries hold the fitted featurizer
 _DIGEST_SIZE = 64  # hex characters of the SHA-256 that heads each entry, then a newline
 
 

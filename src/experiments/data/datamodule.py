@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from math import prod
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,12 +16,15 @@ import torch
 from datasets import Dataset, DatasetDict
 
 from experiments.config.errors import ConfigError
+from experiments.config.suggest import did_you_mean
 from experiments.data.batches import Augment, Splits, TensorBatches, on_device
 from experiments.data.cache import TensorCache, cache_key, default_cache_dir
 from experiments.data.checks import check_no_empty_cells
+from experiments.data.fitted import FEATURIZER_FILE, dump_state, load_state
 from experiments.data.sources import hub_fingerprint, resolve_source
 from experiments.data.splits import split_source, training_subset
 from experiments.data.targets import class_indices, class_names, numeric_targets, scale_targets
+from experiments.runs.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 TASKS = ("classification", "regression")
@@ -80,6 +83,15 @@ class Featurizer(Protocol):
         ...
 
     def shape_info(self) -> dict[str, int]: ...
+
+    def fitted_state(self) -> dict[str, Any]:
+        """What the fit learned: scikit-learn objects, numpy arrays and plain values only
+        (saved with `experiments.data.fitted`, which loads no other types)."""
+        ...
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take back a `fitted_state`: the featurizer is then fitted."""
+        ...
 
 
 class DataModule(pl.LightningDataModule):
@@ -177,6 +189,7 @@ class DataModule(pl.LightningDataModule):
         self._resident: Splits | None = None  # the splits where batches are cut from
         self.info: dict[str, Any] = {}
         self._fitted = False  # whether `features` was fitted here (a cache hit skips fitting)
+        self._fitted_state = b""  # `features`' fitted state as stored in the cache entry
 
     def load(self) -> DataShapes:
         """Load, split and featurize, once (or read the result from the cache); later calls
@@ -209,21 +222,21 @@ class DataModule(pl.LightningDataModule):
     def fitted_features(self) -> Featurizer:
         """The featurizer fitted on the train split, to `transform` new rows (predictions).
 
-        When `load` read the tensors from the cache, nothing was fitted: the source is
-        loaded and split again and the featurizer fitted on the train split, bypassing the
-        cache. The fit is deterministic (the same rows, by ``split_seed``, and settings), so
-        it equals the fit of the run that trained on these tensors, as long as the source
-        itself is unchanged.
-
-        Raises:
-            ConfigError: the source or a column is missing (see `load`).
+        After a cache hit it is restored from the fitted state stored with the tensors.
         """
         if not self._fitted:
-            source = resolve_source(self.source, self.path, self.data_files).load()
-            columns = self._check_columns(next(iter(source.values())).column_names)
-            self.features.fit_transform(self._split(source)["train"].select_columns(columns))
+            self.features.restore(load_state(self._fitted_state, f"data cache entry {self.name}"))
             self._fitted = True
         return self.features
+
+    def save_fitted(self, run_dir: Path, shapes: DataShapes) -> Path:
+        """Write the fitted featurizer and the data's shapes to ``<run_dir>/featurizer.skops``
+        (atomically): what predicting needs from the data (`load_fitted`)."""
+        state = {"features": self.fitted_features().fitted_state(), "shapes": asdict(shapes)}
+        final = run_dir / FEATURIZER_FILE
+        with atomic_file(final, "wb") as file:
+            file.write(dump_state(state))
+        return final
 
     @property
     def num_train(self) -> int:
@@ -272,6 +285,7 @@ class DataModule(pl.LightningDataModule):
                 self.cache.write(self.name, key, entry)
         self.tensors = {name: (entry["inputs"][name], entry["targets"][name]) for name in SPLITS}
         self.info = entry["info"]
+        self._fitted_state = entry["featurizer"].numpy().tobytes()
         return hit
 
     def _featurize(self, source: DatasetDict) -> dict[str, Any]:
@@ -301,14 +315,18 @@ class DataModule(pl.LightningDataModule):
         }
         self._fitted = True
         info |= self.features.shape_info()
-        return {"inputs": inputs, "targets": targets, "info": info}
+        fitted = dump_state(self.features.fitted_state())
+        # bytes as a tensor: the cache is read with weights_only=True (tensors and plain values)
+        featurizer = torch.frombuffer(bytearray(fitted), dtype=torch.uint8)
+        return {"inputs": inputs, "targets": targets, "info": info, "featurizer": featurizer}
 
     def _check_columns(self, available: list[str]) -> list[str]:
         """The featurizer's input columns, after checking that they and the target exist."""
         wanted = {"dataset.target_column": [self.target_column]}
         wanted["dataset.features"] = self.features.columns(available, self.target_column)
         missing = [
-            f"{key}: no column '{column}'; the data has {', '.join(available)}"
+            f"{key}: no column '{column}'{did_you_mean(column, available)}; the data has "
+            f"{', '.join(available)}"
             for key, columns in wanted.items()
             for column in columns
             if column not in available
@@ -393,3 +411,26 @@ def _check_settings(
         )
     if problems:
         raise ConfigError(problems)
+
+
+def load_fitted(run_dir: Path, features: Featurizer) -> DataShapes:
+    """Restore ``features`` (the run's featurizer, built unfitted from its config) from
+    ``<run_dir>/featurizer.skops`` and return the run's data shapes, without the data.
+
+    Raises:
+        ConfigError: the run has no such file (made before featurizers were saved: train it
+            again) or it cannot be read.
+    """
+    path = run_dir / FEATURIZER_FILE
+    if not path.is_file():
+        raise ConfigError(
+            f"ckpt: run '{run_dir}' has no {FEATURIZER_FILE} (runs save their fitted "
+            "featurizer since this version); train it again to predict with it"
+        )
+    state = load_state(path.read_bytes(), str(path))
+    features.restore(state["features"])
+    shapes = dict(state["shapes"])
+    shapes["in_shape"] = tuple(shapes["in_shape"])
+    if shapes["class_names"] is not None:
+        shapes["class_names"] = tuple(shapes["class_names"])
+    return DataShapes(**shapes)

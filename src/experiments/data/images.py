@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import PIL.Image
@@ -66,6 +66,14 @@ class ImageFeatures:
             array.std(axis=(0, 2, 3), keepdims=True) + 1e-6
         )  # a constant channel stays finite
         return self._standardize(array)
+
+    def fitted_state(self) -> dict[str, Any]:
+        """What `fit_transform` learned (see `experiments.data.fitted`)."""
+        return {"mode": self.mode, "shape": list(self.shape), "mean": self.mean, "std": self.std}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.mode, self.shape = state["mode"], tuple(int(n) for n in state["shape"])
+        self.mean, self.std = np.asarray(state["mean"]), np.asarray(state["std"])
 
     def transform(self, rows: Dataset, name: str) -> torch.Tensor:
         """Features of any rows (a split, or new images) with the train statistics.

@@ -3,8 +3,9 @@ numeric columns imputed and scaled, categorical ones imputed and one-hot encoded
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from experiments.config.errors import ConfigError
 
+log = logging.getLogger(__name__)
 IMPUTE_STRATEGIES = ("mean", "median")
 
 
@@ -86,6 +88,7 @@ class TableFeatures:
         self.categorical = self.categorical_columns
         if self.categorical is None:
             self.categorical = [c for c in self.inputs if _is_categorical(train, c)]
+        _warn_about_unencodable(train, self.categorical)
         numeric = [c for c in self.inputs if c not in self.categorical]
         numeric_steps = [SimpleImputer(strategy=self.impute)] if self.impute else []
         numeric_steps += [StandardScaler()] if self.scale else []
@@ -113,6 +116,18 @@ class TableFeatures:
             raise ConfigError(f"dataset.features: cannot encode the table ({error})") from error
         return self.transform(train, "train")
 
+    def fitted_state(self) -> dict[str, Any]:
+        """What `fit_transform` learned (see `experiments.data.fitted`)."""
+        return {
+            "inputs": self.inputs,
+            "categorical": self.categorical,
+            "transformer": self.transformer,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.inputs, self.categorical = list(state["inputs"]), list(state["categorical"])
+        self.transformer = state["transformer"]
+
     def transform(self, rows: Dataset, name: str) -> torch.Tensor:
         """Features of any rows (a split, or a new table) with the train fit; other columns
         are ignored.
@@ -137,6 +152,32 @@ class TableFeatures:
 
     def shape_info(self) -> dict[str, int]:
         return {}
+
+
+def _warn_about_unencodable(train: Dataset, categorical: list[str]) -> None:
+    """Log a warning for categorical columns that one-hot encoding cannot use: an id (every
+    train value distinct) or free text (most values distinct, several words long). They are
+    kept, not dropped: the warning says how to leave them out."""
+    rows = len(train)
+    if rows < 10:  # too few rows to tell an id from a small table
+        return
+    for column in categorical:
+        values = [str(v) for v in train[column] if v is not None]
+        distinct = len(set(values))
+        words = sum(len(v.split()) for v in values) / max(len(values), 1)
+        if distinct > 0.5 * rows and words >= 3:
+            what = f"looks like free text ({distinct} distinct values of ~{words:.0f} words)"
+        elif distinct == rows:
+            what = f"looks like an id (all {rows} train values differ)"
+        else:
+            continue
+        others = [c for c in train.column_names if c != column]
+        log.warning(
+            "dataset.features: column '%s' %s; one-hot encoding it teaches a model nothing "
+            "about new rows. Leave it out with dataset.features.feature_columns=[%s]%s",
+            column, what, ",".join(others),
+            " (or use dataset/features=tfidf for text)" if "text" in what else "",
+        )  # fmt: skip
 
 
 def _is_categorical(split: Dataset, column: str) -> bool:

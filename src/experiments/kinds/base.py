@@ -86,6 +86,11 @@ class ModelKind(Protocol):
         as a nested plain dict."""
         ...
 
+    def logged_metrics(self, cfg: DictConfig, shapes: DataShapes) -> list[str] | None:
+        """The metric names a run of this kind logs (what ``monitor`` may name); None when
+        they cannot be known before training (a lab's own task)."""
+        ...
+
     def fit(self, run: RunInputs) -> FitOutcome:
         """Fit on the train split, score val and test, and save the trained model into
         ``run.run_dir`` at `model_file`.
@@ -95,8 +100,11 @@ class ModelKind(Protocol):
         """
         ...
 
-    def load(self, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, path: Path) -> Any:
-        """The trained model saved at ``path`` by a run of config ``cfg``.
+    def load(
+        self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes, path: Path
+    ) -> Any:
+        """The trained model saved at ``path`` by a run of config ``cfg``; ``datamodule`` is
+        None when only the run's saved featurizer and shapes were loaded (to predict).
 
         Raises:
             ConfigError: the file is not a model of this kind or does not fit the config.

@@ -26,6 +26,7 @@ from experiments.kinds.base import FitOutcome, Outputs, RunInputs
 from experiments.kinds.metrics import build_metrics
 from experiments.runs.atomic import atomic_file
 from experiments.tasks.metrics import classification_metrics, regression_metrics
+from experiments.tasks.monitor import logged_metrics
 
 # Fitted arrays that hold what a model learned, per estimator family.
 _LEARNED_ARRAYS = (
@@ -92,6 +93,22 @@ def prepare_estimator(
     return estimator
 
 
+def _check_non_negative(estimator: BaseEstimator, features: np.ndarray) -> None:
+    """Estimators of counts (multinomial naive Bayes) refuse negative inputs; say so before
+    fitting, with featurizers that give counts.
+
+    Raises:
+        ConfigError: the estimator takes non-negative inputs only and the features are not.
+    """
+    if estimator.__sklearn_tags__().input_tags.positive_only and (features < 0).any():
+        raise ConfigError(
+            f"model.estimator ({type(estimator).__name__}) needs non-negative inputs such as "
+            f"counts, but these features go down to {features.min():.3g} (standardized "
+            "inputs are negative); give it counts or TF-IDF, e.g. dataset=sms_spam "
+            "dataset/features=tfidf dataset.features.weighting=counts"
+        )
+
+
 class EstimatorKind:
     """scikit-learn estimators (``model.estimator``: the estimator's `_target_` and settings),
     fitted once on the train split, seeded with the run seed where they take one."""
@@ -105,10 +122,18 @@ class EstimatorKind:
         # estimators use no optimizer, batches or epochs
         return {"model": OmegaConf.to_container(cfg.model, resolve=True)}
 
+    def logged_metrics(self, cfg: DictConfig, shapes: DataShapes) -> list[str] | None:
+        return logged_metrics(shapes.task, with_loss=False, extra=list(cfg.get("metrics") or {}))
+
     def fit(self, run: RunInputs) -> FitOutcome:
         """Fit on the train split, score val and test with the tasks' torchmetrics, log the
         metrics as scalars and save the estimator. ``test_seconds`` is the time to predict
-        the test split, as for networks."""
+        the test split, as for networks.
+
+        Raises:
+            ConfigError: the estimator refuses the features (negative inputs for an
+                estimator of counts) or its settings (scikit-learn's ValueError at fit).
+        """
         cfg, shapes, tensors = run.cfg, run.shapes, run.datamodule.tensors
         estimator = prepare_estimator(
             instantiate_checked(cfg.model.estimator, "model.estimator"),
@@ -118,8 +143,15 @@ class EstimatorKind:
         )
         train_inputs, train_targets = tensors["train"]
         with threadpool_limits(limits=cfg.threads):
+            features = _features(train_inputs)
+            _check_non_negative(estimator, features)
             start = time.perf_counter()
-            estimator.fit(_features(train_inputs), train_targets.numpy())
+            try:
+                estimator.fit(features, train_targets.numpy())
+            except ValueError as error:  # scikit-learn's answer to settings or data it refuses
+                raise ConfigError(
+                    f"model.estimator ({type(estimator).__name__}): {error}"
+                ) from error
             fit_seconds = time.perf_counter() - start
             extra = build_metrics(cfg.get("metrics"), shapes)
             metrics = score_estimator(estimator, shapes, "val", *tensors["val"], extra)
@@ -144,7 +176,7 @@ class EstimatorKind:
         )
 
     def load(
-        self, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, path: Path
+        self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes, path: Path
     ) -> BaseEstimator:
         name = cfg.model.name
         if path.name != self.model_file.name:

@@ -24,6 +24,8 @@ from experiments.runs.checkpoints import AtomicCheckpointIO, verify_checkpoint
 from experiments.runs.ddp import ddp_job_scope
 from experiments.runs.reentry import child_environment
 from experiments.tasks import quiet_lightning_warnings
+from experiments.tasks.callbacks import FitClock
+from experiments.tasks.monitor import logged_metrics
 from experiments.tasks.stopping import fit_metrics, stopping_record
 
 log = logging.getLogger(__name__)
@@ -45,16 +47,19 @@ class NetworkKind:
     )
 
     def build_task(
-        self, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes
+        self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes
     ) -> pl.LightningModule:
         """The task LightningModule of the run's network, loss, optimizer and metrics (a kind
         of networks with another task overrides this)."""
+        # Without the data, one row of zeros stands for the train inputs, which only networks
+        # built from rows read (Nystroem landmarks; `load_run` loads the data for those).
+        rows = datamodule.tensors["train"][0] if datamodule else torch.zeros(1, *shapes.in_shape)
         return build_task(
             cfg.model,
             cfg.optimizer,
             cfg.scheduler,
             shapes,
-            datamodule.tensors["train"][0],
+            rows,
             build_metrics(cfg.get("metrics"), shapes),
         )
 
@@ -68,6 +73,11 @@ class NetworkKind:
             "dataset": {"batch_size": chosen["dataset"]["batch_size"]},
         }
 
+    def logged_metrics(self, cfg: DictConfig, shapes: DataShapes) -> list[str] | None:
+        if cfg.model.get("task"):  # a lab's own LightningModule may log anything
+            return None
+        return logged_metrics(shapes.task, with_loss=True, extra=list(cfg.get("metrics") or {}))
+
     def fit(self, run: RunInputs) -> FitOutcome:
         """Fit with the Lightning Trainer (from ``run.checkpoint`` when resuming) and test the
         model of the last epoch (of the best one under early stopping, which restores it).
@@ -76,12 +86,13 @@ class NetworkKind:
         quiet_lightning_warnings()
         cfg, datamodule = run.cfg, run.datamodule
         task = self.build_task(cfg, datamodule, run.shapes)
+        clock = FitClock()  # fit_seconds over every attempt when resuming
         with ddp_job_scope(child_environment(run.run_dir, run.overrides)):
             trainer = instantiate_checked(
                 cfg.trainer,
                 "trainer",
                 logger=run.logger,
-                callbacks=_callbacks(cfg, run.run_dir),
+                callbacks=[*_callbacks(cfg, run.run_dir), clock],
                 default_root_dir=str(run.run_dir),
                 plugins=[AtomicCheckpointIO()],  # checkpoints whole or absent, checked on resume
             )
@@ -89,7 +100,7 @@ class NetworkKind:
             if run.checkpoint:
                 log.info("resuming from %s", run.checkpoint)
             trainer.fit(task, datamodule=datamodule, ckpt_path=run.checkpoint, weights_only=True)
-            fit_seconds = time.perf_counter() - start
+            fit_seconds = clock.earlier + time.perf_counter() - start
             metrics = fit_metrics(trainer)
             start = time.perf_counter()
             (test_metrics,) = trainer.test(task, datamodule=datamodule, verbose=False)
@@ -106,7 +117,7 @@ class NetworkKind:
         )
 
     def load(
-        self, cfg: DictConfig, datamodule: DataModule, shapes: DataShapes, path: Path
+        self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes, path: Path
     ) -> pl.LightningModule:
         if path.suffix != ".ckpt":
             raise ConfigError(

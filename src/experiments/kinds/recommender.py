@@ -73,6 +73,9 @@ class RecommenderKind(NetworkKind):
     ) -> RecommendationTask:
         return build_task(cfg.model, cfg.optimizer, cfg.scheduler, shapes)
 
+    def logged_metrics(self, cfg: DictConfig, shapes: RatingsShapes) -> list[str] | None:
+        return None  # rmse/mae or hr@10/ndcg@10 by the data's objective: not checked ahead
+
     def fit(self, run: RunInputs) -> FitOutcome:
         """The network kind's fit; then the saved model's item embeddings into TensorBoard's
         projector."""
@@ -111,6 +114,9 @@ class RecommenderEstimatorKind:
 
     def describe(self, cfg: DictConfig) -> dict[str, Any]:
         return {"model": OmegaConf.to_container(cfg.model, resolve=True)}
+
+    def logged_metrics(self, cfg: DictConfig, shapes: RatingsShapes) -> list[str] | None:
+        return None  # rmse/mae or hr@10/ndcg@10 by the data's objective: not checked ahead
 
     def fit(self, run: RunInputs) -> FitOutcome:
         """Fit on the train split, score val (when there is one) and test, log the metrics as

@@ -22,7 +22,7 @@ from experiments.report.table import (
     results_frame,
     write_table_files,
 )
-from experiments.runs.atomic import remove_temporaries
+from experiments.runs.atomic import remove_temporaries, write_atomic
 from experiments.runs.lock import folder_lock
 
 log = logging.getLogger(__name__)
@@ -40,12 +40,18 @@ def summarize(
     best group's lead and the runs that did not finish; return the results table.
 
     Runs are grouped by every override key except ``seed``, ``output_root`` and ``launcher``,
-    and sorted by ``metric``.
+    and sorted by ``metric``. When no run finished, only ``results.csv`` is written and the
+    unfinished runs are printed.
     """
     # Wide enough for three metrics with their intervals when the output is not a terminal.
     console = console or Console(width=max(Console().width, 140))
     root = folders[0] if len(folders) == 1 else None
     frame = results_frame(find_results(folders), root=root)
+    if not (frame["status"] == "done").any():  # nothing to rank: the table and the failures
+        write_atomic(out_dir / "results.csv", frame.to_csv(index=False))
+        console.print(f"No run finished ({len(frame)} runs): no leaderboard.")
+        _print_unfinished(frame, console)
+        return frame
     group_by = _group_keys(frame)
     metrics = [metric, *(m for m in _test_metrics(frame) if m != metric)]
     board = leaderboard(frame, metric, mode, group_by)
@@ -77,11 +83,14 @@ def summarize(
     for row in shown.itertuples(index=False):
         table.add_row(*(escape(str(cell)) for cell in row))
     console.print(table)
-    unfinished = frame[frame["status"] != "done"]
-    for row in unfinished.itertuples(index=False):
+    _print_unfinished(frame, console)
+    return frame
+
+
+def _print_unfinished(frame: pd.DataFrame, console: Console) -> None:
+    for row in frame[frame["status"] != "done"].itertuples(index=False):
         # escaped: errors and job names hold brackets ("[/path/x.cc:553]", "sizes=[512]")
         console.print(f"[red]{row.status}[/red] {escape(f'{row.job}: {row.error}')}")
-    return frame
 
 
 def _group_keys(frame: pd.DataFrame) -> list[str]:

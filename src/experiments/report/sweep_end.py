@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shlex
@@ -18,8 +19,10 @@ from experiments.report.protocol_report import write_protocol_report
 from experiments.report.protocol_runs import is_protocol_folder
 from experiments.report.summary import summarize
 from experiments.report.table import find_results
-from experiments.runs.result import LAUNCH_VARIABLE
+from experiments.runs.result import LAUNCH_VARIABLE, recorded
+from experiments.tasks.monitor import AUTO
 
+log = logging.getLogger(__name__)
 SWEEP_DIR_KEY = "hydra.sweep.dir"
 SKIPPED = "skipped (done earlier)"
 EARLIER_FAILURE = "failed earlier, not re-run"
@@ -32,7 +35,8 @@ class CollectResults(Callback):
     """Writes ``results.csv``, ``leaderboard.md`` and plots into the sweep folder (and, for a
     protocol sweep, its ``report.md``: `write_protocol_report`), prints the leaderboard, a
     count of the jobs by outcome and the TensorBoard command, and exits 1 when a job launched
-    by this multirun failed or did not finish, with the command that re-runs just those jobs.
+    by this multirun failed or did not finish, with the command that re-runs just those jobs,
+    or when the summary itself failed (Hydra would only warn about it).
 
     A job that recorded another launch's id was not run by this multirun: done earlier
     (skipped), or an earlier failure that this multirun did not re-run (a search's old
@@ -60,18 +64,30 @@ class CollectResults(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         if not sweep_dir.is_dir():
             return
-        protocol = is_protocol_folder(sweep_dir)
-        # A protocol's table of every trial and re-run is written, not printed: its report
-        # prints the leaderboard that answers the question.
-        summarize(
-            [sweep_dir], config.monitor, config.monitor_mode, sweep_dir,
-            console=Console(quiet=True) if protocol else None,
-        )  # fmt: skip
-        if protocol:
-            try:
-                write_protocol_report(sweep_dir)
-            except ConfigError as error:  # no model finished its re-runs: nothing to report
-                print(f"No protocol report: {error}")
+        summary_error = _summarize(config, sweep_dir)
+        counts = self._outcomes(sweep_dir, interrupted is not None)
+        told = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+        print(f"\nJobs: {told}.")
+        print(f"Results: {sweep_dir / 'results.csv'}")
+        print(f"TensorBoard: tensorboard --logdir {sweep_dir}")
+        if summary_error:
+            print(
+                f"The results table and leaderboard could not be written ({summary_error}); "
+                f"each job's result.json is intact: experiments-compare {sweep_dir}"
+            )
+        unfinished = counts["failed"] + counts["interrupted"]
+        if interrupted:
+            print(f"The sweep was interrupted by {interrupted}; the jobs after it were not run.")
+        if unfinished or interrupted:
+            print(
+                f"{unfinished} job(s) failed or were interrupted; see their result.json and "
+                f"run.log. Re-run just those with:\n  {rerun_command(sweep_dir)}"
+            )
+        if unfinished or interrupted or summary_error:
+            sys.exit(1)
+
+    def _outcomes(self, sweep_dir: Path, interrupted: bool) -> dict[str, int]:
+        """How many jobs of the sweep folder ended each way (`OUTCOMES`), this launch's apart."""
         counts = dict.fromkeys(OUTCOMES, 0)
         for _, result in find_results([sweep_dir]):
             status = result.get("status")
@@ -84,19 +100,7 @@ class CollectResults(Callback):
                 counts["interrupted" if now else EARLIER_FAILURE] += 1
             else:  # failed, or still "running": the job died without recording its end
                 counts["failed" if now else EARLIER_FAILURE] += 1
-        told = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
-        print(f"\nJobs: {told}.")
-        print(f"Results: {sweep_dir / 'results.csv'}")
-        print(f"TensorBoard: tensorboard --logdir {sweep_dir}")
-        unfinished = counts["failed"] + counts["interrupted"]
-        if interrupted:
-            print(f"The sweep was interrupted by {interrupted}; the jobs after it were not run.")
-        if unfinished or interrupted:
-            print(
-                f"{unfinished} job(s) failed or were interrupted; see their result.json and "
-                f"run.log. Re-run just those with:\n  {rerun_command(sweep_dir)}"
-            )
-            sys.exit(1)
+        return counts
 
 
 def finish_interrupted_sweep(reason: str) -> None:
@@ -111,6 +115,37 @@ def finish_interrupted_sweep(reason: str) -> None:
         pass
     except Exception as error:  # no summary, but the exit code still says interrupted
         print(f"sweep summary failed: {type(error).__name__}: {error}", file=sys.stderr)
+
+
+def _summarize(config: DictConfig, sweep_dir: Path) -> str | None:
+    """Write and print the sweep's table and leaderboard (and a protocol's report); the
+    error when the summary could not be made, which Hydra would only have warned about."""
+    protocol = is_protocol_folder(sweep_dir)
+    try:
+        # A protocol's table of every trial and re-run is written, not printed: its report
+        # prints the leaderboard that answers the question.
+        summarize(
+            [sweep_dir], *_monitor(config, sweep_dir), sweep_dir,
+            console=Console(quiet=True) if protocol else None,
+        )  # fmt: skip
+    except Exception as error:
+        log.exception("end-of-sweep summary failed")
+        return f"{type(error).__name__}: {error}"
+    if protocol:
+        try:
+            write_protocol_report(sweep_dir)
+        except ConfigError as error:  # no model finished its re-runs: nothing to report
+            print(f"No protocol report: {error}")
+    return None
+
+
+def _monitor(config: DictConfig, sweep_dir: Path) -> tuple[str, str]:
+    """The metric and mode that sort the leaderboard: the config's, or with ``auto`` (which
+    each job resolves from its data's task) what the jobs recorded."""
+    if AUTO not in (config.monitor, config.monitor_mode):
+        return config.monitor, config.monitor_mode
+    results = [result for _, result in find_results([sweep_dir])]
+    return recorded(results, "monitor") or "val/acc", recorded(results, "monitor_mode") or "max"
 
 
 def rerun_command(sweep_dir: Path) -> str:

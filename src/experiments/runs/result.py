@@ -13,6 +13,7 @@ import platform
 import secrets
 import subprocess
 import sys
+from collections import Counter
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -152,6 +153,12 @@ def current_status(result: dict[str, Any]) -> dict[str, Any]:
         "(killed: SIGKILL or out of memory?)"
     )
     return result | {"status": "interrupted", "error": reason}
+
+
+def recorded(results: list[dict[str, Any]], key: str) -> Any:
+    """The value of ``key`` the results recorded, when they agree on one; else None."""
+    values = Counter(result[key] for result in results if result.get(key))
+    return values.most_common(1)[0][0] if len(values) == 1 else None
 
 
 def _git(*args: str) -> str | None:

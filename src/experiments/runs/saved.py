@@ -8,6 +8,7 @@ run folders you trust).
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import ConfigError, instantiate_checked
-from experiments.data import DataModule, DataShapes
+from experiments.data import DataModule, DataShapes, Featurizer, load_fitted
 from experiments.kinds import ModelKind, Outputs, model_kind
 
 CONFIG_FILE = Path(".hydra") / "config.yaml"
@@ -68,7 +69,8 @@ class SavedRun:
     model_file: Path
     cfg: DictConfig
     kind: ModelKind
-    datamodule: DataModule
+    datamodule: DataModule | None  # None when loaded to predict only (`load_run`)
+    features: Featurizer  # fitted on the run's train split
     shapes: DataShapes
     model: Any
 
@@ -93,24 +95,41 @@ class SavedRun:
         return self.kind.predict(self.model, self.cfg, self.shapes, inputs)
 
 
-def load_run(ckpt: str | Path) -> SavedRun:
+def load_run(ckpt: str | Path, with_data: bool = True) -> SavedRun:
     """Rebuild a run from its folder: its data module (same split seed, so the same test
     rows) and its trained model. Sets torch's thread count and seeds to the run's, so that
     metrics come out as in the run.
 
     Args:
         ckpt: a run folder or a model file inside one (see `locate`).
+        with_data: load the run's data (to score its test split); False: only the fitted
+            featurizer and shapes the run saved (``featurizer.skops``), to predict without
+            the training data. Networks built from training rows (Nystroem landmarks,
+            ``gamma: scale``) load the data either way.
 
     Raises:
         ConfigError: no such run or model file; a file that is no model of the run's kind
-            or does not fit the run's model; the run's data cannot be loaded.
+            or does not fit the run's model; the run's data (or saved featurizer)
+            cannot be loaded.
     """
     run_dir, model_file = locate(ckpt)
     cfg = OmegaConf.load(run_dir / CONFIG_FILE)
     kind = model_kind(cfg.model)
     torch.set_num_threads(cfg.threads)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
-    shapes = datamodule.load()
+    datamodule = None
+    if with_data or (kind.name == "network" and _built_from_rows(cfg.model)):
+        datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
+        shapes = datamodule.load()
+        features = datamodule.fitted_features()
+    else:
+        features = instantiate_checked(cfg.dataset.features, "dataset.features")
+        shapes = load_fitted(run_dir, features)
     model = kind.load(cfg, datamodule, shapes, model_file)
-    return SavedRun(run_dir, model_file, cfg, kind, datamodule, shapes, model)
+    return SavedRun(run_dir, model_file, cfg, kind, datamodule, features, shapes, model)
+
+
+def _built_from_rows(model: DictConfig) -> bool:
+    """Whether the model's network takes ``train_inputs`` when it is built."""
+    factory = instantiate_checked(model.net, "model.net")
+    return "train_inputs" in inspect.signature(factory).parameters

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from typing import Any
 
 import numpy as np
@@ -77,3 +78,33 @@ class RandomStateCheckpoint(pl.Callback):
         torch.set_rng_state(state["torch"])
         if state["cuda"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class FitClock(pl.Callback):
+    """Fit time over every attempt of a run: each checkpoint stores the seconds spent fitting
+    so far (``checkpoint["fit_seconds"]``), and a resumed fit starts from those of the
+    checkpoint it resumes, so that a run's ``fit_seconds`` is the total, not the last
+    attempt's. Always added to a network's trainer (not a config option: results rely on it).
+    """
+
+    def __init__(self) -> None:
+        self.earlier = 0.0  # seconds of the attempts before this one
+        self._start: float | None = None
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._start = time.perf_counter()
+
+    def seconds(self) -> float:
+        """Seconds fitted so far, earlier attempts included."""
+        now = time.perf_counter() - self._start if self._start is not None else 0.0
+        return self.earlier + now
+
+    def on_save_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        checkpoint["fit_seconds"] = self.seconds()
+
+    def on_load_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        self.earlier = float(checkpoint.get("fit_seconds", 0.0))
