@@ -10,6 +10,7 @@ from omegaconf import OmegaConf, open_dict
 
 from experiments.config import ConfigError
 from experiments.protocol.checks import check_splits, model_search
+from experiments.protocol.settings import ProtocolSettings
 
 from ..conftest import CONF_DIR, compose_config
 
@@ -86,3 +87,12 @@ def test_splits_that_cannot_be_made_stop_the_protocol(tmp_path: Path) -> None:
 def test_splits_that_can_be_made_pass() -> None:
     cfg = compose_config([])
     check_splits(OmegaConf.create(OmegaConf.to_container(cfg.dataset)), range(2))
+
+
+def test_protocol_fair_composes_with_its_sweeper_and_valid_defaults() -> None:
+    cfg = compose_config(["protocol=fair", "experiment=svm_vs_deep"], return_hydra_config=True)
+    assert cfg.hydra.sweeper._target_.endswith("ProtocolSweeper")
+    assert cfg.hydra.sweeper.params.model == "svm_linear,logreg,mlp"  # the experiment's sweep
+    settings = ProtocolSettings.from_config(cfg.protocol, cfg.monitor, cfg.monitor_mode)
+    assert settings.splits * settings.seeds >= 10  # paired evaluations per model
+    assert cfg.protocol.job is None  # set per job by the sweeper

@@ -16,7 +16,7 @@ MODELS = ("logreg", "sk_naive_bayes")
 
 def run(*arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "experiments.train", "-m", *arguments],
+        [sys.executable, "-m", "experiments.cli.train", "-m", *arguments],
         capture_output=True, text=True, timeout=600, env=os.environ,
     )  # fmt: skip
 
@@ -69,5 +69,5 @@ def test_bad_protocol_input_stops_before_any_job(tmp_path: Path) -> None:
         "protocol.trials: expected a positive integer, got 0",
         "protocol.rope: expected a number >= 0, got -0.5",
     ):
-        assert problem in done.stderr
+        assert problem in done.stdout + done.stderr
     assert not list(tmp_path.rglob("result.json"))

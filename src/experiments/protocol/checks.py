@@ -72,14 +72,14 @@ def model_search(cfg: DictConfig, pinned: Iterable[str] = ()) -> ModelSearch:
 
 def _reaches(settings: dict[str, Any], key: str) -> bool:
     """Whether a dotted ``key`` is in the nested ``settings``, or would be added to a node
-    of them (its parent is there)."""
+    of them below the top level (its parent is there)."""
     node: Any = settings
-    *parents, last = key.split(".")
-    for part in parents:
-        if not isinstance(node, dict) or part not in node:
-            return False
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        if not (isinstance(node, dict) and part in node):
+            return 0 < depth == len(parts) - 1 and isinstance(node, dict)
         node = node[part]
-    return isinstance(node, dict)
+    return True
 
 
 def _check_values(cfg: DictConfig, space: dict[str, Any]) -> None:
