@@ -38,8 +38,9 @@ class Trial:
 
 @dataclass(frozen=True)
 class Job:
-    """One run of the protocol: its folder below the sweep folder, its overrides and its
-    record (what ``result.json`` keeps under ``protocol``)."""
+    """One run of the protocol: its folder below the sweep folder and its overrides, among
+    them its record (``protocol.job={...}``, what ``result.json`` keeps as ``protocol``) and
+    its folder (``hydra.sweep.subdir``)."""
 
     folder: str
     overrides: tuple[str, ...]
