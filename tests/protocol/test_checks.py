@@ -9,12 +9,13 @@ import pytest
 from omegaconf import OmegaConf, open_dict
 
 from experiments.config import ConfigError
+from experiments.config.compose import config_options
 from experiments.protocol.checks import check_splits, model_search
 from experiments.protocol.settings import ProtocolSettings
 
-from ..conftest import CONF_DIR, compose_config
+from ..conftest import compose_config
 
-MODELS = sorted(path.stem for path in (CONF_DIR / "model").glob("*.yaml"))
+MODELS = config_options("model")
 
 
 def with_space(model: str, space: dict[str, str]):
