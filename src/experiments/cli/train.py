@@ -67,6 +67,7 @@ OmegaConf.register_new_resolver("job_name", job_name)
 def hyperparameters(cfg: DictConfig, kind: ModelKind) -> dict[str, Any]:
     """The settings shown next to the final metrics in TensorBoard's HPARAMS tab."""
     shown = kind.describe(cfg)
+    shown["model"].pop("search_space", None)  # what a protocol may draw, not what this run is
     shown.setdefault("dataset", {})["name"] = cfg.dataset.name
     return flatten(shown | {"seed": cfg.seed, "threads": cfg.threads})
 
@@ -101,6 +102,8 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
         "launch": launch_id(),
         "process": process_identity(),  # a `running` status of a gone process: interrupted
     }
+    if (job := OmegaConf.select(cfg, "protocol.job")) is not None:  # what a protocol job is
+        result["protocol"] = OmegaConf.to_container(job)
     # Under DDP every rank runs this function; only rank zero writes the result.
     write = record_result if rank_zero_only.rank == 0 else lambda *_: None
     write(run_dir, result)
@@ -164,7 +167,8 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
 @dataclass(frozen=True)
 class Job:
     """This process's job: its folder, whether it is one job of a sweep, and the overrides
-    that define it (``resume`` says how an attempt started, not what the run is: left out)."""
+    that define it (``resume`` says how an attempt started, not what the run is: left out; a
+    protocol job's record is kept on its own, as result.json's ``protocol``)."""
 
     run_dir: Path
     in_sweep: bool
@@ -176,7 +180,9 @@ def current_job() -> Job:
     return Job(
         run_dir=Path(hydra_cfg.runtime.output_dir),
         in_sweep=hydra_cfg.mode == RunMode.MULTIRUN,
-        overrides=[o for o in hydra_cfg.overrides.task if not o.startswith("resume=")],
+        overrides=[
+            o for o in hydra_cfg.overrides.task if not o.startswith(("resume=", "protocol.job="))
+        ],
     )
 
 

@@ -2,15 +2,8 @@
 
 The official hydra-optuna-sweeper pins Optuna below 3, whose SQLite storage breaks with
 SQLAlchemy 2. This one asks Optuna for trials, launches them as Hydra jobs through the
-configured launcher, and tells Optuna each job's result. Search space syntax is Hydra's
-override grammar, as in hydra-optuna-sweeper::
-
-    optimizer.lr: tag(log, interval(1e-4, 1e-1))   # float, log scale
-    model.net.dropout: interval(0.0, 0.5)           # float
-    trainer.max_epochs: tag(int, interval(5, 50))   # int, both ends included
-    trainer.max_epochs: range(10, 40, step=10)      # int: 10, 20, 30 (stop excluded, as in Hydra)
-    model.net.hidden_sizes: choice([128], [256, 128])
-    model: mlp,deep_mlp                             # a comma list is a choice too
+configured launcher, and tells Optuna each job's result. The search space is written in
+Hydra's sweep syntax (`experiments.protocol.space`).
 """
 
 from __future__ import annotations
@@ -22,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, Override, RangeSweep
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.errors import HydraException
@@ -30,52 +22,14 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.protocol.space import distribution
+
 if TYPE_CHECKING:
     import optuna
 
 log = logging.getLogger(__name__)
 TRIAL_KEY = "search.trial"  # the root config key that tells a job its trial number
 DIRECTIONS = {"max": "maximize", "min": "minimize", "maximize": "maximize", "minimize": "minimize"}
-
-
-def distribution(override: Override) -> optuna.distributions.BaseDistribution:
-    """The Optuna distribution of a sweep override (``choice``, ``range``, ``interval``,
-    tagged ``log`` for a log scale, ``int`` for integers from an interval).
-
-    Raises:
-        HydraException: a sweep kind Optuna cannot sample, naming the key.
-    """
-    from optuna.distributions import (
-        CategoricalDistribution,
-        FloatDistribution,
-        IntDistribution,
-    )
-
-    sweep = override.value()
-    log_scale = "log" in sweep.tags
-    if isinstance(sweep, ChoiceSweep):
-        # Optuna stores plain values only: lists become their override text ("[256, 128]").
-        plain = (bool, int, float, str)
-        choices = [c if isinstance(c, plain) else _override_text(c) for c in sweep.list]
-        return CategoricalDistribution(choices)
-    if isinstance(sweep, RangeSweep) and all(
-        isinstance(x, int) for x in (sweep.start, sweep.stop, sweep.step)
-    ):
-        return IntDistribution(sweep.start, sweep.stop - sweep.step, step=sweep.step)
-    if isinstance(sweep, IntervalSweep):
-        if "int" in sweep.tags:  # Hydra parses interval ends as floats
-            return IntDistribution(int(sweep.start), int(sweep.end), log=log_scale)
-        return FloatDistribution(float(sweep.start), float(sweep.end), log=log_scale)
-    raise HydraException(
-        f"{override.get_key_element()}: the Optuna sweeper takes choice(...), a,b,c, "
-        f"range(start, stop, step) with integers or interval(low, high), got {override.input_line}"
-    )
-
-
-def _override_text(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_override_text(v) for v in value) + "]"
-    return str(value)
 
 
 class OptunaSweeper(Sweeper):

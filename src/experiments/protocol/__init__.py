@@ -1,0 +1,25 @@
+"""The fair-comparison protocol: an equal search per model (trial 0 = its defaults),
+selection on validation only, then the chosen configurations re-trained on splits x seeds.
+
+Kept free of Hydra's launch machinery and light to import (the sweeper plugins import it
+at every start): `run_protocol` takes a ``launch`` function, so a learning curve, a test or
+another sweeper can drive it. `experiments.protocol.checks` (which imports the model kinds)
+is imported where a protocol's input is checked.
+"""
+
+from experiments.protocol.jobs import Job, Trial, final_job, search_job
+from experiments.protocol.run import ModelSearch, run_protocol, search
+from experiments.protocol.selection import best_trial
+from experiments.protocol.settings import ProtocolSettings
+
+__all__ = [
+    "Job",
+    "ModelSearch",
+    "ProtocolSettings",
+    "Trial",
+    "best_trial",
+    "final_job",
+    "run_protocol",
+    "search",
+    "search_job",
+]

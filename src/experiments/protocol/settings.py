@@ -1,0 +1,80 @@
+"""The protocol's settings (the ``protocol`` config node), checked before any job runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from experiments.config import ConfigError
+from experiments.protocol.space import SAMPLERS
+
+
+@dataclass(frozen=True)
+class ProtocolSettings:
+    """How every model of a comparison is tuned and re-trained.
+
+    Attributes:
+        trials: search trials per model, trial 0 being the model's defaults.
+        sampler: ``random`` (seeded draws) or ``tpe`` (Optuna's TPE).
+        splits: data splits of the final phase (``dataset.split_seed`` = 0 .. splits-1).
+        seeds: training seeds per split in the final phase (``seed`` = 0 .. seeds-1).
+        rope: the region of practical equivalence, in the monitored metric's units.
+        search_seed: seeds the sampler, so that a re-run draws the same trials.
+        monitor: the validation metric that selects a trial.
+        monitor_mode: ``max`` or ``min``.
+    """
+
+    trials: int
+    sampler: str
+    splits: int
+    seeds: int
+    rope: float
+    search_seed: int
+    monitor: str
+    monitor_mode: str
+
+    @classmethod
+    def from_config(cls, node: Any, monitor: str, monitor_mode: str) -> ProtocolSettings:
+        """Settings from the ``protocol`` node and the root ``monitor``/``monitor_mode``.
+
+        Raises:
+            ConfigError: every bad value, each naming its key.
+        """
+        problems = [
+            f"protocol.{key}: expected a positive integer, got {node.get(key)!r}"
+            for key in ("trials", "splits", "seeds")
+            if not _positive_int(node.get(key))
+        ]
+        if node.get("sampler") not in SAMPLERS:
+            problems.append(
+                f"protocol.sampler: expected one of {', '.join(SAMPLERS)}, got {node.get('sampler')!r}"
+            )
+        rope = node.get("rope")
+        if not isinstance(rope, int | float) or isinstance(rope, bool) or rope < 0:
+            problems.append(f"protocol.rope: expected a number >= 0, got {rope!r}")
+        if not isinstance(node.get("search_seed"), int):
+            problems.append(
+                f"protocol.search_seed: expected an integer, got {node.get('search_seed')!r}"
+            )
+        if not str(monitor).startswith("val/"):
+            problems.append(
+                f"monitor: the protocol selects on a validation metric (val/...), got {monitor!r}"
+            )
+        if monitor_mode not in ("max", "min"):
+            problems.append(f"monitor_mode: expected max or min, got {monitor_mode!r}")
+        if problems:
+            raise ConfigError(problems)
+        return cls(
+            trials=node.trials,
+            sampler=node.sampler,
+            splits=node.splits,
+            seeds=node.seeds,
+            rope=float(rope),
+            search_seed=node.search_seed,
+            monitor=monitor,
+            monitor_mode=monitor_mode,
+        )
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1

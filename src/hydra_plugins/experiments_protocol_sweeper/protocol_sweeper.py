@@ -1,0 +1,162 @@
+"""A Hydra sweeper that runs the fair-comparison protocol (`experiments.protocol`).
+
+``experiments-train -m experiment=svm_vs_deep protocol=fair`` (or ``model=a,b,c``): the
+sweep's ``model`` list names the models; each is searched with its own YAML's
+``search_space``, and its chosen configuration re-trained on several splits and seeds. The
+jobs go through the configured launcher in batches, so ``launcher=parallel`` and
+``launcher=slurm`` work; the second phase is decided from the first phase's ``result.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.plugins import Plugins
+from hydra.errors import HydraException
+from hydra.plugins.sweeper import Sweeper
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf
+
+if TYPE_CHECKING:
+    from experiments.protocol.jobs import Job
+
+log = logging.getLogger(__name__)
+# Sweeps the protocol replaces with its own: it searches each model, and sets seeds itself.
+REPLACED = {"seed": "protocol.seeds"}
+
+
+class ProtocolSweeper(Sweeper):
+    """Runs the protocol over the models of the sweep.
+
+    Bad input (a single model, another swept key, a bad ``protocol`` value, a search space
+    key the model does not take, splits that cannot be made) is reported at once, naming
+    each key, and the process exits with status 2 before any job runs.
+
+    Args:
+        params: the sweep from config (experiment files set ``model: a,b,c``); command-line
+            sweeps replace or add to it.
+    """
+
+    def __init__(self, params: dict[str, str] | None = None) -> None:
+        self.params = dict(params or {})
+        self.job_index = 0
+
+    def setup(
+        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
+    ) -> None:
+        self.config = config
+        self.hydra_context = hydra_context
+        self.launcher = Plugins.instance().instantiate_launcher(
+            hydra_context=hydra_context, task_function=task_function, config=config
+        )
+
+    def sweep(self, arguments: list[str]) -> None:
+        from experiments.config import ConfigError
+        from experiments.protocol.run import run_protocol
+
+        try:
+            settings, models, fixed = self._plan(arguments)
+        except ConfigError as error:
+            log.error("Bad protocol:\n  %s", "\n  ".join(error.problems))
+            sys.exit(2)
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        log.info(
+            "protocol: %d models x %d trials (%s), then %d splits x %d seeds; selecting on %s",
+            len(models), settings.trials, settings.sampler, settings.splits, settings.seeds,
+            settings.monitor,
+        )  # fmt: skip
+        run_protocol(models, settings, sweep_dir, lambda jobs: self._launch(fixed, jobs))
+
+    def _plan(self, arguments: list[str]) -> tuple[Any, list[Any], list[str]]:
+        """The settings, each model's search and the overrides every job gets.
+
+        Raises:
+            ConfigError: every problem found, each naming its key.
+        """
+        from experiments.config import ConfigError
+        from experiments.protocol.checks import check_splits, model_search
+        from experiments.protocol.settings import ProtocolSettings
+
+        names, fixed, problems = self._split(arguments)
+        if len(names) < 2:
+            problems.append(
+                f"model: a protocol compares several models, got {', '.join(names) or 'one'}; "
+                "give them as a sweep, e.g. model=svm_linear,mlp or experiment=svm_vs_deep"
+            )
+        try:
+            settings = ProtocolSettings.from_config(
+                self.config.protocol, self.config.monitor, self.config.monitor_mode
+            )
+        except ConfigError as error:
+            problems += error.problems
+            settings = None
+        pinned = {_key(line) for line in fixed}
+        models, configs = [], []
+        for name in names:
+            cfg = self._compose([*fixed, f"model={name}"])
+            configs.append(cfg)
+            try:
+                models.append(model_search(cfg, pinned))
+            except ConfigError as error:
+                problems += error.problems
+        if problems:
+            raise ConfigError(problems)
+        check_splits(configs[0].dataset, range(settings.splits))
+        return settings, models, fixed
+
+    def _split(self, arguments: list[str]) -> tuple[list[str], list[str], list[str]]:
+        """The model names, the overrides every job gets, and problems with the sweep."""
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        lines = [f"{key}={value}" for key, value in self.params.items()] + list(arguments)
+        overrides = {}  # by key: the command line replaces the config's sweep
+        for override in parser.parse_overrides(lines):
+            overrides[override.get_key_element()] = override
+        names: list[str] = []
+        fixed: list[str] = []
+        problems = []
+        for key, override in overrides.items():
+            if key == "model":
+                values = (
+                    override.sweep_string_iterator()
+                    if override.is_sweep_override()
+                    else [override.value()]
+                )
+                names = [str(value) for value in values]
+            elif not override.is_sweep_override():
+                fixed.append(override.input_line)
+            elif key in REPLACED:
+                log.info("protocol: the sweep of %s is replaced by %s", key, REPLACED[key])
+            else:
+                problems.append(
+                    f"{key}: a protocol sweeps models only; each model searches its own "
+                    f"model.search_space (give {key} one value, or put it in the search space)"
+                )
+        if "model" not in overrides:
+            names = [str(self.config.model.name)]
+        return names, fixed, problems
+
+    def _compose(self, overrides: list[str]) -> DictConfig:
+        try:
+            return self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
+        except HydraException as error:
+            from experiments.config import ConfigError
+
+            raise ConfigError(str(error)) from error
+
+    def _launch(self, fixed: list[str], jobs: Sequence[Job]) -> None:
+        if not jobs:
+            return
+        batch = [[*fixed, *job.overrides] for job in jobs]
+        self.launcher.launch(batch, initial_job_idx=self.job_index)
+        self.job_index += len(batch)
+
+
+def _key(line: str) -> str:
+    return line.split("=", 1)[0].lstrip("+~")

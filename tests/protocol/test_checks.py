@@ -1,0 +1,99 @@
+"""Search spaces checked against each model's composed config, and splits checked before
+any job runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf, open_dict
+
+from experiments.config import ConfigError
+from experiments.config.compose import config_options
+from experiments.protocol.checks import check_splits, model_search
+from experiments.protocol.settings import ProtocolSettings
+
+from ..conftest import compose_config
+
+MODELS = config_options("model")
+
+
+def with_space(model: str, space: dict[str, str]):
+    cfg = compose_config([f"model={model}"])
+    with open_dict(cfg):
+        cfg.model.search_space = space
+    return cfg
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_brings_a_search_space_that_fits_it(model: str) -> None:
+    cfg = compose_config([f"model={model}"])
+    search = model_search(cfg)
+    assert search.name == model
+    assert set(search.space) == set(cfg.model.search_space)
+    assert search.space, f"{model} has nothing to search"
+
+
+def test_a_scikit_learn_parameter_left_out_of_the_yaml_is_added() -> None:
+    search = model_search(
+        with_space("sk_random_forest", {"model.estimator.max_depth": "tag(int, interval(2, 30))"})
+    )
+    assert search.added == {"model.estimator.max_depth"}
+
+
+def test_keys_the_command_line_pins_leave_the_space() -> None:
+    search = model_search(compose_config(["model=mlp"]), pinned={"optimizer.lr", "scheduler"})
+    assert "optimizer.lr" not in search.space and "model.net.dropout" in search.space
+
+
+@pytest.mark.parametrize(
+    ("model", "space", "message"),
+    [
+        ("mlp", {"model.Cc": "interval(1e-4, 1e-2)"},
+         "model.search_space.model.Cc: unknown key: model mlp's config has no model.Cc"),
+        ("mlp", {"optimizer.lrr": "interval(1e-4, 1e-2)"},
+         "model.search_space.optimizer.lrr: not a parameter of torch.optim.AdamW"),
+        ("mlp", {"model.net.gamma": "interval(1e-3, 1e-1)"},
+         "model.search_space.model.net.gamma: not a parameter of experiments.models.MLP"),
+        ("sk_svc", {"optimizer.lr": "interval(1e-4, 1e-2)"},
+         "model.search_space.optimizer.lr: estimator models do not use optimizer.lr"),
+        ("sk_random_forest", {"model.estimator.max_dept": "tag(int, interval(2, 30))"},
+         "model.search_space.model.estimator.max_dept: not a parameter of sklearn.ensemble.RandomForestClassifier"),
+        ("mlp", {"trainer.max_epochs": "interval(5.5, 30)"},
+         "model.search_space.trainer.max_epochs: expected an integer for pytorch_lightning.Trainer"),
+        ("mlp", {"optimizer.lr": "0.01"}, "model.search_space.optimizer.lr: expected a sweep"),
+    ],
+)  # fmt: skip
+def test_a_bad_search_space_names_its_key(model: str, space: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        model_search(with_space(model, space))
+    assert len(error.value.problems) == 1
+    assert error.value.problems[0].startswith(message)
+
+
+def test_splits_that_cannot_be_made_stop_the_protocol(tmp_path: Path) -> None:
+    rows = "x,label\n" + "".join(f"{i},{i % 4}\n" for i in range(8))  # 2 rows per class
+    (tmp_path / "tiny.csv").write_text(rows)
+    cfg = compose_config([
+        "dataset=csv", f"dataset.path={tmp_path / 'tiny.csv'}", "dataset.task=classification",
+        "dataset.target_column=label", "dataset.cache=false",
+    ])  # fmt: skip
+    with pytest.raises(ConfigError) as error:
+        check_splits(cfg.dataset, range(2))
+    (problem,) = error.value.problems
+    assert problem.startswith("dataset.test_size: cannot split 8 rows")
+    assert problem.endswith("(dataset.split_seed=0)")
+
+
+def test_splits_that_can_be_made_pass() -> None:
+    cfg = compose_config([])
+    check_splits(OmegaConf.create(OmegaConf.to_container(cfg.dataset)), range(2))
+
+
+def test_protocol_fair_composes_with_its_sweeper_and_valid_defaults() -> None:
+    cfg = compose_config(["protocol=fair", "experiment=svm_vs_deep"], return_hydra_config=True)
+    assert cfg.hydra.sweeper._target_.endswith("ProtocolSweeper")
+    assert cfg.hydra.sweeper.params.model == "svm_linear,logreg,mlp"  # the experiment's sweep
+    settings = ProtocolSettings.from_config(cfg.protocol, cfg.monitor, cfg.monitor_mode)
+    assert settings.splits * settings.seeds >= 10  # paired evaluations per model
+    assert cfg.protocol.job is None  # set per job by the sweeper
