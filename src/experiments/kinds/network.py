@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 
@@ -23,6 +24,7 @@ from experiments.kinds.network_build import build_task, count_parameters
 from experiments.runs.ddp import ddp_job_scope
 from experiments.runs.reentry import child_environment
 from experiments.tasks import quiet_lightning_warnings
+from experiments.tasks.steps import grouping_blockers, resolve_steps_per_call
 from experiments.tasks.stopping import fit_metrics, stopping_record
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,15 @@ class NetworkKind:
             run.shapes,
             datamodule.tensors["train"][0],
             build_metrics(cfg.get("metrics"), run.shapes),
+        )
+        blockers = grouping_blockers(
+            cfg.trainer,
+            get_class(cfg.optimizer._target_),
+            get_class(cfg.scheduler.schedule._target_) if cfg.scheduler else None,
+            task=task,
+        )
+        datamodule.steps_per_call = task.steps_per_call = resolve_steps_per_call(
+            cfg.steps_per_call, datamodule.batches_per_epoch, blockers
         )
         with ddp_job_scope(child_environment(run.run_dir, run.overrides)):
             trainer = instantiate_checked(
