@@ -13,6 +13,7 @@ from torch.optim import LBFGS, SGD, AdamW
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 
 from experiments.cli.train import train
+from experiments.config import ConfigError
 from experiments.data import TensorBatches
 from experiments.tasks.steps import AUTO_MAX, grouping_blockers, resolve_steps_per_call
 
