@@ -100,7 +100,9 @@ def resolve_steps_per_call(setting: Any, batches_per_epoch: int, blockers: list[
         if blockers and batches_per_epoch > 1:
             log.info("steps_per_call=1 (auto): %s", "; ".join(blockers))
             return 1
-        return max(1, min(batches_per_epoch, AUTO_MAX))
+        chosen = max(1, min(batches_per_epoch, AUTO_MAX))
+        log.debug("steps_per_call=%d (auto, %d batches per epoch)", chosen, batches_per_epoch)
+        return chosen
     if isinstance(setting, bool) or not isinstance(setting, int) or setting < 1:
         raise ConfigError(f"steps_per_call: expected auto or a positive integer, got {setting!r}")
     if setting > 1 and blockers:
