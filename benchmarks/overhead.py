@@ -17,6 +17,7 @@ The CNN rows (mnist10k, and CIFAR-10 cats vs dogs) train on the full training sp
     .venv/bin/python benchmarks/overhead.py                  # MLP rows, then CNN rows
     .venv/bin/python benchmarks/overhead.py --quick          # digits only
     .venv/bin/python benchmarks/overhead.py --no-cnn         # MLP rows only
+    .venv/bin/python benchmarks/overhead.py --cnn-only       # CNN rows only
     .venv/bin/python benchmarks/overhead.py --epoch-costs    # per-epoch costs, one by one
     .venv/bin/python benchmarks/overhead.py --profile        # + where a digits run's time goes
 """
@@ -197,6 +198,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="digits only")
     parser.add_argument("--no-cnn", action="store_true", help="MLP rows only")
+    parser.add_argument("--cnn-only", action="store_true", help="CNN rows only")
     parser.add_argument("--repeats", type=int, default=5, help="alternating runs of each")
     parser.add_argument("--epochs", type=int, default=20, help="digits epochs (mnist10k: /4)")
     parser.add_argument("--cnn-epochs", type=int, default=1, help="epochs of the CNN rows")
@@ -215,7 +217,7 @@ def main() -> None:
     print("the defaults; before = its ratio; img/s: training images per second of fit time")
     print("(with the per-epoch validation pass), defaults; acc: validation accuracy")
     print(HEADER)
-    for name, data in datasets(args.quick):
+    for name, data in [] if args.cnn_only else datasets(args.quick):
         epochs = args.epochs if name == "digits" else max(1, args.epochs // 4)
         compare(name, data, "mlp", epochs, args.repeats)
     if args.quick or args.no_cnn:
