@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from experiments.errors import ConfigError
 from torch.optim import LBFGS, SGD, AdamW
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 
