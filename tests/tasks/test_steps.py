@@ -59,6 +59,16 @@ def test_grouped_steps_train_exactly_like_one_step_per_call(make_cfg, tmp_path) 
         assert_same_training(runs[setting][1], checkpoint)
 
 
+def test_grouped_steps_step_a_per_step_schedule_like_one_step_per_call(make_cfg, tmp_path) -> None:
+    # one_cycle: stepped after every optimizer step, sized by the run's total steps
+    runs = [
+        train(make_cfg(*RUN, "scheduler=one_cycle", f"steps_per_call={k}"), tmp_path / str(k), [])
+        for k in (1, 5)
+    ]
+    assert runs[0]["metrics"] == runs[1]["metrics"]
+    assert_same_training(last_checkpoint(tmp_path / "1"), last_checkpoint(tmp_path / "5"))
+
+
 def test_grouped_steps_resume_to_the_uninterrupted_weights(make_cfg, tmp_path) -> None:
     # cut after 1 of the 2 epochs (max_steps, so that the cosine schedule stays that of 2)
     train(make_cfg(*RUN, "+trainer.max_steps=17"), tmp_path / "cut", [])

@@ -99,14 +99,16 @@ class TensorBatches:
     def _rows(self) -> int:
         return len(range(self.sampler.rank, self.sampler.n, self.sampler.world_size))
 
-    def _batch_count(self) -> int:
+    @property
+    def batch_count(self) -> int:
+        """Batches per epoch (``len`` counts groups of them when ``steps_per_call`` > 1)."""
         rows = self._rows()
         if self.drop_last:
             return rows // self.batch_size
         return -(-rows // self.batch_size)
 
     def __len__(self) -> int:
-        return -(-self._batch_count() // self.steps_per_call)
+        return -(-self.batch_count // self.steps_per_call)
 
     def __iter__(self) -> Iterator[Batch | list[Batch]]:
         if self.steps_per_call == 1:
@@ -122,12 +124,12 @@ class TensorBatches:
             order = self.sampler.indices(self.inputs.device)
             batches = (
                 (self.inputs.index_select(0, rows), self.targets.index_select(0, rows))
-                for rows in order[: self._batch_count() * self.batch_size].split(self.batch_size)
+                for rows in order[: self.batch_count * self.batch_size].split(self.batch_size)
             )
         else:
             rank, world = self.sampler.rank, self.sampler.world_size
             inputs, targets = self.inputs[rank::world], self.targets[rank::world]
-            end = self._batch_count() * self.batch_size
+            end = self.batch_count * self.batch_size
             batches = zip(
                 inputs[:end].split(self.batch_size),
                 targets[:end].split(self.batch_size),

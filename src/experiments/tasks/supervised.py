@@ -253,12 +253,21 @@ class SupervisedTask(pl.LightningModule):
             batch_size=1,
         )
 
+    def _total_steps(self) -> int:
+        """Optimizer steps of the whole run (Lightning counts calls of training_step)."""
+        trainer = self.trainer
+        calls = int(trainer.estimated_stepping_batches)  # also sets up the train loader
+        if self.automatic_optimization:
+            return calls
+        steps = trainer.train_dataloader.batch_count * trainer.max_epochs
+        return steps if trainer.max_steps < 0 else min(steps, trainer.max_steps)
+
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(self.parameters())
         schedule = self.schedule
         if schedule is None:
             return optimizer
-        total_steps = int(self.trainer.estimated_stepping_batches)
+        total_steps = self._total_steps()
         scheduler = schedule.create(optimizer, total_steps, self.trainer.max_epochs)
         lr_scheduler = {
             "scheduler": scheduler,
