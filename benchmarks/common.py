@@ -27,6 +27,9 @@ for name in ("pytorch_lightning", "lightning_fabric"):
 
 MNIST10K = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist10k"
 MNIST10K_OVERRIDES = ["dataset=mnist", f"dataset.path={MNIST10K}"]
+# CIFAR-10's cat and dog images (dataset=cifar_catdog).
+CATDOG = MNIST10K.parent / "cifar_catdog"
+CATDOG_OVERRIDES = ["dataset=cifar_catdog", f"dataset.path={CATDOG}"]
 
 
 def datasets(quick: bool) -> list[tuple[str, list[str]]]:

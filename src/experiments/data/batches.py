@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from itertools import islice
 
 import torch
 
 log = logging.getLogger(__name__)
-Splits = dict[str, tuple[torch.Tensor, torch.Tensor]]
+Batch = tuple[torch.Tensor, torch.Tensor]
+Splits = dict[str, Batch]
 # (images, generator) -> images of the same shape, e.g. `experiments.data.RandomCropFlip`.
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -62,6 +64,9 @@ class TensorBatches:
         drop_last: drop a last batch smaller than ``batch_size``.
         augment: applied to the inputs of every batch where they are (on the training device
             when the tensors are), with a generator seeded by (seed, epoch, rank).
+        steps_per_call: above 1, yield lists of this many consecutive batches (the last list
+            of an epoch may be shorter), for a task that runs several optimizer steps per
+            ``training_step``; ``len`` counts the lists. The batches are the same.
     """
 
     def __init__(
@@ -75,6 +80,7 @@ class TensorBatches:
         rank: int = 0,
         world_size: int = 1,
         augment: Augment | None = None,
+        steps_per_call: int = 1,
     ) -> None:
         if len(inputs) != len(targets):
             raise ValueError(f"inputs have {len(inputs)} rows but targets {len(targets)}")
@@ -84,6 +90,7 @@ class TensorBatches:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.augment = augment
+        self.steps_per_call = steps_per_call
         self.sampler = EpochPermutation(len(inputs), seed, rank, world_size)
         # Lightning inspects loaders like torch DataLoaders: ``sampler`` gets `set_epoch`
         # calls, and ``batch_sampler`` must exist.
@@ -92,24 +99,37 @@ class TensorBatches:
     def _rows(self) -> int:
         return len(range(self.sampler.rank, self.sampler.n, self.sampler.world_size))
 
-    def __len__(self) -> int:
+    @property
+    def batch_count(self) -> int:
+        """Batches per epoch (``len`` counts groups of them when ``steps_per_call`` > 1)."""
         rows = self._rows()
         if self.drop_last:
             return rows // self.batch_size
         return -(-rows // self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def __len__(self) -> int:
+        return -(-self.batch_count // self.steps_per_call)
+
+    def __iter__(self) -> Iterator[Batch | list[Batch]]:
+        if self.steps_per_call == 1:
+            yield from self._batches()
+            return
+        batches = self._batches()
+        while group := list(islice(batches, self.steps_per_call)):
+            yield group
+
+    def _batches(self) -> Iterator[Batch]:
         if self.shuffle:
             # index_select: ~2.5x faster than `tensor[rows]` for a 128-row batch on CPU.
             order = self.sampler.indices(self.inputs.device)
             batches = (
                 (self.inputs.index_select(0, rows), self.targets.index_select(0, rows))
-                for rows in order[: len(self) * self.batch_size].split(self.batch_size)
+                for rows in order[: self.batch_count * self.batch_size].split(self.batch_size)
             )
         else:
             rank, world = self.sampler.rank, self.sampler.world_size
             inputs, targets = self.inputs[rank::world], self.targets[rank::world]
-            end = len(self) * self.batch_size
+            end = self.batch_count * self.batch_size
             batches = zip(
                 inputs[:end].split(self.batch_size),
                 targets[:end].split(self.batch_size),

@@ -135,6 +135,10 @@ class DataModule(pl.LightningDataModule):
         augment: batch augmentation of training inputs on the device, e.g.
             `experiments.data.RandomCropFlip` (``+dataset/augment=crop``); None: none.
 
+    Attributes:
+        steps_per_call: training batches per item of the train loader (see
+            `TensorBatches`); set by the run to what its task steps per ``training_step``.
+
     Raises:
         ConfigError: every bad setting at once.
     """
@@ -185,6 +189,7 @@ class DataModule(pl.LightningDataModule):
         )
         self.on_device = on_device
         self.augment = augment
+        self.steps_per_call = 1
         self.tensors: Splits = {}
         self._resident: Splits | None = None  # the splits where batches are cut from
         self.info: dict[str, Any] = {}
@@ -241,6 +246,11 @@ class DataModule(pl.LightningDataModule):
     @property
     def num_train(self) -> int:
         return len(self.tensors["train"][0])
+
+    @property
+    def batches_per_epoch(self) -> int:
+        """Training batches per epoch in one process (the last one may be smaller)."""
+        return -(-self.num_train // self.batch_size)
 
     def _settings(self) -> dict[str, Any]:
         """Everything besides the source that the processed tensors depend on."""
@@ -363,6 +373,7 @@ class DataModule(pl.LightningDataModule):
             rank=rank,
             world_size=world,
             augment=self.augment if train else None,
+            steps_per_call=self.steps_per_call if train else 1,
         )
 
     def setup(self, stage: str | None = None) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 
@@ -26,6 +27,7 @@ from experiments.runs.reentry import child_environment
 from experiments.tasks import quiet_lightning_warnings
 from experiments.tasks.callbacks import FitClock
 from experiments.tasks.monitor import logged_metrics
+from experiments.tasks.steps import grouping_blockers, resolve_steps_per_call
 from experiments.tasks.stopping import fit_metrics, stopping_record
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,15 @@ class NetworkKind:
         cfg, datamodule = run.cfg, run.datamodule
         task = self.build_task(cfg, datamodule, run.shapes)
         clock = FitClock()  # fit_seconds over every attempt when resuming
+        blockers = grouping_blockers(
+            cfg.trainer,
+            get_class(cfg.optimizer._target_),
+            get_class(cfg.scheduler.schedule._target_) if cfg.scheduler else None,
+            task=task,
+        )
+        datamodule.steps_per_call = task.steps_per_call = resolve_steps_per_call(
+            cfg.steps_per_call, datamodule.batches_per_epoch, blockers
+        )
         with ddp_job_scope(child_environment(run.run_dir, run.overrides)):
             trainer = instantiate_checked(
                 cfg.trainer,

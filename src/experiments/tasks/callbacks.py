@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.callbacks import ModelCheckpoint
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +109,49 @@ class FitClock(pl.Callback):
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
     ) -> None:
         self.earlier = float(checkpoint.get("fit_seconds", 0.0))
+
+
+class ThrottledModelCheckpoint(ModelCheckpoint):
+    """A `ModelCheckpoint` that writes at most once per ``min_seconds`` of training, and
+    always at the run's last epoch (``max_epochs`` or ``max_steps`` reached, or a callback
+    stopped the run).
+
+    For ``last.ckpt``: a run of sub-second epochs otherwise spends a good part of each epoch
+    writing a file that the next epoch replaces (~1-3 ms for a small MLP, as long as its
+    epoch). A run killed in between resumes from a checkpoint at most ``min_seconds`` older,
+    to the same numbers. Not for a monitored best checkpoint: a skipped epoch may have been
+    the best.
+
+    Args:
+        min_seconds: seconds between the end of one write and the next write; 0 writes
+            whenever `ModelCheckpoint` would.
+        **kwargs: `ModelCheckpoint`'s arguments.
+    """
+
+    def __init__(self, min_seconds: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.min_seconds = min_seconds
+        self._written_at: float | None = None
+
+    def _should_skip_saving_checkpoint(self, trainer: pl.Trainer) -> bool:
+        if super()._should_skip_saving_checkpoint(trainer):
+            return True
+        recent = (
+            self._written_at is not None and time.monotonic() - self._written_at < self.min_seconds
+        )
+        return recent and not _is_last_epoch(trainer)
+
+    def _save_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
+        super()._save_checkpoint(trainer, filepath)
+        self._written_at = time.monotonic()
+
+
+def _is_last_epoch(trainer: pl.Trainer) -> bool:
+    """True in the epoch after which the fit stops (asked at its end, checkpoints run last)."""
+    max_epochs = trainer.max_epochs if trainer.max_epochs is not None else -1
+    max_steps = trainer.max_steps
+    return (
+        trainer.should_stop
+        or 0 <= max_epochs <= trainer.current_epoch + 1
+        or 0 <= max_steps <= trainer.global_step
+    )
