@@ -244,6 +244,14 @@ class RatingsDataModule(pl.LightningDataModule):
         )  # fmt: skip
         return self.shapes
 
+    def save_fitted(self, run_dir: Path, shapes: RatingsShapes) -> None:
+        """Nothing to save: a recommender's predictions read the run's ratings again (the
+        id maps, what each user rated, the titles), as `DataModule.save_fitted` is for
+        featurizers of inputs."""
+
+    def fitted_features(self) -> None:
+        """None: ratings are user and item ids, with no featurizer of inputs."""
+
     def _pairs(self, rows: pd.DataFrame, implicit: bool) -> tuple[torch.Tensor, torch.Tensor]:
         pairs = np.stack([self.users.indices(rows[USER]), self.items.indices(rows[ITEM])], axis=1)
         targets = np.ones(len(rows)) if implicit else rows[RATING].to_numpy()

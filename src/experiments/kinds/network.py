@@ -65,6 +65,21 @@ class NetworkKind:
             build_metrics(cfg.get("metrics"), shapes),
         )
 
+    def group_steps(
+        self, cfg: DictConfig, datamodule: DataModule, task: pl.LightningModule
+    ) -> None:
+        """Set how many optimizer steps one ``training_step`` runs (``steps_per_call``), on
+        the data module (it serves groups of batches) and the task (it steps through them)."""
+        blockers = grouping_blockers(
+            cfg.trainer,
+            get_class(cfg.optimizer._target_),
+            get_class(cfg.scheduler.schedule._target_) if cfg.scheduler else None,
+            task=task,
+        )
+        datamodule.steps_per_call = task.steps_per_call = resolve_steps_per_call(
+            cfg.steps_per_call, datamodule.batches_per_epoch, blockers
+        )
+
     def describe(self, cfg: DictConfig) -> dict[str, Any]:
         chosen = OmegaConf.to_container(cfg, resolve=True)
         return {
@@ -89,15 +104,7 @@ class NetworkKind:
         cfg, datamodule = run.cfg, run.datamodule
         task = self.build_task(cfg, datamodule, run.shapes)
         clock = FitClock()  # fit_seconds over every attempt when resuming
-        blockers = grouping_blockers(
-            cfg.trainer,
-            get_class(cfg.optimizer._target_),
-            get_class(cfg.scheduler.schedule._target_) if cfg.scheduler else None,
-            task=task,
-        )
-        datamodule.steps_per_call = task.steps_per_call = resolve_steps_per_call(
-            cfg.steps_per_call, datamodule.batches_per_epoch, blockers
-        )
+        self.group_steps(cfg, datamodule, task)
         with ddp_job_scope(child_environment(run.run_dir, run.overrides)):
             trainer = instantiate_checked(
                 cfg.trainer,

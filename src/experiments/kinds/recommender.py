@@ -76,6 +76,11 @@ class RecommenderKind(NetworkKind):
     def logged_metrics(self, cfg: DictConfig, shapes: RatingsShapes) -> list[str] | None:
         return None  # rmse/mae or hr@10/ndcg@10 by the data's objective: not checked ahead
 
+    def group_steps(
+        self, cfg: DictConfig, datamodule: RatingsDataModule, task: RecommendationTask
+    ) -> None:
+        """One optimizer step per ``training_step``: ratings batches are not grouped."""
+
     def fit(self, run: RunInputs) -> FitOutcome:
         """The network kind's fit; then the saved model's item embeddings into TensorBoard's
         projector."""

@@ -118,7 +118,7 @@ def load_run(ckpt: str | Path, with_data: bool = True) -> SavedRun:
     torch.set_num_threads(cfg.threads)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = None
-    if with_data or (kind.name == "network" and _built_from_rows(cfg.model)):
+    if with_data or _built_from_rows(cfg.model):
         datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
         shapes = datamodule.load()
         features = datamodule.fitted_features()
@@ -131,5 +131,7 @@ def load_run(ckpt: str | Path, with_data: bool = True) -> SavedRun:
 
 def _built_from_rows(model: DictConfig) -> bool:
     """Whether the model's network takes ``train_inputs`` when it is built."""
+    if "net" not in model:
+        return False
     factory = instantiate_checked(model.net, "model.net")
     return "train_inputs" in inspect.signature(factory).parameters
