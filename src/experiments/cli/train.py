@@ -26,6 +26,7 @@ from experiments.config import ConfigError, RunPruned, instantiate_checked
 from experiments.config.checks import check_config
 from experiments.kinds import ModelKind, RunInputs, model_kind
 from experiments.kinds.recommender import check_pairing
+from experiments.report.per_class import confusion_figure, per_class_results
 from experiments.report.sweep_end import finish_interrupted_sweep
 from experiments.report.tensorboard import flatten, write_hparams
 from experiments.runs.gpus import claim_gpu
@@ -149,11 +150,14 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
     purge = {"purge_step": checkpoint_step(checkpoint)} if checkpoint else {}
     logger = instantiate_checked(cfg.logger, "logger")(save_dir=str(run_dir), **purge)
     outcome = kind.fit(RunInputs(cfg, run_dir, overrides, datamodule, shapes, logger, checkpoint))
+    classes = _per_class(outcome.test_predictions, shapes, logger)
+    outcome.metrics |= classes.pop("metrics", {})
     if rank_zero_only.rank == 0:
         write_hparams(logger.experiment, hyperparameters(cfg, kind), outcome.metrics)
         write_test_predictions(run_dir, outcome.test_predictions)
     return {
-        "metrics": outcome.metrics,
+        **classes,
+        "metrics": dict(sorted(outcome.metrics.items())),
         "fit_seconds": outcome.fit_seconds,
         "test_seconds": outcome.test_seconds,
         "n_params": outcome.n_params,
@@ -162,6 +166,18 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
         "monitor_mode": monitor_mode,
         "provenance": provenance(outcome.device),
     }
+
+
+def _per_class(predictions: dict, shapes: Any, logger: Any) -> dict[str, Any]:
+    """A classifier's per-class results (`experiments.report.per_class`), with the confusion
+    matrix as an image in TensorBoard; nothing for other tasks."""
+    if shapes.task != "classification" or "target" not in predictions:
+        return {}
+    results = per_class_results(predictions, shapes.class_names)
+    if rank_zero_only.rank == 0:
+        figure = confusion_figure(results["confusion_matrix"], shapes.class_names)
+        logger.experiment.add_figure("test/confusion_matrix", figure)
+    return results
 
 
 @dataclass(frozen=True)

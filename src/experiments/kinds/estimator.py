@@ -159,6 +159,11 @@ class EstimatorKind:
             metrics |= score_estimator(estimator, shapes, "test", *tensors["test"], extra)
             test_seconds = time.perf_counter() - start
             predicted = estimator.predict(_features(tensors["test"][0]))
+        scores = {}
+        if shapes.task == "classification":
+            scores["scores"] = self.predict(
+                estimator, cfg, shapes, tensors["test"][0]
+            ).values.numpy()
         run.logger.log_metrics(metrics, step=0)
         with atomic_file(run.run_dir / self.model_file, "wb") as file:
             joblib.dump(estimator, file)
@@ -172,7 +177,11 @@ class EstimatorKind:
             test_seconds=round(test_seconds, 4),
             n_params=count_learned_values(estimator),
             device=f"cpu ({type(estimator).__module__}.{type(estimator).__name__})",
-            test_predictions={"predicted": np.asarray(predicted), "target": targets.numpy()},
+            test_predictions={
+                "predicted": np.asarray(predicted),
+                "target": targets.numpy(),
+                **scores,
+            },
         )
 
     def load(

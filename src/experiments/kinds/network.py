@@ -198,7 +198,11 @@ class NetworkKind:
             batches = inputs.split(datamodule.eval_batch_size)
             outputs = torch.cat([task.outputs(batch.to(task.device)).cpu() for batch in batches])
         if shapes.task == "classification":
-            return {"predicted": outputs.argmax(dim=1).numpy(), "target": targets.numpy()}
+            return {
+                "predicted": outputs.argmax(dim=1).numpy(),
+                "target": targets.numpy(),
+                "scores": outputs.numpy(),  # logits or margins: monotone in each class's odds
+            }
         original = shapes.original_units
         return {"predicted": original(outputs).numpy(), "target": original(targets).numpy()}
 
