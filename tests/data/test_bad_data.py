@@ -22,7 +22,7 @@ def test_misspelled_column_lists_the_columns(make_data, tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         make_data(path=path, target_column="lable", features=BagOfWords(text_column="txt")).load()
     assert error.value.problems == [
-        "dataset.target_column: no column 'lable'; the data has size, colour, label",
+        "dataset.target_column: no column 'lable' (did you mean 'label'?); the data has size, colour, label",
         "dataset.features: no column 'txt'; the data has size, colour, label",
     ]
 

@@ -94,6 +94,6 @@ def test_protocol_fair_composes_with_its_sweeper_and_valid_defaults() -> None:
     cfg = compose_config(["protocol=fair", "experiment=svm_vs_deep"], return_hydra_config=True)
     assert cfg.hydra.sweeper._target_.endswith("ProtocolSweeper")
     assert cfg.hydra.sweeper.params.model == "svm_linear,logreg,mlp"  # the experiment's sweep
-    settings = ProtocolSettings.from_config(cfg.protocol, cfg.monitor, cfg.monitor_mode)
+    settings = ProtocolSettings.from_config(cfg.protocol, "val/acc", "max")
     assert settings.splits * settings.seeds >= 10  # paired evaluations per model
     assert cfg.protocol.job is None  # set per job by the sweeper

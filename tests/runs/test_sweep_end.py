@@ -53,8 +53,9 @@ def test_a_failing_summary_exits_1_and_still_counts_the_jobs(
 
     monkeypatch.setattr(sweep_end, "summarize", broken)
     end = CollectResults()
+    end.launch = "this-launch"
     (tmp_path / "job").mkdir()
-    write_result(tmp_path / "job", {"status": "done", "started": end.launched})
+    write_result(tmp_path / "job", {"status": "done", "launch": end.launch})
     config = OmegaConf.create(
         {"hydra": {"sweep": {"dir": str(tmp_path)}}, "monitor": "val/acc", "monitor_mode": "max"}
     )

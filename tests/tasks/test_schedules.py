@@ -25,7 +25,7 @@ def test_one_cycle_receives_the_runs_total_steps() -> None:
 def test_every_schedule_trains(make_cfg, tmp_path: Path, scheduler: str) -> None:
     """ReduceLROnPlateau needs its monitor, OneCycleLR its total steps: both come from the
     config and the run, not from hand-worked numbers."""
-    cfg = make_cfg(f"scheduler={scheduler}", "model=logreg", "trainer.max_epochs=2")
+    cfg = make_cfg(f"scheduler={scheduler}", "model=mlp", "trainer.max_epochs=2")
     assert train(cfg, tmp_path, [])["status"] == "done"
 
 

@@ -46,7 +46,9 @@ def evaluate(ckpt: str | Path) -> tuple[dict[str, Any], Path]:
     # result.json holds the metrics of the run's own model only
     result = read_result(run.run_dir) or {}  # a gone process's `running` reads `interrupted`
     recorded = result.get("metrics", {}) if run.is_default_model else {}
-    recorded = {name: value for name, value in recorded.items() if name.startswith("test/")}
+    # The metrics the model's kind scores again (test/auroc and test/ap of two classes come
+    # from the run's saved test predictions, not recomputed here).
+    recorded = {name: value for name, value in recorded.items() if name in metrics}
     report = {
         "model_file": str(run.model_file),
         "metrics": metrics,

@@ -42,6 +42,11 @@ def resolve_monitor(
             that is not max, min or auto.
     """
     problems = []
+    if monitor == AUTO and task not in TASK_MONITOR:
+        raise ConfigError(
+            f"monitor: auto follows dataset.task, which is {task!r}; set dataset.task "
+            f"({' or '.join(TASK_MONITOR)}) or name the monitor"
+        )
     if monitor == AUTO:
         monitor = TASK_MONITOR[task][0]
     elif logged is not None and monitor not in logged:

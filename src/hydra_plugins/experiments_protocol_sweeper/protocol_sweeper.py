@@ -83,6 +83,7 @@ class ProtocolSweeper(Sweeper):
         from experiments.config import ConfigError
         from experiments.protocol.checks import check_splits, model_search
         from experiments.protocol.settings import ProtocolSettings
+        from experiments.tasks.monitor import resolve_monitor
 
         names, fixed, problems = self._split(arguments)
         if len(names) < 2:
@@ -91,9 +92,11 @@ class ProtocolSweeper(Sweeper):
                 "give them as a sweep, e.g. model=svm_linear,mlp or experiment=svm_vs_deep"
             )
         try:
-            settings = ProtocolSettings.from_config(
-                self.config.protocol, self.config.monitor, self.config.monitor_mode
+            # monitor=auto follows the data's task, as each job resolves it
+            monitor, mode = resolve_monitor(
+                self.config.monitor, self.config.monitor_mode, self.config.dataset.task, None
             )
+            settings = ProtocolSettings.from_config(self.config.protocol, monitor, mode)
         except ConfigError as error:
             problems += error.problems
             settings = None
