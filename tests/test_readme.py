@@ -20,6 +20,8 @@ SKIPPED = {
     "make test": "runs the whole test suite",
     "../shared/data": "needs the shared real data sets, never read by tests",
     "launcher=parallel": "spawns worker processes (the launchers have their own tests)",
+    "protocol=fair": "a whole protocol of 7 models (tests/protocol runs a small one)",
+    "clicks.parquet": "a user's own file of clicks (tests/data/test_ratings.py reads such tables)",
 }
 # Appended to every training command: one epoch, runs in the temporary folder.
 EXTRA = ["trainer.max_epochs=1", "trainer.enable_checkpointing=false"]
@@ -42,8 +44,10 @@ print("FAILED:" + repr(failed))
 
 
 def readme_commands() -> list[str]:
-    """The commands of the README's ``bash`` blocks, comments stripped."""
-    blocks = re.findall(r"```bash\n(.*?)```", README.read_text(), flags=re.S)
+    """The commands of the README's ``bash`` blocks, comments stripped, lines continued with
+    a backslash joined."""
+    text = README.read_text().replace("\\\n", " ")
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
     lines = (line.split("  #")[0].strip() for block in blocks for line in block.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
 

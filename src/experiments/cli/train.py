@@ -30,7 +30,7 @@ from experiments.report.per_class import confusion_figure, per_class_results
 from experiments.report.sweep_end import finish_interrupted_sweep
 from experiments.report.tensorboard import flatten, write_hparams
 from experiments.runs.gpus import claim_gpu
-from experiments.runs.interrupt import Interrupted, install_handlers
+from experiments.runs.interrupt import Interrupted, install_handlers, interruption
 from experiments.runs.job_name import job_name
 from experiments.runs.lock import folder_lock
 from experiments.runs.paths import record_absolute_paths
@@ -248,7 +248,10 @@ def run_job(cfg: DictConfig, job: Job) -> dict[str, Any] | None:
     except (OSError, MemoryError) as error:  # the machine's limits, not a bug: one line
         log.error("Run failed: %s  (%s)", ending(error)[1], job.run_dir)
         return _failed(job, exit_status=1)
-    except Exception:
+    except Exception as error:
+        if (stop := interruption(error)) is not None:  # a library wrapped the signal's error
+            log.error("interrupted: %s  (%s)", stop.reason, job.run_dir)
+            raise stop from None
         log.error("Run failed:\n%s", traceback.format_exc())
         return _failed(job, exit_status=1)
     if result["status"] == "pruned":

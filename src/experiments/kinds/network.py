@@ -25,7 +25,7 @@ from experiments.runs.checkpoints import AtomicCheckpointIO, verify_checkpoint
 from experiments.runs.ddp import ddp_job_scope
 from experiments.runs.reentry import child_environment
 from experiments.tasks import quiet_lightning_warnings
-from experiments.tasks.callbacks import FitClock
+from experiments.tasks.callbacks import FitClock, LastEpochMetrics
 from experiments.tasks.monitor import logged_metrics
 from experiments.tasks.steps import grouping_blockers, resolve_steps_per_call
 from experiments.tasks.stopping import fit_metrics, stopping_record
@@ -104,13 +104,14 @@ class NetworkKind:
         cfg, datamodule = run.cfg, run.datamodule
         task = self.build_task(cfg, datamodule, run.shapes)
         clock = FitClock()  # fit_seconds over every attempt when resuming
+        last_epoch = LastEpochMetrics()  # its metrics when resuming finds no epoch to train
         self.group_steps(cfg, datamodule, task)
         with ddp_job_scope(child_environment(run.run_dir, run.overrides)):
             trainer = instantiate_checked(
                 cfg.trainer,
                 "trainer",
                 logger=run.logger,
-                callbacks=[*_callbacks(cfg, run.run_dir), clock],
+                callbacks=[*_callbacks(cfg, run.run_dir), clock, last_epoch],
                 default_root_dir=str(run.run_dir),
                 plugins=[AtomicCheckpointIO()],  # checkpoints whole or absent, checked on resume
             )
@@ -119,7 +120,7 @@ class NetworkKind:
                 log.info("resuming from %s", run.checkpoint)
             trainer.fit(task, datamodule=datamodule, ckpt_path=run.checkpoint, weights_only=True)
             fit_seconds = clock.earlier + time.perf_counter() - start
-            metrics = fit_metrics(trainer)
+            metrics = last_epoch.restored | fit_metrics(trainer)
             start = time.perf_counter()
             (test_metrics,) = trainer.test(task, datamodule=datamodule, verbose=False)
             test_seconds = time.perf_counter() - start

@@ -104,7 +104,9 @@ def _group_keys(frame: pd.DataFrame) -> list[str]:
     keys = varying or keys
     if frame[CONFIG_COLUMN].notna().any():
         settings = (
-            frame[keys].astype(str).agg("\0".join, axis=1) if keys else pd.Series(0, frame.index)
+            frame[keys].apply(lambda row: "\0".join(map(str, row)), axis=1)
+            if keys
+            else pd.Series(0, frame.index)
         )
         if frame.groupby(settings)[CONFIG_COLUMN].nunique(dropna=False).max() > 1:
             keys = [*keys, CONFIG_COLUMN]

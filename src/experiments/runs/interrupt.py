@@ -54,3 +54,15 @@ def install_handlers() -> None:
         signal.signal(signal.SIGINT, _raise)
     if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, _raise, None):
         signal.signal(signal.SIGTERM, _raise)
+
+
+def interruption(error: BaseException | None) -> Interrupted | None:
+    """The `Interrupted` that ``error`` is, or was raised from when a library caught the
+    signal's exception and raised its own (a checkpoint write, a data loader); else None."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, Interrupted):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None

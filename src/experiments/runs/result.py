@@ -23,7 +23,7 @@ import numpy as np
 
 from experiments.config.errors import is_out_of_memory
 from experiments.runs.atomic import atomic_file, write_atomic
-from experiments.runs.interrupt import REASONS, Interrupted
+from experiments.runs.interrupt import REASONS, interruption
 
 log = logging.getLogger(__name__)
 RESULT_FILE = "result.json"
@@ -68,8 +68,8 @@ def record_result(run_dir: Path, result: dict[str, Any]) -> bool:
 def ending(error: BaseException) -> tuple[str, str]:
     """The status (``interrupted`` or ``failed``) and one-line reason of a run that ``error``
     ended."""
-    if isinstance(error, Interrupted):
-        return "interrupted", error.reason
+    if (stop := interruption(error)) is not None:
+        return "interrupted", stop.reason
     if isinstance(error, KeyboardInterrupt):
         return "interrupted", REASONS[2]
     if isinstance(error, SystemExit):  # a launcher ending the job (submitit on requeue)

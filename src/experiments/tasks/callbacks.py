@@ -111,6 +111,30 @@ class FitClock(pl.Callback):
         self.earlier = float(checkpoint.get("fit_seconds", 0.0))
 
 
+class LastEpochMetrics(pl.Callback):
+    """The last epoch's ``train/`` and ``val/`` metrics in every checkpoint
+    (``checkpoint["epoch_metrics"]``), restored into ``restored`` on resume: a run cut after
+    its last epoch's checkpoint resumes with no epoch left to train, and still reports the
+    metrics of the model it tests. Always added to a network's trainer, like `FitClock`."""
+
+    def __init__(self) -> None:
+        self.restored: dict[str, float] = {}
+
+    def on_save_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        checkpoint["epoch_metrics"] = {
+            k: float(v)
+            for k, v in trainer.callback_metrics.items()
+            if k.startswith(("train/", "val/"))
+        }
+
+    def on_load_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        self.restored = dict(checkpoint.get("epoch_metrics", {}))
+
+
 class ThrottledModelCheckpoint(ModelCheckpoint):
     """A `ModelCheckpoint` that writes at most once per ``min_seconds`` of training, and
     always at the run's last epoch (``max_epochs`` or ``max_steps`` reached, or a callback
