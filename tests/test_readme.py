@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from experiments.config import config_options
+
 README = Path(__file__).parents[1] / "README.md"
 SKIPPED = {
     "make demo": "builds .venv and runs the demo sweep (minutes); the sweep is the next entry",
@@ -72,6 +74,19 @@ def runnable(command: str, out: Path) -> str | None:
         words = [w for w in words if w not in trials]
         extra.append(f"hydra.sweeper.n_trials={3 if trials else 2}")  # a resume adds one
     return shlex.join([*words, *extra])
+
+
+GROUPS = (
+    "dataset", "dataset/features", "dataset/augment", "model", "optimizer", "scheduler",
+    "trainer", "logger", "callbacks", "experiment", "hparams_search", "launcher", "protocol",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_the_readme_lists_every_option_of_every_group(group: str) -> None:
+    text = README.read_text()
+    missing = [option for option in config_options(group) if f"`{option}`" not in text]
+    assert not missing, f"README does not list {group} options {missing}"
 
 
 @pytest.mark.slow
