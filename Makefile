@@ -5,6 +5,9 @@ PYTHON := $(VENV)/bin/python
 # Lightning, would be a CUDA build of several GB.
 TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.installed
+# `make test` runs the tests in parallel processes (pytest-xdist), one per core, at most 4:
+# each imports Lightning and holds its own data; `make test WORKERS=0` runs them in one.
+WORKERS ?= $(shell n=$$(nproc); echo $$(( n < 4 ? n : 4 )))
 
 export HF_DATASETS_OFFLINE := 1
 export HF_HUB_OFFLINE := 1
@@ -27,7 +30,7 @@ demo: setup  ## the main job: linear SVM vs logistic regression vs MLP on digits
 	$(VENV)/bin/experiments-train -m experiment=svm_vs_deep
 
 test: setup lint  ## lint, then every test tier (fast and slow)
-	$(PYTHON) -m pytest -m "" -q
+	$(PYTHON) -m pytest -m "" -q -n $(WORKERS) --dist loadgroup
 
 test-fast: setup  ## the fast tier only (what plain `pytest` runs)
 	$(PYTHON) -m pytest -q

@@ -22,6 +22,7 @@ import pytest
 
 from experiments.cli.train import train
 from experiments.data.cache import default_cache_dir
+from experiments.runs.lock import folder_lock
 
 from .conftest import compose_config
 from .runs.test_checkpoints import garble
@@ -29,16 +30,20 @@ from .runs.test_checkpoints import garble
 TRAIN = [sys.executable, "-m", "experiments.cli.train"]
 
 
-def start(*arguments: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+def start(
+    *arguments: str, env: dict[str, str] | None = None, log: Path | None = None
+) -> subprocess.Popen:
+    """The training CLI in a subprocess; its output piped, or written to ``log`` (which the
+    test can read while it runs)."""
     return subprocess.Popen(
-        [*TRAIN, *arguments], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=os.environ | (env or {}),
+        [*TRAIN, *arguments], stdout=log.open("w") if log else subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, env=os.environ | (env or {}),
     )  # fmt: skip
 
 
-def finish(process: subprocess.Popen) -> tuple[int, str]:
+def finish(process: subprocess.Popen, log: Path | None = None) -> tuple[int, str]:
     output, _ = process.communicate(timeout=300)
-    return process.returncode, output
+    return process.returncode, log.read_text() if log else output
 
 
 def when(condition: Callable[[], bool], process: subprocess.Popen) -> None:
@@ -140,13 +145,19 @@ def ctrl_c_sweep_then_two_reruns_into_its_folder(tmp_path: Path, tmpfs) -> None:
     user = tmp_path / "conf" / "experiment"
     user.mkdir(parents=True)
     (user / "other.yaml").write_text("# @package _global_\nexperiment_name: other\n")
-    again = [
-        start(*SWEEP, f"hydra.sweep.dir={sweep}"),
-        start("--config-dir", str(user.parent), *SWEEP, f"hydra.sweep.dir={sweep}", "experiment=other"),
-    ]  # fmt: skip
+    logs = [tmp_path / "rerun-0.log", tmp_path / "rerun-1.log"]
+    # The test holds seed 1's folder until both re-runs wait on it: they meet there whatever
+    # the machine's speed (a fast one would otherwise finish seed 1 before the other starts).
+    with folder_lock(job_dir(sweep, 1)):
+        again = [
+            start(*SWEEP, f"hydra.sweep.dir={sweep}", log=logs[0]),
+            start("--config-dir", str(user.parent), *SWEEP, f"hydra.sweep.dir={sweep}", "experiment=other", log=logs[1]),
+        ]  # fmt: skip
+        for process, log in zip(again, logs, strict=True):
+            when(lambda log=log: "waiting: " in log.read_text(), process)
     outputs = []
-    for process in again:
-        code, output = finish(process)
+    for process, log in zip(again, logs, strict=True):
+        code, output = finish(process, log)
         assert code == 0, output[-3000:]
         assert "1 failed earlier, not re-run" in output  # the damaged foreign result
         outputs.append(output)

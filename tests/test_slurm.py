@@ -22,7 +22,8 @@ from experiments.search.storage import open_storage
 from . import slurm_cluster
 
 QUICK = ("trainer.max_epochs=1", "trainer.enable_checkpointing=false")
-pytestmark = pytest.mark.slow
+# One cluster per session: under pytest-xdist every SLURM test runs in the same worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 
 
 @pytest.fixture(scope="session")
