@@ -10,6 +10,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from omegaconf import OmegaConf
 
 from experiments.config import ConfigError
 from experiments.protocol.jobs import Job, Trial, final_job, search_job
@@ -166,9 +167,10 @@ def test_job_records_and_folders() -> None:
     ("changes", "message"),
     [
         ({"trials": 0}, "protocol.trials: expected a positive integer, got 0"),
-        ({"rope": -0.5}, "protocol.rope: expected a number >= 0, got -0.5"),
+        ({"rope": -0.5}, "protocol.rope: expected a number >= 0 or null, got -0.5"),
         ({"sampler": "grid"}, "protocol.sampler: expected one of random, tpe, got 'grid'"),
         ({"splits": 0}, "protocol.splits: expected a positive integer, got 0"),
+        ({"rope": "1%"}, "protocol.rope: expected a number >= 0 or null, got '1%'"),
     ],
 )
 def test_bad_settings_name_their_key(changes: dict, message: str) -> None:
@@ -183,6 +185,14 @@ def test_bad_settings_name_their_key(changes: dict, message: str) -> None:
     with pytest.raises(ConfigError) as error:
         ProtocolSettings.from_config(node | changes, "val/acc", "max")
     assert error.value.problems == [message]
+
+
+def test_rope_left_null_is_the_reports_default() -> None:
+    node = {"trials": 8, "sampler": "random", "search_seed": 0, "splits": 5, "seeds": 2}
+    settings = ProtocolSettings.from_config(
+        OmegaConf.create(node | {"rope": None}), "val/rmse", "min"
+    )
+    assert settings.rope is None
 
 
 def test_selection_metric_must_be_a_validation_one() -> None:

@@ -67,7 +67,7 @@ def test_bad_protocol_input_stops_before_any_job(tmp_path: Path) -> None:
     for problem in (
         "model: a protocol compares several models, got mlp",
         "protocol.trials: expected a positive integer, got 0",
-        "protocol.rope: expected a number >= 0, got -0.5",
+        "protocol.rope: expected a number >= 0 or null, got -0.5",
     ):
         assert problem in done.stdout + done.stderr
     assert not list(tmp_path.rglob("result.json"))

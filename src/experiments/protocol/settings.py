@@ -18,7 +18,9 @@ class ProtocolSettings:
         sampler: ``random`` (seeded draws) or ``tpe`` (Optuna's TPE).
         splits: data splits of the final phase (``dataset.split_seed`` = 0 .. splits-1).
         seeds: training seeds per split in the final phase (``seed`` = 0 .. seeds-1).
-        rope: the region of practical equivalence, in the monitored metric's units.
+        rope: the region of practical equivalence, in the monitored metric's units; None
+            leaves it to the report (`experiments.report.metric_scale.default_rope`: one
+            point for metrics on a scale of 1, 1% of the best score for errors).
         search_seed: seeds the sampler, so that a re-run draws the same trials.
         monitor: the validation metric that selects a trial.
         monitor_mode: ``max`` or ``min``.
@@ -28,7 +30,7 @@ class ProtocolSettings:
     sampler: str
     splits: int
     seeds: int
-    rope: float
+    rope: float | None
     search_seed: int
     monitor: str
     monitor_mode: str
@@ -50,8 +52,10 @@ class ProtocolSettings:
                 f"protocol.sampler: expected one of {', '.join(SAMPLERS)}, got {node.get('sampler')!r}"
             )
         rope = node.get("rope")
-        if not isinstance(rope, int | float) or isinstance(rope, bool) or rope < 0:
-            problems.append(f"protocol.rope: expected a number >= 0, got {rope!r}")
+        if rope is not None and (
+            not isinstance(rope, int | float) or isinstance(rope, bool) or rope < 0
+        ):
+            problems.append(f"protocol.rope: expected a number >= 0 or null, got {rope!r}")
         if not isinstance(node.get("search_seed"), int):
             problems.append(
                 f"protocol.search_seed: expected an integer, got {node.get('search_seed')!r}"
@@ -69,7 +73,7 @@ class ProtocolSettings:
             sampler=node.sampler,
             splits=node.splits,
             seeds=node.seeds,
-            rope=float(rope),
+            rope=None if rope is None else float(rope),
             search_seed=node.search_seed,
             monitor=monitor,
             monitor_mode=monitor_mode,
