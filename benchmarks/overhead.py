@@ -142,7 +142,7 @@ def epoch_costs(epochs: int, repeats: int) -> None:
         for name, extra in variants.items():
             seconds[name].append(run_in_process([*base, *extra])["fit_seconds"])
     none = median(seconds["no checkpoints"])
-    for name, values in variants.items():
+    for name, values in seconds.items():
         print(
             f"{name:34} fit {median(values):.3f} s  ({(median(values) - none) / epochs * 1e3:+.2f} ms/epoch vs none)"
         )
