@@ -103,16 +103,11 @@ def _image(tmp_path: Path, size: int) -> str:
     ("run", "arguments", "message"),
     [
         ("images", lambda tmp: [f"input={tmp / 'gone.png'}"], "does not exist"),
-        (
-            "images",
-            lambda tmp: [f"input={_image(tmp, 9)}"],
-            "are 9x9 pixels, the train split's 6x6",
-        ),
         ("images", lambda tmp: ["text=hello"], "reads image data, not text"),
         ("logreg", lambda tmp: [], "nothing to predict"),
         ("sk_ridge", lambda tmp: [f"input={_image(tmp, 9)}"], "cannot read"),
     ],
-    ids=["missing file", "image size", "text to image model", "no input", "image as table"],
+    ids=["missing file", "text to image model", "no input", "image as table"],
 )
 def test_bad_input_is_one_message(runs, tmp_path: Path, capsys, run, arguments, message) -> None:
     assert main([f"ckpt={runs[run]}", *arguments(tmp_path)]) == 2

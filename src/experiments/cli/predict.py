@@ -9,7 +9,8 @@ trained run's model says about new inputs.
 
 Inputs go through the run's own featurizer, fitted on the run's train split and saved with
 the run (``featurizer.skops``; the training data is not read): ``text=`` or files of lines for text models, image files or
-folders for image models, CSV files for tabular ones. Classifiers print their top classes
+folders for image models, CSV files for tabular ones. Photos of any size or mode are made
+like the train images (converted, and resized as training resizes), with a note on stderr. Classifiers print their top classes
 with probabilities ("82% cat, 15% dog, 2% hat"); hinge-loss models (``svm_*``, LinearSVC, SVC
 without ``probability=True``) have none, so they print their margins (class scores) and say
 so. Regression models print the predicted value in the data's original units.
@@ -46,25 +47,28 @@ def predict(ckpt: str, files: list[str], texts: list[str], top: int) -> dict[str
 
     Returns:
         ``run``, ``model``, ``kind`` (``probabilities``, ``margins`` or ``values``), ``note``
-        (for margins), ``target`` (the predicted column), and ``predictions``: per input, its ``input`` label and ``class`` with
-        the ``top`` classes' ``probabilities`` or ``margins``, or its ``value``.
+        (for margins), ``input_notes`` (when inputs were changed to fit the model: photos
+        resized or converted), ``target`` (the predicted column), and ``predictions``: per
+        input, its ``input`` label and ``class`` with the ``top`` classes' ``probabilities``
+        or ``margins``, or its ``value``.
 
     Raises:
         ConfigError: a bad run, model file or input (see `load_run`, `read_inputs`).
     """
     run = load_run(ckpt, with_data=False)
     featurizer = run.features
-    labels, rows = read_inputs(featurizer, files, texts)
-    outputs = run.predict(featurizer.transform(rows, "input"))
+    inputs = read_inputs(featurizer, files, texts)
+    outputs = run.predict(featurizer.transform(inputs.rows, "input"))
     return {
         "run": str(run.run_dir),
         "model": run.cfg.model.name,
         "kind": outputs.kind,
         **({"note": MARGINS_NOTE} if outputs.kind == "margins" else {}),
+        **({"input_notes": inputs.notes} if inputs.notes else {}),
         "target": run.cfg.dataset.target_column,
         "predictions": [
             {"input": label, **row}
-            for label, row in zip(labels, _rows(run, outputs, top), strict=True)
+            for label, row in zip(inputs.labels, _rows(run, outputs, top), strict=True)
         ],
     }
 
@@ -176,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"{PROGRAM}: " + "\n  ".join(error.problems), file=sys.stderr)
         return 2
+    for note in report.get("input_notes", []):  # on stderr: stdout keeps only the answers
+        print(f"{PROGRAM}: note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

@@ -92,6 +92,43 @@ class ImageFeatures:
             )
         return self._standardize(array)
 
+    def conform(self, images: list[PIL.Image.Image]) -> tuple[list[PIL.Image.Image], list[str]]:
+        """New photos (to predict) made like the train images: converted to their mode and
+        resized to their size, as training resizes (`resize`, bilinear), so that a photo of
+        any size fits the model.
+
+        Returns:
+            The photos, and a note for each change a user should hear of: photos resized,
+            grayscale photos made colour (or colour ones grayscale). Colour modes such as
+            RGBA and palettes become RGB without a note.
+        """
+        height, width = self.shape[1:]
+        notes = []
+        changed = [image for image in images if _channels_mode(image) != self.mode]
+        if changed:
+            made, was = ("RGB", "grayscale") if self.mode == "RGB" else ("grayscale", "colour")
+            notes.append(
+                f"converted {_count(changed, images)} from {was} to {made}: the model was "
+                f"trained on {made} images"
+            )
+        images = [
+            image if image.mode == self.mode else image.convert(self.mode) for image in images
+        ]
+        resized = [image for image in images if image.size != (width, height)]
+        if resized:
+            notes.append(
+                f"resized {_count(resized, images)} to {height}x{width} pixels, the size of "
+                "the model's training images (bilinear, as in training)"
+            )
+        return [
+            image.resize((width, height), PIL.Image.Resampling.BILINEAR) for image in images
+        ], notes
+
+    def pixels(self, features: torch.Tensor) -> np.ndarray:
+        """Features back to pixel values (rows, channels, height, width), as the images were
+        decoded: the inverse of the standardization, to show the images."""
+        return features.detach().cpu().numpy() * self.std + self.mean
+
     def _standardize(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(((array - self.mean) / self.std).astype(np.float32))
 
@@ -150,3 +187,10 @@ class ImageFeatures:
 def _channels_mode(image: PIL.Image.Image) -> str:
     """``L`` for grayscale-like modes, ``RGB`` for everything in colour."""
     return "L" if image.mode in ("1", "L", "I", "I;16", "F") else "RGB"
+
+
+def _count(some: list[PIL.Image.Image], of: list[PIL.Image.Image]) -> str:
+    """``1 photo``, ``3 photos``, ``1 of 2 photos``."""
+    if len(some) < len(of):
+        return f"{len(some)} of {len(of)} photos"
+    return f"{len(some)} photo" + ("s" if len(some) > 1 else "")

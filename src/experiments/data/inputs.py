@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import datasets
 import pandas as pd
+import PIL.Image
 from datasets import Dataset
 
 from experiments.config.errors import ConfigError
@@ -13,20 +15,31 @@ from experiments.data.datamodule import Featurizer
 from experiments.data.sources import IMAGE_EXTENSIONS
 
 
-def read_inputs(
-    featurizer: Featurizer, files: list[str], texts: list[str]
-) -> tuple[list[str], Dataset]:
-    """The rows to predict and a label for each (for printing).
+@dataclass(frozen=True)
+class Inputs:
+    """Rows to predict: a ``label`` per row (for printing), the ``rows`` in the featurizer's
+    columns, and ``notes`` on what was changed to fit the model (photos resized or
+    converted), for the user to hear once."""
+
+    labels: list[str]
+    rows: Dataset
+    notes: list[str] = field(default_factory=list)
+
+
+def read_inputs(featurizer: Featurizer, files: list[str], texts: list[str]) -> Inputs:
+    """The rows to predict, each with a label.
 
     Args:
-        featurizer: the run's featurizer; its ``kind`` says what inputs mean.
+        featurizer: the run's fitted featurizer; its ``kind`` says what inputs mean.
         files: text models: files with one text per line (blank lines skipped); image
-            models: image files, or folders of them; tabular models: CSV files with the
-            input columns (others, e.g. the target, are ignored).
+            models: image files, or folders of them (any size and mode: see
+            `ImageFeatures.conform`); tabular models: CSV files with the input columns
+            (others, e.g. the target, are ignored).
         texts: texts to classify (text models only).
 
     Raises:
-        ConfigError: no inputs, a missing or unreadable file, or inputs of the wrong kind.
+        ConfigError: no inputs, a missing or unreadable file, a file that is not an image or
+            a folder without images (image models), or inputs of the wrong kind.
     """
     missing = [path for path in files if not Path(path).exists()]
     if missing:
@@ -37,17 +50,17 @@ def read_inputs(
             "with input=<file>"
         )
     if featurizer.kind == "text":
-        labels, rows = _texts(featurizer.text_column, [Path(p) for p in files], texts)
+        inputs = _texts(featurizer.text_column, [Path(p) for p in files], texts)
     elif featurizer.kind == "image":
-        labels, rows = _images(featurizer.image_column, [Path(p) for p in files])
+        inputs = _images(featurizer, [Path(p) for p in files])
     else:
-        labels, rows = _tables([Path(p) for p in files])
-    if not labels:
+        inputs = _tables([Path(p) for p in files])
+    if not inputs.labels:
         raise ConfigError("input: nothing to predict; give input=<file> (or text=<text>)")
-    return labels, rows
+    return inputs
 
 
-def _texts(column: str, files: list[Path], texts: list[str]) -> tuple[list[str], Dataset]:
+def _texts(column: str, files: list[Path], texts: list[str]) -> Inputs:
     lines = list(texts)
     for path in files:
         try:
@@ -56,22 +69,41 @@ def _texts(column: str, files: list[Path], texts: list[str]) -> tuple[list[str],
             ]
         except (OSError, UnicodeDecodeError) as error:
             raise ConfigError(f"input: cannot read '{path}' as UTF-8 text ({error})") from error
-    return lines, Dataset.from_dict({column: lines})
+    return Inputs(lines, Dataset.from_dict({column: lines}))
 
 
-def _images(column: str, files: list[Path]) -> tuple[list[str], Dataset]:
+def _images(featurizer: Featurizer, files: list[Path]) -> Inputs:
     paths = []
     for path in files:
-        if path.is_dir():
-            paths += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
-        else:
+        if not path.is_dir():
             paths.append(path)
-    labels = [str(path) for path in paths]
-    rows = Dataset.from_dict({column: labels}).cast_column(column, datasets.Image())
-    return labels, rows
+            continue
+        found = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+        if not found:
+            raise ConfigError(
+                f"input: folder '{path}' holds no images (files ending in "
+                f"{', '.join(sorted(IMAGE_EXTENSIONS))})"
+            )
+        paths += found
+    images, unreadable = [], []
+    for path in paths:
+        try:
+            image = PIL.Image.open(path)
+            image.load()
+            images.append(image)
+        except (OSError, ValueError) as error:  # PIL's UnidentifiedImageError is an OSError
+            unreadable.append(f"'{path}' ({error})")
+    if unreadable:
+        raise ConfigError(f"input: not an image PIL can read: {', '.join(unreadable)}")
+    images, notes = featurizer.conform(images)
+    column = featurizer.image_column
+    rows = Dataset.from_dict(
+        {column: images}, features=datasets.Features({column: datasets.Image()})
+    )
+    return Inputs([str(path) for path in paths], rows, notes)
 
 
-def _tables(files: list[Path]) -> tuple[list[str], Dataset]:
+def _tables(files: list[Path]) -> Inputs:
     frames, labels = [], []
     for path in files:
         try:
@@ -81,5 +113,6 @@ def _tables(files: list[Path]) -> tuple[list[str], Dataset]:
         frames.append(frame)
         labels += [f"{path} row {row}" for row in range(len(frame))]
     if not frames:
-        return [], Dataset.from_dict({})
-    return labels, Dataset.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False)
+        return Inputs([], Dataset.from_dict({}))
+    rows = Dataset.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False)
+    return Inputs(labels, rows)
