@@ -29,6 +29,7 @@ from experiments.kinds.recommender import check_pairing
 from experiments.report.per_class import confusion_figure, per_class_results
 from experiments.report.sweep_end import finish_interrupted_sweep
 from experiments.report.tensorboard import flatten, write_hparams
+from experiments.report.test_images import chosen_rows, examples_figure
 from experiments.runs.gpus import claim_gpu
 from experiments.runs.interrupt import Interrupted, install_handlers, interruption
 from experiments.runs.job_name import job_name
@@ -155,6 +156,7 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
     if rank_zero_only.rank == 0:
         write_hparams(logger.experiment, hyperparameters(cfg, kind), outcome.metrics)
         write_test_predictions(run_dir, outcome.test_predictions)
+        _test_images(datamodule, outcome.test_predictions, shapes, logger)
     return {
         **classes,
         "metrics": dict(sorted(outcome.metrics.items())),
@@ -178,6 +180,17 @@ def _per_class(predictions: dict, shapes: Any, logger: Any) -> dict[str, Any]:
         figure = confusion_figure(results["confusion_matrix"], shapes.class_names)
         logger.experiment.add_figure("test/confusion_matrix", figure)
     return results
+
+
+def _test_images(datamodule: Any, predictions: dict, shapes: Any, logger: Any) -> None:
+    """A classifier of images: a grid of test images with its answers, in TensorBoard
+    (`experiments.report.test_images`)."""
+    if shapes.task != "classification" or shapes.kind != "image" or "target" not in predictions:
+        return
+    rows = chosen_rows(predictions)
+    pixels = datamodule.fitted_features().pixels(datamodule.tensors["test"][0][rows])
+    figure = examples_figure(pixels, predictions, rows, shapes.class_names)
+    logger.experiment.add_figure("test/examples", figure)
 
 
 @dataclass(frozen=True)

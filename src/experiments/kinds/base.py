@@ -52,7 +52,8 @@ class FitOutcome:
     """What a fitted run reports: metrics keyed by logged name (``val/acc``, ``test/acc``),
     seconds to fit and to predict the test split, learned parameters (None where no count
     is defined), the device, the test split's predictions (``predicted`` and ``target``
-    per row: class indices, or values in original units) for tests over test rows, and how
+    per row: class indices, or values in original units; classifiers add ``scores`` per
+    class, and ``probabilities`` where the model has them) for tests over test rows, and how
     training stopped, as ``result.json`` keys (`experiments.tasks.stopping.stopping_record`:
     ``stopped_epoch``, ``converged``, ``best_epoch``; empty for kinds fitted in one call)."""
 

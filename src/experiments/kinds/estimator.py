@@ -161,9 +161,10 @@ class EstimatorKind:
             predicted = estimator.predict(_features(tensors["test"][0]))
         scores = {}
         if shapes.task == "classification":
-            scores["scores"] = self.predict(
-                estimator, cfg, shapes, tensors["test"][0]
-            ).values.numpy()
+            outputs = self.predict(estimator, cfg, shapes, tensors["test"][0])
+            scores["scores"] = outputs.values.numpy()
+            if outputs.kind == "probabilities":
+                scores["probabilities"] = scores["scores"]
         run.logger.log_metrics(metrics, step=0)
         with atomic_file(run.run_dir / self.model_file, "wb") as file:
             joblib.dump(estimator, file)

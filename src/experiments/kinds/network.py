@@ -199,10 +199,12 @@ class NetworkKind:
             batches = inputs.split(datamodule.eval_batch_size)
             outputs = torch.cat([task.outputs(batch.to(task.device)).cpu() for batch in batches])
         if shapes.task == "classification":
+            probabilistic = isinstance(getattr(task, "loss", None), PROBABILISTIC_LOSSES)
             return {
                 "predicted": outputs.argmax(dim=1).numpy(),
                 "target": targets.numpy(),
                 "scores": outputs.numpy(),  # logits or margins: monotone in each class's odds
+                **({"probabilities": outputs.softmax(dim=1).numpy()} if probabilistic else {}),
             }
         original = shapes.original_units
         return {"predicted": original(outputs).numpy(), "target": original(targets).numpy()}
