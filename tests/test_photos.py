@@ -16,7 +16,7 @@ from experiments.cli.predict import main, predict
 from experiments.cli.train import train
 from experiments.config.errors import ConfigError
 
-from .conftest import train_run
+from .conftest import compose_config, train_run
 from .data.test_images import image_folder
 
 LEARN = ["optimizer.lr=0.1", "trainer.max_epochs=20", "trainer.enable_checkpointing=true"]
@@ -143,3 +143,17 @@ def test_bad_training_sizes_fail_before_training(
     result = json.loads((tmp_path / "result.json").read_text())
     assert result["status"] == "failed" and message in result["error"]
     assert not (tmp_path / "tb").exists(), "nothing was trained or logged"
+
+
+def test_the_cnn_on_cats_and_dogs_gets_its_own_settings() -> None:
+    tuned = compose_config(["experiment=cats_dogs", "model=cnn"])
+    assert list(tuned.model.net.channels) == [16, 32, 64] and tuned.model.channels_last
+    assert tuned.dataset.augment._target_ == "experiments.data.RandomCropFlip"
+    assert compose_config(["experiment=cats_dogs", "model=cnn", "threads=2"]).threads == 2
+    for others in (
+        ["experiment=cats_dogs", "model=svm_linear"],
+        ["experiment=digits", "model=cnn"],
+    ):
+        cfg = compose_config(others)
+        assert cfg.dataset.get("augment") is None
+        assert cfg.model.net.get("channels") in (None, [32, 64])
