@@ -10,7 +10,9 @@ finish; writes ``results.csv``, ``leaderboard.md`` and ``plots/*.png``.
 Protocol folders (a protocol sweep's ``search/`` and ``final/`` phases) get their
 ``report.md`` instead (`experiments.report.protocol_report.write_protocol_report`); several
 of them, one per dataset, are also compared across datasets (mean ranks, Friedman test,
-critical-difference diagram) into ``--out``.
+critical-difference diagram) into ``--out``. A learning curve's folder (a curve sweep's
+``size_<n>/`` folders) gets its table, plot and crossover
+(`experiments.report.learning_curve.write_curve_report`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from experiments.config.errors import ConfigError
 from experiments.report.across_datasets import write_across_datasets
+from experiments.report.learning_curve import is_curve_folder, write_curve_report
 from experiments.report.protocol_report import write_protocol_report
 from experiments.report.protocol_runs import is_protocol_folder
 from experiments.report.summary import PLOTS_DIR, summarize
@@ -84,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if any(is_protocol_folder(folder) for folder in args.folders):
             return compare_protocols(args)
+        if any(is_curve_folder(folder) for folder in args.folders):
+            return compare_curves(args)
         metric, mode, out = resolve(args)
     except ConfigError as error:
         print("experiments-compare: " + "\n  ".join(error.problems), file=sys.stderr)
@@ -116,6 +121,30 @@ def compare_protocols(args: argparse.Namespace) -> int:
     if len(args.folders) > 1:
         path = write_across_datasets(args.folders, args.out)
         print(f"\nWrote {path}")
+    return 0
+
+
+def compare_curves(args: argparse.Namespace) -> int:
+    """The learning curve of each curve folder, written into it.
+
+    Raises:
+        ConfigError: curve folders mixed with other folders, ``--metric``, ``--mode`` or
+            ``--out`` given (a curve reports its runs' test metric into its own folder), or
+            a folder without finished runs.
+    """
+    problems = [
+        f"{folder}: not a learning curve folder (no size_<n>/final/); compare curve folders "
+        "alone" for folder in args.folders if not is_curve_folder(folder)
+    ]  # fmt: skip
+    if args.metric or args.mode or args.out:
+        problems.append(
+            "--metric/--mode/--out: a learning curve reports the test metric of its runs' "
+            "monitor, into its own folder"
+        )
+    if problems:
+        raise ConfigError(problems)
+    for folder in args.folders:
+        write_curve_report(folder)
     return 0
 
 

@@ -125,3 +125,32 @@ def check_splits(dataset: DictConfig, split_seeds: Iterable[int]) -> None:
             raise ConfigError(
                 [f"{problem} (dataset.split_seed={split_seed})" for problem in error.problems]
             ) from None
+
+
+def check_sizes(
+    dataset: DictConfig, split_seeds: Iterable[int], sizes: Iterable[int | float]
+) -> list[int]:
+    """A learning curve's sizes as counts of training rows (`experiments.protocol.curve.
+    resolve_sizes`), checked on the train split of each split the curve will use, so that a
+    size no job could train on stops the curve before any job runs.
+
+    Raises:
+        ConfigError: every bad size, named ``curve.sizes[<i>]``; or a split that cannot be
+            made, naming the dataset key.
+    """
+    from experiments.protocol.curve import resolve_sizes
+
+    counts: list[int] = []
+    for split_seed in split_seeds:
+        node = OmegaConf.create(OmegaConf.to_container(dataset, resolve=True))
+        node.split_seed, node.train_size = split_seed, None
+        try:
+            data = instantiate_checked(node, "dataset", shuffle_seed=0)
+            data.load()
+        except ConfigError as error:
+            raise ConfigError(
+                [f"{problem} (dataset.split_seed={split_seed})" for problem in error.problems]
+            ) from None
+        targets = data.tensors["train"][1].numpy()
+        counts = resolve_sizes(sizes, targets, data.task == "classification", split_seed)
+    return counts

@@ -15,7 +15,8 @@ from experiments.report.protocol_runs import Protocol
 TENSORBOARD_DIR = "tb/report"  # under the protocol folder: `tensorboard --logdir <folder>`
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot drawing to files only."""
     # Imported here: pyplot costs about a second, paid only by the reports that plot.
     import matplotlib
 
@@ -40,7 +41,7 @@ def plot_budget_curves(protocol: Protocol, order: list[str], path: Path) -> Path
     budget = common_budget(curves)
     if budget == 0:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(7, 4.5))
     trials = np.arange(1, budget + 1)
     for index, (name, curve) in enumerate(curves.items()):
@@ -52,7 +53,7 @@ def plot_budget_curves(protocol: Protocol, order: list[str], path: Path) -> Path
     axes.set_title("Budget curves (mean over 15 random orders; dotted: defaults)")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
-    return _save(figure, path, plt)
+    return save_figure(figure, path, plt)
 
 
 def plot_paired_splits(protocol: Protocol, order: list[str], path: Path) -> Path | None:
@@ -64,7 +65,7 @@ def plot_paired_splits(protocol: Protocol, order: list[str], path: Path) -> Path
             per_split.setdefault(split, {}).setdefault(name, []).append(score)
     if not per_split:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(max(5, 1.2 * len(order)), 4.5))
     positions = {name: i for i, name in enumerate(order)}
     for by_model in per_split.values():
@@ -75,7 +76,7 @@ def plot_paired_splits(protocol: Protocol, order: list[str], path: Path) -> Path
     axes.set_ylabel(f"{protocol.metric} (mean over seeds)")
     axes.set_title(f"Tuned scores per split ({len(per_split)} splits; one line per split)")
     axes.grid(alpha=0.3)
-    return _save(figure, path, plt)
+    return save_figure(figure, path, plt)
 
 
 def plot_frontier(protocol: Protocol, rows: list[BoardRow], path: Path) -> Path | None:
@@ -84,7 +85,7 @@ def plot_frontier(protocol: Protocol, rows: list[BoardRow], path: Path) -> Path 
     shown = [r for r in rows if not np.isnan(r.tuned) and not np.isnan(r.fit_seconds)]
     if not shown:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(7, 4.5))
     seconds = np.array([r.fit_seconds for r in shown])
     scores = np.array([r.tuned for r in shown])
@@ -110,10 +111,11 @@ def plot_frontier(protocol: Protocol, rows: list[BoardRow], path: Path) -> Path 
     axes.set_ylabel(f"{protocol.metric} (tuned, 95% interval)")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
-    return _save(figure, path, plt)
+    return save_figure(figure, path, plt)
 
 
-def _save(figure, path: Path, plt) -> Path:
+def save_figure(figure, path: Path, plt) -> Path:
+    """Write ``figure`` as a PNG at ``path`` (folders made) and close it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(figure)

@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 from rich.console import Console
 
 from experiments.config.errors import ConfigError
+from experiments.report.learning_curve import is_curve_folder, write_curve_report
 from experiments.report.protocol_report import write_protocol_report
 from experiments.report.protocol_runs import is_protocol_folder
 from experiments.report.summary import summarize
@@ -118,24 +119,30 @@ def finish_interrupted_sweep(reason: str) -> None:
 
 
 def _summarize(config: DictConfig, sweep_dir: Path) -> str | None:
-    """Write and print the sweep's table and leaderboard (and a protocol's report); the
-    error when the summary could not be made, which Hydra would only have warned about."""
-    protocol = is_protocol_folder(sweep_dir)
+    """Write and print the sweep's table and leaderboard (and a protocol's or a learning
+    curve's report); the error when the summary could not be made, which Hydra would only
+    have warned about."""
+    protocol, curve = is_protocol_folder(sweep_dir), is_curve_folder(sweep_dir)
     try:
-        # A protocol's table of every trial and re-run is written, not printed: its report
-        # prints the leaderboard that answers the question.
+        # A protocol's or a curve's table of every run is written, not printed: its report
+        # prints the table that answers the question.
         summarize(
             [sweep_dir], *_monitor(config, sweep_dir), sweep_dir,
-            console=Console(quiet=True) if protocol else None,
+            console=Console(quiet=True) if protocol or curve else None,
         )  # fmt: skip
     except Exception as error:
         log.exception("end-of-sweep summary failed")
         return f"{type(error).__name__}: {error}"
-    if protocol:
+    report, what = (
+        (write_protocol_report, "protocol report") if protocol
+        else (write_curve_report, "learning curve") if curve
+        else (None, "")
+    )  # fmt: skip
+    if report is not None:
         try:
-            write_protocol_report(sweep_dir)
-        except ConfigError as error:  # no model finished its re-runs: nothing to report
-            print(f"No protocol report: {error}")
+            report(sweep_dir)
+        except ConfigError as error:  # no model finished its runs: nothing to report
+            print(f"No {what}: {error}")
     return None
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.plugins import Plugins
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
     from experiments.protocol.jobs import Job
 
 log = logging.getLogger(__name__)
-# Sweeps the protocol replaces with its own: it searches each model, and sets seeds itself.
-REPLACED = {"seed": "protocol.seeds"}
 
 
 class ProtocolSweeper(Sweeper):
@@ -41,6 +40,11 @@ class ProtocolSweeper(Sweeper):
         params: the sweep from config (experiment files set ``model: a,b,c``); command-line
             sweeps replace or add to it.
     """
+
+    WHAT: ClassVar[str] = "protocol"  # in messages
+    SWEPT: ClassVar[tuple[str, ...]] = ("model",)  # keys whose sweep the sweeper reads itself
+    # Sweeps the protocol replaces with its own: it searches each model, and sets seeds itself.
+    REPLACED: ClassVar[Mapping[str, str]] = MappingProxyType({"seed": "protocol.seeds"})
 
     def __init__(self, params: dict[str, str] | None = None) -> None:
         self.params = dict(params or {})
@@ -81,16 +85,33 @@ class ProtocolSweeper(Sweeper):
             ConfigError: every problem found, each naming its key.
         """
         from experiments.config import ConfigError
-        from experiments.protocol.checks import check_splits, model_search
+        from experiments.protocol.checks import check_splits
+
+        swept, fixed, problems = self._split(arguments)
+        names = swept["model"]
+        problems += self._model_count_problems(names)
+        settings, models, more = self._searches(names, fixed)
+        if problems or more:
+            raise ConfigError(problems + more)
+        check_splits(self._compose(fixed).dataset, range(settings.splits))
+        return settings, models, fixed
+
+    def _model_count_problems(self, names: list[str]) -> list[str]:
+        if len(names) >= 2:
+            return []
+        return [
+            f"model: a {self.WHAT} compares several models, got {', '.join(names)}; "
+            "give them as a sweep, e.g. model=svm_linear,mlp or experiment=svm_vs_deep"
+        ]
+
+    def _searches(self, names: list[str], fixed: list[str]) -> tuple[Any, list[Any], list[str]]:
+        """The protocol's settings and each model's search, and the problems found."""
+        from experiments.config import ConfigError
+        from experiments.protocol.checks import model_search
         from experiments.protocol.settings import ProtocolSettings
         from experiments.tasks.monitor import resolve_monitor
 
-        names, fixed, problems = self._split(arguments)
-        if len(names) < 2:
-            problems.append(
-                f"model: a protocol compares several models, got {', '.join(names) or 'one'}; "
-                "give them as a sweep, e.g. model=svm_linear,mlp or experiment=svm_vs_deep"
-            )
+        problems = []
         try:
             # monitor=auto follows the data's task, as each job resolves it
             monitor, mode = resolve_monitor(
@@ -101,49 +122,48 @@ class ProtocolSweeper(Sweeper):
             problems += error.problems
             settings = None
         pinned = {_key(line) for line in fixed}
-        models, configs = [], []
+        models = []
         for name in names:
-            cfg = self._compose([*fixed, f"model={name}"])
-            configs.append(cfg)
             try:
-                models.append(model_search(cfg, pinned))
+                models.append(model_search(self._compose([*fixed, f"model={name}"]), pinned))
             except ConfigError as error:
                 problems += error.problems
-        if problems:
-            raise ConfigError(problems)
-        check_splits(configs[0].dataset, range(settings.splits))
-        return settings, models, fixed
+        return settings, models, problems
 
-    def _split(self, arguments: list[str]) -> tuple[list[str], list[str], list[str]]:
-        """The model names, the overrides every job gets, and problems with the sweep."""
+    def _split(self, arguments: list[str]) -> tuple[dict[str, list[str]], list[str], list[str]]:
+        """The values of each key of `SWEPT` that has a sweep (``model`` always: the
+        config's model when none is swept), the overrides every job gets, and problems with
+        the sweep."""
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         lines = [f"{key}={value}" for key, value in self.params.items()] + list(arguments)
         overrides = {}  # by key: the command line replaces the config's sweep
         for override in parser.parse_overrides(lines):
             overrides[override.get_key_element()] = override
-        names: list[str] = []
+        swept: dict[str, list[str]] = {"model": [str(self.config.model.name)]}
         fixed: list[str] = []
         problems = []
         for key, override in overrides.items():
-            if key == "model":
+            if key in self.SWEPT:
                 values = (
                     override.sweep_string_iterator()
                     if override.is_sweep_override()
                     else [override.value()]
                 )
-                names = [str(value) for value in values]
+                swept[key] = [str(value) for value in values]
             elif not override.is_sweep_override():
                 fixed.append(override.input_line)
-            elif key in REPLACED:
-                log.info("protocol: the sweep of %s is replaced by %s", key, REPLACED[key])
+            elif key in self.REPLACED:
+                log.info("%s: the sweep of %s is replaced by %s", self.WHAT, key, self.REPLACED[key])  # fmt: skip
             else:
-                problems.append(
-                    f"{key}: a protocol sweeps models only; each model searches its own "
-                    f"model.search_space (give {key} one value, or put it in the search space)"
-                )
-        if "model" not in overrides:
-            names = [str(self.config.model.name)]
-        return names, fixed, problems
+                problems.append(self._sweep_problem(key))
+        return swept, fixed, problems
+
+    def _sweep_problem(self, key: str) -> str:
+        """The message for a swept ``key`` the sweeper does not take."""
+        return (
+            f"{key}: a protocol sweeps models only; each model searches its own "
+            f"model.search_space (give {key} one value, or put it in the search space)"
+        )
 
     def _compose(self, overrides: list[str]) -> DictConfig:
         try:
