@@ -46,10 +46,15 @@ def test_bad_sizes_are_one_message(size: int, message: str) -> None:
     assert str(error.value).startswith(message)
 
 
-def test_every_model_sees_the_same_rows_at_a_size(make_cfg) -> None:
+def test_every_model_and_seed_sees_the_same_rows_at_a_size(make_cfg) -> None:
+    # The rows follow dataset.split_seed only: the training seed (shuffle_seed) and the
+    # model change how a run trains, not what it trains on.
     first, second = (
-        instantiate(make_cfg(f"model={m}", "dataset.train_size=200", "dataset.cache=false").dataset)
-        for m in ("mlp", "sk_svc")
+        instantiate(
+            make_cfg(f"model={m}", "dataset.train_size=200", "dataset.cache=false").dataset,
+            shuffle_seed=seed,
+        )
+        for m, seed in (("mlp", 0), ("sk_svc", 1))
     )
     first.load(), second.load()
     assert len(first.tensors["train"][0]) == 200

@@ -1,0 +1,92 @@
+"""`experiments-train -m ... curve=geometric` from the shell: the jobs of every size, the
+report's files, the crossover line, TensorBoard's scalars per size, a re-run that skips
+everything, and bad sizes that stop before any job."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+MODELS, SIZES, SEEDS = ("svm_linear", "mlp"), (100, 200, 400), (0, 1)
+
+
+def run(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "experiments.cli.train", "-m", "curve=geometric", *arguments],
+        capture_output=True, text=True, timeout=600, env=os.environ,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_curve_runs_every_size_reports_the_crossover_and_resumes(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    sweep = tmp_path / "sweep"
+    command = [
+        f"model={','.join(MODELS)}", f"seed={','.join(map(str, SEEDS))}",
+        f"curve.sizes=[{','.join(map(str, reversed(SIZES)))}]", "trainer.max_epochs=10",
+        "trainer.enable_checkpointing=false", f"hydra.sweep.dir={sweep}",
+    ]  # fmt: skip
+    done = run(*command)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(str(p.parent.relative_to(sweep)) for p in sweep.rglob("result.json")) == sorted(
+        f"size_{n}/final/{m}/split_0,seed_{s}" for n in SIZES for m in MODELS for s in SEEDS
+    )
+
+    table = pd.read_csv(sweep / "learning_curve.csv")
+    assert sorted(zip(table["size"], table["model"], strict=True)) == sorted(
+        (n, m) for n in SIZES for m in MODELS
+    )
+    assert set(table["runs"]) == {2}
+    assert ((table["low"] <= table["mean"]) & (table["mean"] <= table["high"])).all()
+    duels = pd.read_csv(sweep / "crossover.csv")
+    assert list(duels["size"]) == list(SIZES) and set(duels["deep"]) == {"mlp"}
+    line = next(
+        line
+        for line in done.stdout.splitlines()
+        if line.startswith(("Crossover at", "No crossover"))
+    )
+    won = duels.loc[duels["crossover"], "size"].tolist()
+    if won:  # the line names the size that crossover.csv marks, with its numbers
+        assert line.startswith(f"Crossover at {won[0]:,} training rows")
+    else:
+        assert line.startswith(f"No crossover: at the largest size ({SIZES[-1]} rows)")
+    mlp = table.query(f"size == {SIZES[-1]} and model == 'mlp'")["mean"].item()
+    assert f"mlp {mlp:.4f}" in line
+    assert (sweep / "learning_curve.png").read_bytes().startswith(b"\x89PNG")
+    assert "| train rows | svm_linear | mlp |" in (sweep / "learning_curve.md").read_text()
+
+    events = EventAccumulator(str(sweep / "tb" / "learning_curve"))
+    events.Reload()
+    assert events.Tags()["images"] == ["learning_curve"]
+    for model in MODELS:
+        scalars = events.Scalars(f"learning_curve/{model}")
+        assert [s.step for s in scalars] == list(SIZES)
+        expected = table.query(f"model == '{model}'").sort_values("size")["mean"]
+        assert [s.value for s in scalars] == pytest.approx(expected.tolist(), abs=1e-6)
+
+    again = run(*command)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"Jobs: {len(SIZES) * len(MODELS) * len(SEEDS)} skipped (done earlier)." in again.stdout
+
+
+@pytest.mark.slow
+def test_bad_sizes_stop_before_any_job(tmp_path: Path) -> None:
+    done = run(
+        "model=svm_linear", "curve.sizes=[0,100,5000,5]", f"hydra.sweep.dir={tmp_path / 'sweep'}"
+    )
+    assert done.returncode == 2
+    output = done.stdout + done.stderr
+    for problem in (
+        "model: a learning curve compares several models, got svm_linear",
+        "curve.sizes[0]: 0 is not a count of rows between 1 and 1077 (the train split)",
+        "curve.sizes[2]: 5000 is not a count of rows between 1 and 1077",
+        "curve.sizes[3]: 5 rows leave class(es) 0, 2, 7, 8, 9 without rows",
+    ):
+        assert problem in output
+    assert not list(tmp_path.rglob("result.json"))

@@ -1,0 +1,116 @@
+"""A learning curve's table, duels and crossover, on generated curve folders (one protocol
+folder of known scores per training-set size)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments.report.learning_curve import (
+    crossover_sentence,
+    crossover_size,
+    duels_csv,
+    points_csv,
+    read_curve,
+    table_markdown,
+)
+from tests.report.protocol_folders import protocol_folder
+
+FAMILIES = {"svm": "baseline", "forest": "baseline", "cnn": "deep"}
+
+
+def curve_folder(root: Path, means: dict[int, dict[str, float]]) -> Path:
+    """``root/size_<n>/`` per size: 5 splits x 2 seeds of each model, scoring ``means``."""
+    for size, by_model in means.items():
+        protocol_folder(root / f"size_{size}", by_model, trials=1, families=FAMILIES, seed=size)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "expected"),
+    [
+        ([(250, "worse"), (500, "inconclusive"), (1000, "better"), (2000, "better")], 1000),
+        ([(2000, "better"), (250, "better"), (500, "better")], 250),  # any order
+        ([(250, "better"), (500, "inconclusive"), (1000, "better")], 1000),  # must hold on
+        ([(250, "better"), (500, "better"), (1000, "equivalent")], None),  # lost at the end
+        ([(250, "worse"), (500, "no duel"), (1000, "better")], 1000),
+        ([], None),
+    ],
+)
+def test_crossover_is_the_smallest_size_won_from_there_on(verdicts, expected) -> None:
+    assert crossover_size(verdicts) == expected
+
+
+def test_curve_table_duels_and_crossover_in_numbers(tmp_path: Path) -> None:
+    # The deep net loses by 5 points at 250 rows, ties at 500 and wins by 3 and 5 points.
+    folder = curve_folder(
+        tmp_path,
+        {
+            250: {"svm": 0.90, "forest": 0.88, "cnn": 0.85},
+            500: {"svm": 0.92, "forest": 0.91, "cnn": 0.92},
+            1000: {"svm": 0.93, "forest": 0.92, "cnn": 0.96},
+            2000: {"svm": 0.93, "forest": 0.94, "cnn": 0.99},
+        },
+    )
+    curve = read_curve(folder)
+    assert curve.sizes == [250, 500, 1000, 2000]
+    assert curve.models == ["svm", "forest", "cnn"]  # baselines first
+    duels = {d.size: d for d in curve.duels}
+    assert [(d.deep, d.baseline) for d in curve.duels] == [
+        ("cnn", "svm"), ("cnn", "svm"), ("cnn", "svm"), ("cnn", "forest"),  # the best baseline at each size
+    ]  # fmt: skip
+    assert duels[250].comparison.verdict == "worse"
+    assert duels[500].comparison.verdict != "better"
+    assert duels[1000].comparison.verdict == "better"
+    assert duels[2000].comparison.mean == pytest.approx(0.05, abs=0.01)
+    assert curve.crossover == 1000
+
+    table = table_markdown(curve).splitlines()
+    assert table[0] == (
+        "| train rows | svm | forest | cnn | best deep - best baseline | P(better) | verdict |"
+    )
+    row = table[4].split(" | ")  # 1000 rows
+    assert row[0] == "| 1,000" and row[-1] == "better (crossover) |"
+    cnn_mean, cnn_half = (float(x) for x in row[3].split(" ± "))
+    assert cnn_mean == pytest.approx(0.96, abs=0.01) and 0 < cnn_half < 0.03
+    assert row[4].startswith("cnn - svm: 3.") and row[4].endswith(" points")
+
+    sentence = crossover_sentence(curve)
+    assert sentence.startswith(
+        "Crossover at 1,000 training rows: from there on, the best deep model beats the best "
+        "baseline at every size with P(better) >= 0.95; at 1,000: cnn 0.96"
+    )
+    assert "; at 500: cnn 0.92" in sentence
+
+    points = pd.read_csv(io.StringIO(points_csv(curve)))
+    assert len(points) == 12 and set(points["runs"]) == {10}
+    assert points.query("size == 2000 and model == 'cnn'")["mean"].item() == pytest.approx(
+        0.99, abs=0.01
+    )
+    verdicts = pd.read_csv(io.StringIO(duels_csv(curve)))
+    assert verdicts["crossover"].tolist() == [False, False, True, False]
+
+
+def test_no_crossover_when_the_deep_net_loses_at_the_largest_size(tmp_path: Path) -> None:
+    folder = curve_folder(
+        tmp_path, {250: {"svm": 0.80, "cnn": 0.90}, 500: {"svm": 0.93, "cnn": 0.90}}
+    )
+    curve = read_curve(folder)
+    assert curve.crossover is None
+    assert crossover_sentence(curve).startswith(
+        "No crossover: at the largest size (500 rows) the best deep model does not beat the "
+        "best baseline with P(better) >= 0.95: cnn 0.90"
+    )
+
+
+def test_a_deep_net_ahead_everywhere_crosses_at_the_smallest_size(tmp_path: Path) -> None:
+    curve = read_curve(
+        curve_folder(tmp_path, {100: {"svm": 0.8, "cnn": 0.9}, 200: {"svm": 0.85, "cnn": 0.95}})
+    )
+    assert curve.crossover == 100
+    assert crossover_sentence(curve).endswith(
+        "(the smallest size measured: the crossover may lie below it)."
+    )
