@@ -114,3 +114,19 @@ def test_a_deep_net_ahead_everywhere_crosses_at_the_smallest_size(tmp_path: Path
     assert crossover_sentence(curve).endswith(
         "(the smallest size measured: the crossover may lie below it)."
     )
+
+
+def test_compare_writes_the_curve_report_into_its_folder(tmp_path: Path, capsys) -> None:
+    from experiments.cli.compare import main
+
+    folder = curve_folder(
+        tmp_path / "curve", {100: {"svm": 0.8, "cnn": 0.9}, 200: {"svm": 0.85, "cnn": 0.95}}
+    )
+    assert main([str(folder)]) == 0
+    for name in ("learning_curve.csv", "crossover.csv", "learning_curve.md"):
+        assert (folder / name).stat().st_size > 0
+    assert (folder / "learning_curve.png").read_bytes().startswith(b"\x89PNG")
+    assert list((folder / "tb" / "learning_curve").glob("events.out.tfevents.*"))
+    assert "Crossover at 100 training rows" in capsys.readouterr().out
+    assert main([str(folder), "--metric", "val/acc"]) == 2
+    assert "--metric/--mode/--out: a learning curve reports" in capsys.readouterr().err
