@@ -4,6 +4,7 @@ folder of known scores per training-set size)."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from experiments.report.learning_curve import (
     points_csv,
     read_curve,
     table_markdown,
+    unconverged_note,
 )
 from tests.report.protocol_folders import protocol_folder
 
@@ -104,6 +106,16 @@ def test_no_crossover_when_the_deep_net_loses_at_the_largest_size(tmp_path: Path
         "No crossover: at the largest size (500 rows) the best deep model does not beat the "
         "best baseline with P(better) >= 0.95: cnn 0.90"
     )
+    assert unconverged_note(curve) == ""
+
+
+def test_a_baseline_stopped_before_converging_is_named(tmp_path: Path) -> None:
+    folder = curve_folder(tmp_path, {250: {"svm": 0.80, "cnn": 0.90}})
+    for path in list((folder / "size_250" / "final" / "svm").rglob("result.json"))[:3]:
+        path.write_text(json.dumps(json.loads(path.read_text()) | {"converged": False}))
+    note = unconverged_note(read_curve(folder))
+    assert note.startswith("Not converged within trainer.max_epochs")
+    assert note.endswith("understate them: svm at 250 rows (3/10).\n\n")
 
 
 def test_a_deep_net_ahead_everywhere_crosses_at_the_smallest_size(tmp_path: Path) -> None:

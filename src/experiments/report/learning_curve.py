@@ -51,6 +51,8 @@ class Point:
         mean, std, low, high: mean test score over the runs, its sample std and 95% interval
             (a bootstrap over the test rows on one split; corrected t over several).
         fit_seconds: mean training time.
+        unconverged: runs of a model trained to convergence that reached
+            ``trainer.max_epochs`` first (``converged: false``): a baseline held back.
     """
 
     size: int
@@ -62,6 +64,7 @@ class Point:
     low: float
     high: float
     fit_seconds: float
+    unconverged: int = 0
 
 
 @dataclass(frozen=True)
@@ -158,9 +161,12 @@ def read_curve(folder: Path) -> Curve:
         sizes.append(size)
         sides = {row.model: family(protocol.models[row.model]) for row in rows}
         for row in rows:
+            finals = protocol.models[row.model].finals.values()
+            unconverged = sum(result.get("converged") is False for _, result in finals)
             points.append(
                 Point(size, row.model, sides[row.model], row.evaluations, row.tuned,
-                      row.tuned_std, row.tuned_low, row.tuned_high, row.fit_seconds)
+                      row.tuned_std, row.tuned_low, row.tuned_high, row.fit_seconds,
+                      unconverged)
             )  # fmt: skip
         ranked = [row for row in rows if not math.isnan(row.tuned)]  # best first
         deep = next((row for row in ranked if sides[row.model] == DEEP), None)
@@ -200,7 +206,9 @@ def write_curve_report(folder: Path) -> Curve:
         f"{table}\n{table_note(curve)}\n\n{sentence}\n\n![learning curve]({PLOT_PNG})\n"
     )
     write_atomic(curve.folder / TABLE_MD, text)
-    print(f"\n{table}\n{sentence}\nLearning curve: {curve.folder / TABLE_MD}, {plot}")
+    print(
+        f"\n{table}\n{unconverged_note(curve)}{sentence}\nLearning curve: {curve.folder / TABLE_MD}, {plot}"
+    )
     return curve
 
 
@@ -243,12 +251,25 @@ def table_markdown(curve: Curve) -> str:
 def table_note(curve: Curve) -> str:
     runs = sorted({p.runs for p in curve.points})
     method = curve.duels[0].comparison.method if curve.duels else "no duel"
-    return (
+    return unconverged_note(curve) + (
         f"Cells: mean {curve.metric} over {'/'.join(map(str, runs))} runs ± half the 95% "
         "interval of the mean (bootstrap over the test rows on one split; corrected t over "
         "several). The duel: the best deep model against the best baseline at that size "
         f"(model.family), difference ± half its 95% interval ({method}); the verdict is "
         f"`better` when P(better) >= {CONFIDENT} (ROPE as in the protocol's report)."
+    )
+
+
+def unconverged_note(curve: Curve) -> str:
+    """Which models stopped at ``trainer.max_epochs`` before converging, at which sizes
+    (their scores understate them: raise ``trainer.max_epochs``); empty when none did."""
+    held = [p for p in curve.points if p.unconverged]
+    if not held:
+        return ""
+    where = ", ".join(f"{p.model} at {p.size:,} rows ({p.unconverged}/{p.runs})" for p in held)
+    return (
+        f"Not converged within trainer.max_epochs (result.json converged: false), so their "
+        f"scores understate them: {where}.\n\n"
     )
 
 
@@ -339,7 +360,7 @@ def points_csv(curve: Curve) -> str:
     records = [
         {"size": p.size, "model": p.model, "family": p.family, "metric": curve.metric,
          "runs": p.runs, "mean": p.mean, "std": p.std, "low": p.low, "high": p.high,
-         "fit_seconds": p.fit_seconds}
+         "fit_seconds": p.fit_seconds, "unconverged": p.unconverged}
         for p in curve.points
     ]  # fmt: skip
     return pd.DataFrame(records).to_csv(index=False)
