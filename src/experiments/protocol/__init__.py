@@ -4,21 +4,26 @@ selection on validation only, then the chosen configurations re-trained on split
 Kept free of Hydra's launch machinery and light to import (the sweeper plugins import it
 at every start): `run_protocol` takes a ``launch`` function, so a learning curve, a test or
 another sweeper can drive it. `experiments.protocol.checks` (which imports the model kinds)
-is imported where a protocol's input is checked.
+is imported where a protocol's input is checked. `run_curve` runs the comparison at several
+training-set sizes (a learning curve), the protocol or each model's defaults at each.
 """
 
+from experiments.protocol.curve import CurveSettings, resolve_sizes, run_curve
 from experiments.protocol.jobs import Job, Trial, final_job, search_job
 from experiments.protocol.run import ModelSearch, run_protocol, search
 from experiments.protocol.selection import best_trial
 from experiments.protocol.settings import ProtocolSettings
 
 __all__ = [
+    "CurveSettings",
     "Job",
     "ModelSearch",
     "ProtocolSettings",
     "Trial",
     "best_trial",
     "final_job",
+    "resolve_sizes",
+    "run_curve",
     "run_protocol",
     "search",
     "search_job",

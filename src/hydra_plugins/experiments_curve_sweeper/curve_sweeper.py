@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from omegaconf import OmegaConf
 
@@ -69,7 +69,9 @@ class CurveSweeper(ProtocolSweeper):
             tuned=tuned,
         )
 
-    def _plan_curve(self, arguments: list[str]):
+    def _plan_curve(
+        self, arguments: list[str]
+    ) -> tuple[list[int], list[str], list[str], list[int], Any]:
         """The sizes (counts), the overrides every job gets, the models, the seeds, and with
         ``protocol=fair`` each model's search and the protocol's settings.
 
