@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from ..data.test_ratings import write_ratings
+
 MODELS = ("logreg", "sk_naive_bayes")
 
 
@@ -71,3 +73,19 @@ def test_bad_protocol_input_stops_before_any_job(tmp_path: Path) -> None:
     ):
         assert problem in done.stdout + done.stderr
     assert not list(tmp_path.rglob("result.json"))
+
+
+@pytest.mark.slow
+def test_protocol_compares_recommenders_on_a_ratings_table(tmp_path: Path) -> None:
+    """Ratings data has no dataset.task: the protocol takes the monitor its command names."""
+    table = write_ratings(tmp_path / "data")
+    done = run(
+        "protocol=fair", "model=bias,mf", "dataset=ratings", f"dataset.path={table}",
+        "dataset.user_column=uid", "dataset.item_column=iid", "dataset.rating_column=stars",
+        "monitor=val/rmse", "monitor_mode=min", "protocol.trials=1", "protocol.splits=1",
+        "protocol.seeds=1", "trainer.max_epochs=2", "trainer.enable_checkpointing=false",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Jobs: 4 done." in done.stdout
+    assert (tmp_path / "sweep" / "report.md").is_file()

@@ -113,9 +113,10 @@ class ProtocolSweeper(Sweeper):
 
         problems = []
         try:
-            # monitor=auto follows the data's task, as each job resolves it
+            # monitor=auto follows the data's task, as each job resolves it (ratings data
+            # has no task: its experiments name the monitor)
             monitor, mode = resolve_monitor(
-                self.config.monitor, self.config.monitor_mode, self.config.dataset.task, None
+                self.config.monitor, self.config.monitor_mode, self.config.dataset.get("task"), None
             )
             settings = ProtocolSettings.from_config(self.config.protocol, monitor, mode)
         except ConfigError as error:
