@@ -30,7 +30,7 @@ demo: setup  ## the main job: linear SVM vs logistic regression vs MLP on digits
 	$(VENV)/bin/experiments-train -m experiment=svm_vs_deep
 
 test: setup lint  ## lint, then every test tier (fast and slow)
-	$(PYTHON) -m pytest -m "" -q -n $(WORKERS) --dist loadgroup
+	$(PYTHON) -m pytest -m "" -q -n $(WORKERS) --dist loadfile
 
 test-fast: setup  ## the fast tier only (what plain `pytest` runs)
 	$(PYTHON) -m pytest -q

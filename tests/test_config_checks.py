@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -15,11 +16,14 @@ from experiments.config.suggest import did_you_mean
 
 from .conftest import CONF_DIR, compose_config
 
+# Specialized settings, experiment/tuned/<experiment>_<model>.yaml, are no group a user picks:
+# the model's file loads them in its experiment, so they are checked as that pair.
+TUNED = "experiment/tuned"
 # Every option of every group, nested groups included (dataset/features, dataset/augment).
 OPTIONS: dict[str, list[str]] = {}
 for folder in sorted(p for p in CONF_DIR.glob("**/") if p != CONF_DIR):
     group = str(folder.relative_to(CONF_DIR))
-    if not group.startswith("hydra") and config_options(group):
+    if not group.startswith("hydra") and group != TUNED and config_options(group):
         prefix = "+" if group == "dataset/augment" else ""  # not in the defaults list
         OPTIONS[group] = [f"{prefix}{group}={option}" for option in config_options(group)]
 # Files that set other groups themselves (`@package _global_`) and featurizers (whose keys
@@ -32,9 +36,10 @@ def test_every_shipped_option_passes_the_checks() -> None:
     together = [options for group, options in OPTIONS.items() if group not in ALONE]
     runs = [[o for o in row if o] for row in itertools.zip_longest(*together)]
     runs += [[option] for group in ALONE for option in OPTIONS[group]]
+    pairs = list(tuned_pairs())
     failures = []
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        for overrides in runs:
+        for overrides in runs + pairs:
             try:
                 check_config(compose("train", overrides), CHECKED_SECTIONS)
             except ConfigError as error:
@@ -42,6 +47,15 @@ def test_every_shipped_option_passes_the_checks() -> None:
     assert not failures, "\n".join(failures)
     checked = sorted(o.lstrip("+") for run in runs for o in run)
     assert len(checked) == sum(map(len, OPTIONS.values())) > 60
+    assert len(pairs) == len(config_options(TUNED)) >= 1
+
+
+def tuned_pairs() -> Iterator[list[str]]:
+    """``experiment=<e> model=<m>`` for each ``experiment/tuned/<e>_<m>.yaml``."""
+    experiments = config_options("experiment")
+    for name in config_options(TUNED):
+        experiment = next(e for e in experiments if name.startswith(f"{e}_"))
+        yield [f"experiment={experiment}", f"model={name.removeprefix(f'{experiment}_')}"]
 
 
 @pytest.mark.parametrize(

@@ -113,12 +113,14 @@ def sigterm_single_run_across_filesystems(tmp_path: Path, tmpfs) -> None:
     assert result(run_dir)["metrics"] == reference(SINGLE, tmp_path)
 
 
-# Long enough (a few seconds a job) for the signal to land inside the second job.
-SWEEP = ["-m", "seed=0,1,2", "trainer.max_epochs=40"]
+# Long enough (about 10 s a job on a quiet machine; the first last.ckpt comes after 1 s) for
+# the signal to land inside the second job.
+EPOCHS = 200
+SWEEP = ["-m", "seed=0,1,2", f"trainer.max_epochs={EPOCHS}"]
 
 
 def job_dir(sweep: Path, seed: int) -> Path:
-    return sweep / f"seed={seed},trainer.max_epochs=40"
+    return sweep / f"seed={seed},trainer.max_epochs={EPOCHS}"
 
 
 def ctrl_c_sweep_then_two_reruns_into_its_folder(tmp_path: Path, tmpfs) -> None:
@@ -166,7 +168,7 @@ def ctrl_c_sweep_then_two_reruns_into_its_folder(tmp_path: Path, tmpfs) -> None:
     assert both.count("done in ") == 2  # seeds 1 and 2, each by one of the two
     for seed in (1, 2):
         assert result(job_dir(sweep, seed))["metrics"] == reference(
-            [f"seed={seed}", "trainer.max_epochs=40"], tmp_path
+            [f"seed={seed}", f"trainer.max_epochs={EPOCHS}"], tmp_path
         )
     assert "ignoring damaged entry" in both
     assert (job_dir(sweep, 0) / ".hydra" / "config.yaml").read_text() == finished

@@ -22,8 +22,9 @@ from experiments.search.storage import open_storage
 from . import slurm_cluster
 
 QUICK = ("trainer.max_epochs=1", "trainer.enable_checkpointing=false")
-# One cluster per session: under pytest-xdist every SLURM test runs in the same worker.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("slurm")]
+# One cluster per session: `make test` distributes tests by file (pytest-xdist's loadfile),
+# so every SLURM test runs in the worker that started the cluster.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
