@@ -4,22 +4,19 @@ everything, and bad sizes that stop before any job."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from .test_protocol_cli import run as run_sweep
+
 MODELS, SIZES, SEEDS = ("svm_linear", "mlp"), (100, 200, 400), (0, 1)
 
 
 def run(*arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "experiments.cli.train", "-m", "curve=geometric", *arguments],
-        capture_output=True, text=True, timeout=600, env=os.environ,
-    )  # fmt: skip
+    return run_sweep("curve=geometric", *arguments)
 
 
 @pytest.mark.slow
