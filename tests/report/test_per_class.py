@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from experiments.cli.train import train
-from experiments.report.per_class import per_class_results
+from experiments.report.per_class import confusion_image, per_class_results
 
 
 def test_per_class_numbers_by_hand() -> None:
@@ -32,3 +32,18 @@ def test_a_binary_run_records_per_class_results_and_auroc(
     assert matrix.sum() == 114 and matrix.shape == (2, 2)  # breast cancer: 569 rows, 20% test
     assert set(result["per_class"]) == {"malignant", "benign"}
     assert result["metrics"]["test/auroc"] >= 0.95 and result["metrics"]["test/ap"] >= 0.95
+
+
+def test_the_confusion_matrix_image_shades_each_cell_by_its_count() -> None:
+    image = confusion_image([[90, 10], [0, 100]], ("cat", "dog"))
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    # the cells are the only coloured (blue) pixels; count them per quadrant of the grid
+    blue = (image[:, :, 2].astype(int) - image[:, :, 0]) > 20
+    rows, columns = np.nonzero(blue)
+    top, left = rows.min(), columns.min()
+    cell = (rows.max() - top + 1) // 2
+    shade = [
+        [image[top + r * cell + 2, left + c * cell + 2].sum() for c in range(2)] for r in range(2)
+    ]
+    assert shade[1][1] < shade[0][0] < shade[0][1] < 765  # 100 darkest, then 90, then 10
+    assert shade[1][0] == 765  # no mistakes: white

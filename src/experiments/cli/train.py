@@ -26,10 +26,10 @@ from experiments.config import ConfigError, RunPruned, instantiate_checked
 from experiments.config.checks import check_config
 from experiments.kinds import ModelKind, RunInputs, model_kind
 from experiments.kinds.recommender import check_pairing
-from experiments.report.per_class import confusion_figure, per_class_results
+from experiments.report.per_class import confusion_image, per_class_results
 from experiments.report.sweep_end import finish_interrupted_sweep
 from experiments.report.tensorboard import flatten, write_hparams
-from experiments.report.test_images import chosen_rows, examples_figure
+from experiments.report.test_images import chosen_rows, examples_image
 from experiments.runs.gpus import claim_gpu
 from experiments.runs.interrupt import Interrupted, install_handlers, interruption
 from experiments.runs.job_name import job_name
@@ -177,8 +177,8 @@ def _per_class(predictions: dict, shapes: Any, logger: Any) -> dict[str, Any]:
         return {}
     results = per_class_results(predictions, shapes.class_names)
     if rank_zero_only.rank == 0:
-        figure = confusion_figure(results["confusion_matrix"], shapes.class_names)
-        logger.experiment.add_figure("test/confusion_matrix", figure)
+        image = confusion_image(results["confusion_matrix"], shapes.class_names)
+        logger.experiment.add_image("test/confusion_matrix", image, dataformats="HWC")
     return results
 
 
@@ -189,8 +189,8 @@ def _test_images(datamodule: Any, predictions: dict, shapes: Any, logger: Any) -
         return
     rows = chosen_rows(predictions)
     pixels = datamodule.fitted_features().pixels(datamodule.tensors["test"][0][rows])
-    figure = examples_figure(pixels, predictions, rows, shapes.class_names)
-    logger.experiment.add_figure("test/examples", figure)
+    image = examples_image(pixels, predictions, rows, shapes.class_names)
+    logger.experiment.add_image("test/examples", image, dataformats="HWC")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from experiments.report.drawing import BLACK, WHITE, as_array, canvas, centered_text, text_width
+
 
 def per_class_results(predictions: dict[str, np.ndarray], class_names: tuple[str, ...]) -> dict:
     """``confusion_matrix`` (rows: true class, columns: predicted, in ``class_names`` order),
@@ -53,24 +55,29 @@ def per_class_results(predictions: dict[str, np.ndarray], class_names: tuple[str
     return results
 
 
-def confusion_figure(matrix: list[list[int]], class_names: tuple[str, ...]) -> Any:
-    """A matplotlib figure of the confusion matrix with counts, for TensorBoard."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display needed
-    import matplotlib.pyplot as plt
-
+def confusion_image(matrix: list[list[int]], class_names: tuple[str, ...]) -> np.ndarray:
+    """The confusion matrix as an image for TensorBoard: a cell per (true, predicted) pair
+    with its count, shaded by it (white to blue), true classes down the left, predicted
+    along the top. (height, width, 3) uint8.
+    """
     counts = np.asarray(matrix)
-    size = 1.5 + 0.45 * len(class_names)
-    figure, axes = plt.subplots(figsize=(size, size))
-    axes.imshow(counts, cmap="Blues")
-    ticks = range(len(class_names))
-    axes.set_xticks(ticks, class_names, rotation=45, ha="right")
-    axes.set_yticks(ticks, class_names)
-    axes.set_xlabel("predicted")
-    axes.set_ylabel("true")
+    cell = max(32, 8 + max(text_width(str(count)) for count in counts.flat))
+    label = 8 + max(text_width(name) for name in (*class_names, "predicted"))
+    size = len(class_names) * cell
+    image, draw = canvas(label + size + 8, label + size + 8)
+    centered_text(draw, (label + size / 2, 10), "predicted")
+    centered_text(draw, (label / 2, 10), "true")
+    for index, name in enumerate(class_names):
+        middle = label + index * cell + cell / 2
+        centered_text(draw, (middle, label - 10), name)  # column: predicted class
+        centered_text(draw, (label / 2, middle), name)  # row: true class
+    darkest = np.array([8, 48, 107])  # matplotlib's "Blues" at its top
     for (row, column), count in np.ndenumerate(counts):
-        color = "white" if count > counts.max() / 2 else "black"
-        axes.text(column, row, str(count), ha="center", va="center", color=color, fontsize=8)
-    figure.tight_layout()
-    return figure
+        share = count / max(counts.max(), 1)
+        color = tuple(int(c) for c in np.round(255 + share * (darkest - 255)))
+        left, top = label + column * cell, label + row * cell
+        draw.rectangle((left, top, left + cell - 1, top + cell - 1), fill=color)
+        centered_text(
+            draw, (left + cell / 2, top + cell / 2), str(count), WHITE if share > 0.5 else BLACK
+        )
+    return as_array(image)

@@ -3,11 +3,14 @@ what the network gets wrong, and how sure it was."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from PIL import Image
+
+from experiments.report.drawing import BLACK, RED, as_array, canvas, centered_text, text_width
 
 GRID_SIDE = 4  # images per row and column: 16 images
+MIN_TILE = 80  # pixels: an 8x8 digit is drawn 10x, a 32x32 photo 3x
+CAPTION = 34  # pixels above each image: two lines of text
 
 
 def chosen_rows(predictions: dict[str, np.ndarray], count: int = GRID_SIDE**2) -> np.ndarray:
@@ -29,15 +32,15 @@ def chosen_rows(predictions: dict[str, np.ndarray], count: int = GRID_SIDE**2) -
     return np.concatenate([wrong, right]).astype(int)
 
 
-def examples_figure(
+def examples_image(
     pixels: np.ndarray,
     predictions: dict[str, np.ndarray],
     rows: np.ndarray,
     class_names: tuple[str, ...],
-) -> Any:
-    """A matplotlib figure of the test images at ``rows``, each titled with the predicted
-    class and its probability ("dog 82%"; the bare class for models without
-    probabilities), in red with the true class where the model is wrong.
+) -> np.ndarray:
+    """The test images at ``rows`` in a grid, each captioned with the predicted class and
+    its probability ("dog 82%"; the bare class for models without probabilities), in red
+    with the true class below where the model is wrong. (height, width, 3) uint8.
 
     Args:
         pixels: the images of ``rows`` (rows, channels, height, width) in pixel units;
@@ -46,40 +49,30 @@ def examples_figure(
         rows: the test rows shown, at most 16.
         class_names: the data's class names, by index.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display needed
-    import matplotlib.pyplot as plt
-
     shown = pixels.transpose(0, 2, 3, 1)  # to (rows, height, width, channels)
     low, high = shown.min(), shown.max()
     shown = np.clip((shown - low) / max(high - low, 1e-12), 0.0, 1.0)
-    # One image of tiles with white gaps (room above each tile for its title): one imshow is
-    # several times faster than an axes per image, and every run of image data draws it.
-    count, height, width, channels = shown.shape
-    across, down = GRID_SIDE, -(-count // GRID_SIDE)
-    gap_x, gap_y = max(1, width // 8), max(2, round(0.6 * height))
-    canvas = np.ones((down * (height + gap_y), across * (width + gap_x), channels))
+    count, height, width, _ = shown.shape
+    zoom = max(1, -(-MIN_TILE // max(height, width)))  # small images drawn large, pixels kept
+    tiles = np.repeat(np.repeat(shown, zoom, axis=1), zoom, axis=2)
+    tiles = np.round(255 * np.broadcast_to(tiles, (*tiles.shape[:3], 3))).astype(np.uint8)
+    widest = max(text_width(f"(true: {name}) 100%") for name in class_names)
+    cell_width, cell_height = max(width * zoom, widest) + 8, height * zoom + CAPTION
+    across = GRID_SIDE
+    image, draw = canvas(across * cell_width, -(-count // across) * cell_height)
     probabilities = predictions.get("probabilities")
-    figure, axes = plt.subplots(figsize=(7, 7 * canvas.shape[0] / canvas.shape[1]))
-    for index, (row, image) in enumerate(zip(rows, shown, strict=True)):
-        top = gap_y + (index // across) * (height + gap_y)
-        left = (index % across) * (width + gap_x)
-        canvas[top : top + height, left : left + width] = image
+    for index, (row, tile) in enumerate(zip(rows, tiles, strict=True)):
+        left = (index % across) * cell_width
+        top = (index // across) * cell_height
         predicted, target = predictions["predicted"][row], predictions["target"][row]
-        title = class_names[predicted]
+        caption = class_names[predicted]
         if probabilities is not None:
-            title += f" {probabilities[row, predicted]:.0%}"
+            caption += f" {probabilities[row, predicted]:.0%}"
         if predicted != target:
-            title += f"\n(true: {class_names[target]})"
-        axes.text(
-            left + width / 2, top - 0.5, title, ha="center", va="bottom", fontsize=9,
-            color="black" if predicted == target else "red",
+            caption += f"\n(true: {class_names[target]})"
+        centered_text(
+            draw, (left + cell_width / 2, top + CAPTION / 2), caption,
+            BLACK if predicted == target else RED,
         )  # fmt: skip
-    if channels == 1:
-        axes.imshow(canvas[:, :, 0], cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    else:
-        axes.imshow(canvas, interpolation="nearest")
-    axes.axis("off")
-    figure.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99)
-    return figure
+        image.paste(Image.fromarray(tile), (left + (cell_width - width * zoom) // 2, top + CAPTION))
+    return as_array(image)
