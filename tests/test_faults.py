@@ -121,14 +121,17 @@ def sigterm_single_run_across_filesystems(tmp_path: Path, tmpfs) -> None:
     assert result(run_dir)["metrics"] == reference(SINGLE, tmp_path)
 
 
-# Long enough (about 10 s a job on a quiet machine; the first last.ckpt comes after 1 s) for
-# the signal to land inside the second job.
-EPOCHS = 200
-SWEEP = ["-m", "seed=0,1,2", f"trainer.max_epochs={EPOCHS}"]
+# The jobs' epochs, in order. The signal goes once the second job has written its first
+# checkpoint (after its first epoch): the 99 epochs it has left take far longer than the test
+# takes to see the file and signal (0.05 s), also on a machine ten times faster than the 2-core
+# one measured (0.16 s an epoch on a shared core), so the signal lands inside it. The first
+# and last jobs are short: the row pays for their epochs and the references' too.
+EPOCHS = (2, 100, 3)
+SWEEP = ["-m", f"trainer.max_epochs={','.join(map(str, EPOCHS))}"]
 
 
-def job_dir(sweep: Path, seed: int) -> Path:
-    return sweep / f"seed={seed},trainer.max_epochs={EPOCHS}"
+def job_dir(sweep: Path, job: int) -> Path:
+    return sweep / f"trainer.max_epochs={EPOCHS[job]}"
 
 
 def ctrl_c_sweep_then_two_reruns_into_its_folder(tmp_path: Path, tmpfs) -> None:
@@ -156,8 +159,8 @@ def ctrl_c_sweep_then_two_reruns_into_its_folder(tmp_path: Path, tmpfs) -> None:
     user.mkdir(parents=True)
     (user / "other.yaml").write_text("# @package _global_\nexperiment_name: other\n")
     logs = [tmp_path / "rerun-0.log", tmp_path / "rerun-1.log"]
-    # The test holds seed 1's folder until both re-runs wait on it: they meet there whatever
-    # the machine's speed (a fast one would otherwise finish seed 1 before the other starts).
+    # The test holds job 1's folder until both re-runs wait on it: they meet there whatever
+    # the machine's speed (a fast one would otherwise finish job 1 before the other starts).
     with folder_lock(job_dir(sweep, 1)):
         again = [
             start(*SWEEP, f"hydra.sweep.dir={sweep}", log=logs[0]),
@@ -173,10 +176,10 @@ def ctrl_c_sweep_then_two_reruns_into_its_folder(tmp_path: Path, tmpfs) -> None:
         outputs.append(output)
     both = "\n".join(outputs)
     assert "waiting: " in both and "is in use by another process (pid " in both
-    assert both.count("done in ") == 2  # seeds 1 and 2, each by one of the two
-    for seed in (1, 2):
-        assert result(job_dir(sweep, seed))["metrics"] == reference(
-            [f"seed={seed}", f"trainer.max_epochs={EPOCHS}"], tmp_path
+    assert both.count("done in ") == 2  # jobs 1 and 2, each by one of the two
+    for job in (1, 2):
+        assert result(job_dir(sweep, job))["metrics"] == reference(
+            [f"trainer.max_epochs={EPOCHS[job]}"], tmp_path
         )
     assert "ignoring damaged entry" in both
     assert (job_dir(sweep, 0) / ".hydra" / "config.yaml").read_text() == finished
