@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -59,3 +62,61 @@ def train_run(run_dir: Path, *overrides: str) -> Path:
     OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
     experiments.cli.train.train(cfg, run_dir, list(overrides))
     return run_dir
+
+
+# Runs `experiments-train` commands one after another in this one process, each as the console
+# script runs it (`cli`), its file descriptors 1 and 2 on files of its own as in a process of
+# its own; an exception that escapes is printed as the interpreter prints it, exit status 1.
+CLI_RUNNER = """
+import json, os, sys, traceback
+from experiments.cli.train import cli
+folder, codes = sys.argv[1], []
+for number, arguments in enumerate(json.loads(sys.stdin.read())):
+    saved = os.dup(1), os.dup(2)
+    with open(f"{folder}/{number}.out", "wb") as out, open(f"{folder}/{number}.err", "wb") as err:
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        sys.argv = ["experiments-train", *arguments]
+        try:
+            cli()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+            if isinstance(exit_.code, str):
+                print(exit_.code, file=sys.stderr)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+    codes.append(code)
+print(json.dumps(codes))
+"""
+
+
+def run_cli_commands(
+    commands: list[list[str]],
+    folder: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> list[tuple[int, str, str]]:
+    """Run each command (the arguments of ``experiments-train``) as the console script runs
+    it, all in one child process (working in ``cwd``), so that Python, torch and Lightning
+    are imported once.
+
+    Returns:
+        Each command's exit status, stdout and stderr (kept in ``folder``).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CLI_RUNNER, str(folder)], input=json.dumps(commands),
+        capture_output=True, text=True, timeout=600, env=os.environ | (env or {}), cwd=cwd,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    codes = json.loads(done.stdout.splitlines()[-1])
+    return [
+        (code, (folder / f"{n}.out").read_text(), (folder / f"{n}.err").read_text())
+        for n, code in enumerate(codes)
+    ]

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,7 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 from experiments.cli.train import train
 from experiments.config.errors import ConfigError
 
-from .conftest import compose_config
+from .conftest import compose_config, run_cli_commands
 
 
 @pytest.mark.parametrize(
@@ -89,23 +86,36 @@ def test_every_problem_is_reported_at_once(make_cfg, tmp_path: Path) -> None:
     assert len(error.value.problems) == 2
 
 
+# Bad command lines: each exits non-zero with its message, no traceback, no 'done' result.
+CLI_CASES = [
+    ("model=nope", "Could not find 'model/nope'"),
+    ("optimizer.lr=abc", "optimizer.lr: expected a number"),
+    ("optimizer.lr=-1", "Invalid learning rate: -1"),
+    ("trainer.max_epoch=3", "Key 'max_epoch' is not in struct"),
+]
+
+
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, Path]]:
+    """Each command of `CLI_CASES` as the console script runs it (in one child process):
+    its exit status, output and output root."""
+    root = tmp_path_factory.mktemp("cli")
+    commands = [
+        [override, f"output_root={root / str(n)}"] for n, (override, _) in enumerate(CLI_CASES)
+    ]
+    ran = run_cli_commands(commands, root / "output", env={"HYDRA_FULL_ERROR": "0"})
+    return {
+        override: (code, out + err, root / str(n))
+        for n, ((override, _), (code, out, err)) in enumerate(zip(CLI_CASES, ran, strict=True))
+    }
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("override", "message"),
-    [
-        ("model=nope", "Could not find 'model/nope'"),
-        ("optimizer.lr=abc", "optimizer.lr: expected a number"),
-        ("optimizer.lr=-1", "Invalid learning rate: -1"),
-        ("trainer.max_epoch=3", "Key 'max_epoch' is not in struct"),
-    ],
-)
-def test_cli_exits_nonzero_with_one_message(tmp_path: Path, override: str, message: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "experiments.cli.train", override, f"output_root={tmp_path}"],
-        capture_output=True, text=True, timeout=120, env=os.environ | {"HYDRA_FULL_ERROR": "0"},
-    )  # fmt: skip
-    assert done.returncode != 0
-    assert message in done.stderr + done.stdout
-    assert "Traceback" not in done.stderr
-    for result in tmp_path.rglob("result.json"):
+@pytest.mark.parametrize(("override", "message"), CLI_CASES)
+def test_cli_exits_nonzero_with_one_message(cli_runs, override: str, message: str) -> None:
+    code, output, out = cli_runs[override]
+    assert code != 0
+    assert message in output
+    assert "Traceback" not in output
+    for result in out.rglob("result.json"):
         assert json.loads(result.read_text())["status"] == "failed"

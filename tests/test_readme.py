@@ -5,16 +5,15 @@ trials appended as extra overrides; each must exit 0."""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from experiments.config import config_options
+
+from .conftest import run_cli_commands
 
 README = Path(__file__).parents[1] / "README.md"
 SKIPPED = {
@@ -28,22 +27,6 @@ SKIPPED = {
 }
 # Appended to every training command: one epoch, runs in the temporary folder.
 EXTRA = ["trainer.max_epochs=1", "trainer.enable_checkpointing=false"]
-# Runs each command as `experiments-train` would, in this one process (imports paid once).
-RUNNER = """
-import shlex, sys
-from experiments.cli.train import cli
-failed = []
-for line in sys.stdin.read().splitlines():
-    sys.argv = ["experiments-train", *shlex.split(line)]
-    try:
-        cli()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    if code:
-        failed.append(f"exit {code}: {line}")
-print("FAILED:" + repr(failed))
-"""
 
 
 def readme_commands() -> list[str]:
@@ -107,8 +90,10 @@ def test_readme_commands_run(tmp_path: Path) -> None:
     (tmp_path / "houses.csv").write_text("area,rooms,city,price\n" + "\n".join(rows) + "\n")
     lines = [line for c in commands if (line := runnable(c, tmp_path / "outputs"))]
     assert len(lines) >= 10
-    done = subprocess.run(
-        [sys.executable, "-c", RUNNER], input="\n".join(lines), capture_output=True,
-        text=True, timeout=600, cwd=tmp_path, env=os.environ,
-    )  # fmt: skip
-    assert "FAILED:[]" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
+    ran = run_cli_commands([shlex.split(line) for line in lines], tmp_path / "cli", cwd=tmp_path)
+    failed = [
+        f"exit {code}: {line}\n{err[-2000:]}"
+        for line, (code, _, err) in zip(lines, ran, strict=True)
+        if code
+    ]
+    assert not failed, "\n".join(failed)
