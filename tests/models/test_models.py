@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -73,6 +74,32 @@ def test_gamma_scale_is_sklearns() -> None:
     assert resolve_gamma("scale", inputs) == pytest.approx(expected)
     with pytest.raises(ValueError, match="gamma must be a positive number or 'scale'"):
         resolve_gamma("auto", inputs)
+
+
+@pytest.mark.parametrize(
+    "make_features",
+    [
+        lambda: RandomFourierFeatures(6, 40, gamma=0.5),
+        lambda: NystroemFeatures(torch.randn(9, 6), 0.5),
+    ],
+    ids=["random_fourier", "nystroem"],
+)
+def test_fixed_features_of_the_same_unchanged_input_are_computed_once(make_features) -> None:
+    torch.manual_seed(0)
+    features, inputs = make_features(), torch.randn(12, 6)
+    first = features(inputs)
+    assert features(inputs) is first  # kept
+    assert features(inputs[:]) is first  # a view of the same memory: the same rows
+    assert torch.equal(features(inputs.clone()), first)  # other memory: recomputed, equal
+    assert features(inputs[:6]) is not first
+    inputs.add_(1.0)  # changed in place: recomputed
+    changed = features(inputs)
+    assert changed is not first and torch.equal(changed, features._features(inputs))
+    other = make_features()
+    features.load_state_dict(other.state_dict())  # another map: recomputed
+    assert torch.equal(features(inputs), other(inputs))
+    assert copy.deepcopy(features).memo.entries == []
+    assert features(inputs.requires_grad_()) is not features(inputs)
 
 
 def test_nystroem_with_fewer_rows_than_components_uses_every_row() -> None:

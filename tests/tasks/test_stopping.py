@@ -17,6 +17,7 @@ from experiments.cli.train import CHECKED_SECTIONS, train
 from experiments.config import ConfigError, instantiate_checked
 from experiments.config.checks import check_config
 from experiments.kinds.estimator import score_estimator
+from experiments.models import FixedFeatureMemo, RandomFourierFeatures
 
 QUICK = ["trainer.enable_checkpointing=false"]
 
@@ -116,3 +117,27 @@ def test_early_stopping_restores_and_reports_the_best_epoch(make_cfg, tmp_path: 
     assert result["stopped_epoch"] == len(val_acc) < 40
     assert result["best_epoch"] == best + 1 == result["stopped_epoch"] - 2
     assert result["metrics"]["val/acc"] == pytest.approx(val_acc[best])
+
+
+@pytest.mark.slow  # two runs on digits
+def test_full_batch_kernel_features_are_computed_once_per_fit_with_the_same_result(
+    make_cfg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = make_cfg("model=svm_rbf", "model.net.n_features=300", "trainer.max_epochs=2", *QUICK)
+    projected_rows = []
+    compute = RandomFourierFeatures._features
+
+    def counted(self, inputs):
+        projected_rows.append(len(inputs))
+        return compute(self, inputs)
+
+    monkeypatch.setattr(RandomFourierFeatures, "_features", counted)
+    cached = train(cfg, tmp_path / "cached", [])
+    # Each split once (digits: 1077 train, 360 validation, 360 test rows), where L-BFGS
+    # evaluates the training batch ~25 times an epoch, the objective once more, and
+    # validation runs every epoch.
+    assert projected_rows == [1077, 360, 360] and cached["stopped_epoch"] == 2
+    monkeypatch.setattr(FixedFeatureMemo, "__call__", lambda self, inputs, state, f: f(inputs))
+    recomputed = train(cfg, tmp_path / "recomputed", [])
+    assert projected_rows.count(1077) > 1 + 2 * 20
+    assert cached["metrics"] == recomputed["metrics"]

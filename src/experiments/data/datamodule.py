@@ -138,6 +138,9 @@ class DataModule(pl.LightningDataModule):
     Attributes:
         steps_per_call: training batches per item of the train loader (see
             `TensorBatches`); set by the run to what its task steps per ``training_step``.
+        shuffle: training batches in a new seeded order each epoch (true by default);
+            `experiments.tasks.FullBatch` turns it off: one batch of every row is the same
+            whatever its order, and served in order it is the same tensor every epoch.
 
     Raises:
         ConfigError: every bad setting at once.
@@ -190,6 +193,7 @@ class DataModule(pl.LightningDataModule):
         self.on_device = on_device
         self.augment = augment
         self.steps_per_call = 1
+        self.shuffle = True
         self.tensors: Splits = {}
         self._resident: Splits | None = None  # the splits where batches are cut from
         self.info: dict[str, Any] = {}
@@ -368,7 +372,7 @@ class DataModule(pl.LightningDataModule):
             inputs,
             targets,
             batch_size=self.batch_size if train else self.eval_batch_size,
-            shuffle=train,
+            shuffle=train and self.shuffle,
             seed=self.shuffle_seed,
             rank=rank,
             world_size=world,

@@ -4,6 +4,7 @@ of the package."""
 from experiments.models.cnn import CNN, ResNet
 from experiments.models.item_knn import ItemKNN
 from experiments.models.kernel_features import (
+    FixedFeatureMemo,
     NystroemFeatures,
     NystroemSVM,
     RandomFeaturesSVM,
@@ -26,6 +27,7 @@ __all__ = [
     "MLP",
     "NCFMLP",
     "BiasBaseline",
+    "FixedFeatureMemo",
     "ItemKNN",
     "Linear",
     "MatrixFactorization",

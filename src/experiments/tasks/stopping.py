@@ -180,7 +180,10 @@ class FullBatch(pl.Callback):
     L-BFGS, one epoch is one ``optimizer.step``, that is up to ``max_iter`` iterations.
 
     Sets the data module's ``batch_size`` before the training batches are made (as
-    Lightning's batch-size finder does).
+    Lightning's batch-size finder does), and turns its ``shuffle`` off: the rows' order
+    changes nothing but the rounding of one batch's mean, and served in order the batch is
+    the same tensor every epoch, whose fixed features a kernel SVM then computes once per
+    fit (`experiments.models.FixedFeatureMemo`).
 
     Raises:
         ConfigError: at the start of fitting, with L-BFGS on a loss that is not smooth (the
@@ -202,6 +205,7 @@ class FullBatch(pl.Callback):
                 "minibatch optimizer such as optimizer=adamw"
             )
         trainer.datamodule.batch_size = trainer.datamodule.num_train
+        trainer.datamodule.shuffle = False
 
 
 def stopping_record(trainer: pl.Trainer) -> dict[str, Any]:
