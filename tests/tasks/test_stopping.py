@@ -70,6 +70,16 @@ def test_convex_models_match_scikit_learn_on_digits(make_cfg, tmp_path, model, r
     assert result["converged"] is True
 
 
+@pytest.mark.slow  # a weakly regularized SVM's slow tail: ~1,000 L-BFGS iterations on digits
+def test_a_weakly_regularized_svm_converges_within_the_default_ceiling(make_cfg, tmp_path) -> None:
+    # At 20 L-BFGS iterations per epoch (the old default) this run reached the 30-epoch
+    # ceiling unconverged, as svm_linear and logreg did on cats vs dogs pixels.
+    cfg = make_cfg("model=svm_linear", "model.C=100", *QUICK, fast=False)
+    assert cfg.trainer.max_epochs == 30
+    result = train(cfg, tmp_path, [])
+    assert result["converged"] is True and result["stopped_epoch"] < 30
+
+
 def test_a_run_stopped_by_the_ceiling_says_it_did_not_converge(
     make_cfg, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
