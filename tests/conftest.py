@@ -24,19 +24,6 @@ __all__ = ["CONF_DIR", "compose_config"]  # tests import both from here
 
 # Short, fast runs: enough epochs to learn digits, no checkpoint files to write.
 FAST = ["trainer.max_epochs=15", "trainer.enable_checkpointing=false"]
-# The longest files, measured (one core, about 3-10 minutes each): run first. Under `make
-# test` (pytest-xdist, --dist loadfile: a file stays in one worker) a long file started last
-# would keep one worker busy while the others sit idle.
-LONGEST_FIRST = (
-    "test_slurm.py", "test_faults.py", "test_reliability.py", "test_sweep_resume.py",
-    "test_readme.py", "test_protocol_cli.py",
-)  # fmt: skip
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the `LONGEST_FIRST` files first, longest first; the rest keep their order."""
-    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)
