@@ -8,7 +8,7 @@ trained run's model says about new inputs.
     experiments-predict ckpt=outputs/movielens/... item=1 --json
 
 Inputs go through the run's own featurizer, fitted on the run's train split and saved with
-the run (``featurizer.skops``; the training data is not read): ``text=`` or files of lines for text models, image files or
+the run (``featurizer.npz``, or ``featurizer.skops`` for tables; the training data is not read): ``text=`` or files of lines for text models, image files or
 folders for image models, CSV files for tabular ones. Photos of any size or mode are made
 like the train images (converted, and resized as training resizes), with a note on stderr. Classifiers print their top classes
 with probabilities ("82% cat, 15% dog, 2% hat"); hinge-loss models (``svm_*``, LinearSVC, SVC

@@ -20,7 +20,7 @@ from experiments.config.suggest import did_you_mean
 from experiments.data.batches import Augment, Splits, TensorBatches, on_device
 from experiments.data.cache import TensorCache, cache_key, default_cache_dir
 from experiments.data.checks import check_no_empty_cells
-from experiments.data.fitted import FEATURIZER_FILE, dump_state, load_state
+from experiments.data.fitted import FEATURIZER_FILES, dump_state, file_name, load_state
 from experiments.data.sources import hub_fingerprint, resolve_source
 from experiments.data.splits import split_source, training_subset
 from experiments.data.targets import class_indices, class_names, numeric_targets, scale_targets
@@ -239,12 +239,14 @@ class DataModule(pl.LightningDataModule):
         return self.features
 
     def save_fitted(self, run_dir: Path, shapes: DataShapes) -> Path:
-        """Write the fitted featurizer and the data's shapes to ``<run_dir>/featurizer.skops``
-        (atomically): what predicting needs from the data (`load_fitted`)."""
+        """Write the fitted featurizer and the data's shapes to ``<run_dir>/featurizer.npz``
+        or ``featurizer.skops`` (atomically; `experiments.data.fitted`): what predicting
+        needs from the data (`load_fitted`)."""
         state = {"features": self.fitted_features().fitted_state(), "shapes": asdict(shapes)}
-        final = run_dir / FEATURIZER_FILE
+        data = dump_state(state)
+        final = run_dir / file_name(data)
         with atomic_file(final, "wb") as file:
-            file.write(dump_state(state))
+            file.write(data)
         return final
 
     @property
@@ -430,17 +432,18 @@ def _check_settings(
 
 def load_fitted(run_dir: Path, features: Featurizer) -> DataShapes:
     """Restore ``features`` (the run's featurizer, built unfitted from its config) from
-    ``<run_dir>/featurizer.skops`` and return the run's data shapes, without the data.
+    ``<run_dir>/featurizer.npz`` or ``featurizer.skops`` and return the run's data shapes,
+    without the data.
 
     Raises:
         ConfigError: the run has no such file (made before featurizers were saved: train it
             again) or it cannot be read.
     """
-    path = run_dir / FEATURIZER_FILE
-    if not path.is_file():
+    path = next((run_dir / name for name in FEATURIZER_FILES if (run_dir / name).is_file()), None)
+    if path is None:
         raise ConfigError(
-            f"ckpt: run '{run_dir}' has no {FEATURIZER_FILE} (runs save their fitted "
-            "featurizer since this version); train it again to predict with it"
+            f"ckpt: run '{run_dir}' has no {' or '.join(FEATURIZER_FILES)} (runs save their "
+            "fitted featurizer since this version); train it again to predict with it"
         )
     state = load_state(path.read_bytes(), str(path))
     features.restore(state["features"])

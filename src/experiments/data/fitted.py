@@ -1,31 +1,66 @@
-"""A fitted featurizer as bytes and back, in a format that does not run code on load.
+"""A fitted featurizer as bytes and back, in formats that do not run code on load.
 
 Featurizers hand over what their fit learned (`Featurizer.fitted_state`: scikit-learn
 vectorizers and `ColumnTransformer`s, numpy arrays, plain values) and take it back
-(`Featurizer.restore`). The bytes are a skops file (``skops.io``): loading builds only the
-types skops trusts by default (scikit-learn, numpy and Python builtins) and `TRUSTED`, and
-refuses a file naming any other type, so a run folder's featurizer cannot execute code.
-The data cache stores these bytes with the tensors, and each run writes them with its
-data shapes to ``featurizer.skops``: predicting needs neither the training data nor a refit.
+(`Featurizer.restore`). Two formats, chosen by what the state holds:
+
+- **Arrays and plain values** (the image and text featurizers, and a run's data shapes): an
+  ``.npz`` file, the arrays as ``.npy`` entries and the rest as JSON in the entry
+  ``state``. `numpy.load` reads it without pickles. Tuples come back as lists and numpy
+  scalars as Python numbers.
+- **scikit-learn objects** (the table featurizer's ``ColumnTransformer``): a skops file
+  (``skops.io``): loading builds only the types skops trusts by default (scikit-learn,
+  numpy and Python builtins) and `TRUSTED`, and refuses a file naming any other type.
+
+Either way a run folder's featurizer cannot execute code. skops is imported only for the
+second format: importing it lists every scikit-learn estimator, 2-3 s of a process start on
+this project's 2-core machine, which every run of a sweep on a cluster pays. The data cache
+stores these bytes with the tensors, and each run writes them with its data shapes to
+``featurizer.npz`` or ``featurizer.skops`` (`file_name`): predicting needs neither the
+training data nor a refit.
 """
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from typing import Any
 
-import skops.io
-from skops.io.exceptions import UntrustedTypesFoundException
+import numpy as np
 
 from experiments.config.errors import ConfigError
 
-FEATURIZER_FILE = "featurizer.skops"
+ARRAYS_FILE = "featurizer.npz"
+SKOPS_FILE = "featurizer.skops"
+FEATURIZER_FILES = (ARRAYS_FILE, SKOPS_FILE)
 # Types skops does not trust by default that a fitted ColumnTransformer holds.
 TRUSTED = ["numpy.dtype"]
+STATE_ENTRY = "state"  # the .npz entry holding the JSON tree
+ARRAY_KEY = "__ndarray__"  # {ARRAY_KEY: name} in the JSON tree: the .npz entry ``name``
+
+
+class _NotPlain(Exception):
+    """The state holds something other than plain values and numpy arrays."""
 
 
 def dump_state(state: dict[str, Any]) -> bytes:
     """``state`` (a featurizer's fitted state, or a run's featurizer and shapes) as bytes."""
-    return skops.io.dumps(state)
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        tree = _plain(state, arrays)
+    except _NotPlain:
+        import skops.io
+
+        return skops.io.dumps(state)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays, **{STATE_ENTRY: np.array(json.dumps(tree))})
+    return buffer.getvalue()
+
+
+def file_name(data: bytes) -> str:
+    """The run-folder file name for bytes `dump_state` wrote: ``.npz`` or ``.skops``."""
+    return ARRAYS_FILE if _is_arrays(data) else SKOPS_FILE
 
 
 def load_state(data: bytes, where: str) -> dict[str, Any]:
@@ -35,14 +70,69 @@ def load_state(data: bytes, where: str) -> dict[str, Any]:
         ConfigError: ``where`` (a file or cache entry, for the message) holds something
             other than a fitted state, or names a type outside the trusted ones.
     """
+    state = _load_arrays(data, where) if _is_arrays(data) else _load_skops(data, where)
+    if not isinstance(state, dict):
+        raise ConfigError(f"{where}: not a saved featurizer (a {type(state).__name__})")
+    return state
+
+
+def _plain(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """``value`` as JSON, its numpy arrays moved to ``arrays`` (raises `_NotPlain`)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.bool_, np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufUS":
+        name = f"a{len(arrays)}"
+        arrays[name] = value
+        return {ARRAY_KEY: name}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, arrays) for item in value]
+    if (
+        isinstance(value, dict)
+        and ARRAY_KEY not in value
+        and all(isinstance(k, str) for k in value)
+    ):
+        return {key: _plain(item, arrays) for key, item in value.items()}
+    raise _NotPlain
+
+
+def _is_arrays(data: bytes) -> bool:
     try:
-        state = skops.io.loads(data, trusted=TRUSTED)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return f"{STATE_ENTRY}.npy" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def _load_arrays(data: bytes, where: str) -> Any:
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as entries:
+            arrays = {name: entries[name] for name in entries.files}
+        return _restored(json.loads(str(arrays.pop(STATE_ENTRY))), arrays)
+    except (ValueError, KeyError, OSError, TypeError) as error:  # damaged, or object arrays
+        raise ConfigError(f"{where}: not a saved featurizer ({error})") from error
+
+
+def _restored(tree: Any, arrays: dict[str, np.ndarray]) -> Any:
+    if isinstance(tree, list):
+        return [_restored(item, arrays) for item in tree]
+    if isinstance(tree, dict):
+        if set(tree) == {ARRAY_KEY}:
+            return arrays[tree[ARRAY_KEY]]
+        return {key: _restored(item, arrays) for key, item in tree.items()}
+    return tree
+
+
+def _load_skops(data: bytes, where: str) -> Any:
+    import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    try:
+        return skops.io.loads(data, trusted=TRUSTED)
     except UntrustedTypesFoundException as error:
         raise ConfigError(
             f"{where}: refusing to load types outside scikit-learn, numpy and Python ({error})"
         ) from error
     except Exception as error:  # a damaged or foreign file: skops raises many types
         raise ConfigError(f"{where}: not a saved featurizer ({error})") from error
-    if not isinstance(state, dict):
-        raise ConfigError(f"{where}: not a saved featurizer (a {type(state).__name__})")
-    return state

@@ -103,7 +103,7 @@ def load_run(ckpt: str | Path, with_data: bool = True) -> SavedRun:
     Args:
         ckpt: a run folder or a model file inside one (see `locate`).
         with_data: load the run's data (to score its test split); False: only the fitted
-            featurizer and shapes the run saved (``featurizer.skops``), to predict without
+            featurizer and shapes the run saved (``featurizer.npz`` or ``.skops``), to predict without
             the training data. Networks built from training rows (Nystroem landmarks,
             ``gamma: scale``) load the data either way.
 
