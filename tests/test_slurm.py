@@ -102,6 +102,8 @@ def test_sweep_with_a_failing_job_then_rerun_skips_done(slurm, tmp_path: Path) -
     assert code == 1, output[-3000:]
     assert "Jobs: 2 skipped (done earlier), 1 failed." in output
     assert {n: j for n, j in results(folder).items() if n in done_before} == done_before
+    # The done jobs were skipped before submission: only the failed one ran again.
+    assert "submitted 1 job(s) as 1 SLURM array(s)" in output
 
 
 def test_cancelled_job_is_recorded_failed_and_the_sweep_ends(slurm, tmp_path: Path) -> None:

@@ -30,9 +30,10 @@ from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, run_job, setup_globals
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import BaseSubmititLauncher
-from omegaconf import OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments.config.errors import ConfigError
+from experiments.runs.result import now_iso, read_result, write_result
 from hydra_plugins.experiments_slurm_launcher import cluster
 from hydra_plugins.experiments_slurm_launcher.resources import job_request, unmet
 
@@ -98,8 +99,12 @@ class SlurmLauncher(BaseSubmititLauncher):
                 "both on PATH here: run it on a login node of the cluster (on one machine, "
                 "use launcher=parallel)"
             ])  # fmt: skip
+        jobs = [(index, list(overrides)) for index, overrides in enumerate(job_overrides)]
+        # A re-run into a sweep's folder: its done jobs are skipped here, not each in a
+        # SLURM job of its own that starts Python only to say so.
+        returns = self._done_earlier(jobs) if any(sweep_dir.glob("*/result.json")) else {}
         try:
-            groups = self._grouped([list(o) for o in job_overrides])
+            groups = self._grouped([job for job in jobs if job[0] not in returns])
         except ConfigError as error:
             _refuse(error.problems)
         submitted: list[tuple[int, list[str], Any]] = []
@@ -112,20 +117,42 @@ class SlurmLauncher(BaseSubmititLauncher):
                 "submitted %d job(s) as %d SLURM array(s) in %.1f s",
                 len(submitted), len(arrays), time.perf_counter() - start,
             )  # fmt: skip
-            returns = self._wait(submitted)
+            returns |= self._wait(submitted)
         except KeyboardInterrupt:
             cluster.cancel([job.job_id for _, _, job in submitted])
             log.error("interrupted: cancelled this sweep's SLURM jobs that had not ended")
             raise
         return [returns[index] for index in range(len(job_overrides))]
 
-    def _grouped(self, job_overrides: list[list[str]]) -> dict[tuple, list[tuple[int, list[str]]]]:
-        """The jobs by what they ask SLURM for. A config is composed once per distinct set of
-        trainer and threads overrides (usually none or one), not once per job."""
+    def _done_earlier(self, jobs: list[tuple[int, list[str]]]) -> dict[int, JobReturn]:
+        """The returns of the jobs (index in the sweep, overrides) whose folder says done."""
+        returns = {}
+        for index, overrides in jobs:
+            sweep_config, run_dir = self._job_folder(overrides)
+            record = read_result(run_dir)
+            if record is not None and record.get("status") == "done":
+                log.info("skipped, already done: %s", run_dir)
+                returns[index] = _recorded_return(sweep_config, overrides, run_dir, record)
+        return returns
+
+    def _job_folder(self, overrides: list[str]) -> tuple[DictConfig, Path]:
+        """The job's composed config and its run folder."""
+        assert self.hydra_context is not None and self.config is not None
+        sweep_config = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
+        return sweep_config, Path(sweep_config.hydra.sweep.dir) / str(
+            sweep_config.hydra.sweep.subdir
+        )
+
+    def _grouped(
+        self, jobs: list[tuple[int, list[str]]]
+    ) -> dict[tuple, list[tuple[int, list[str]]]]:
+        """The jobs (index in the sweep, overrides) by what they ask SLURM for. A config is
+        composed once per distinct set of trainer and threads overrides (usually none or
+        one), not once per job."""
         assert self.hydra_context is not None and self.config is not None
         requests: dict[tuple[str, ...], tuple] = {}
         groups: dict[tuple, list[tuple[int, list[str]]]] = {}
-        for index, overrides in enumerate(job_overrides):
+        for index, overrides in jobs:
             relevant = tuple(
                 o for o in overrides if o.lstrip("+~").split("=")[0].split(".")[0] in RESOURCE_KEYS
             )
@@ -225,11 +252,7 @@ class SlurmLauncher(BaseSubmititLauncher):
         """A job that ended without returning: recorded failed in its ``result.json`` (where
         the run did not record its own end); the return holds that record, as a run that
         failed inside returns its ``result.json`` (a sweeper reads ``status``)."""
-        from experiments.runs.result import now_iso, read_result, write_result
-
-        assert self.hydra_context is not None and self.config is not None
-        sweep_config = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
-        run_dir = Path(sweep_config.hydra.sweep.dir) / str(sweep_config.hydra.sweep.subdir)
+        sweep_config, run_dir = self._job_folder(overrides)
         reason = (
             f"SLURM job {job.job_id} ended {state} without a result (cancelled, time limit, "
             f"out of memory or a node failure); its log: {job.paths.stdout}"
@@ -245,19 +268,26 @@ class SlurmLauncher(BaseSubmititLauncher):
             )
             run_dir.mkdir(parents=True, exist_ok=True)
             write_result(run_dir, record)
-        with open_dict(sweep_config.hydra):
-            sweep_config.hydra.runtime.output_dir = str(run_dir)
-        # Completed, as a job whose run failed inside returns (experiments.cli.train.run_job): the
-        # sweep goes on, and its end reads the failure from result.json.
-        return JobReturn(
-            overrides=overrides,
-            cfg=sweep_config,
-            hydra_cfg=OmegaConf.create({"hydra": sweep_config.hydra}),
-            working_dir=str(run_dir),
-            task_name=str(sweep_config.hydra.job.name),
-            status=JobStatus.COMPLETED,
-            _return_value=record,
-        )
+        return _recorded_return(sweep_config, overrides, run_dir, record)
+
+
+def _recorded_return(
+    sweep_config: DictConfig, overrides: list[str], run_dir: Path, record: dict[str, Any]
+) -> JobReturn:
+    """The return of a job that did not run here, holding its ``result.json`` ``record``.
+    Completed, as a job whose run failed inside returns (experiments.cli.train.run_job): the
+    sweep goes on, and its end reads each job's status from result.json."""
+    with open_dict(sweep_config.hydra):
+        sweep_config.hydra.runtime.output_dir = str(run_dir)
+    return JobReturn(
+        overrides=overrides,
+        cfg=sweep_config,
+        hydra_cfg=OmegaConf.create({"hydra": sweep_config.hydra}),
+        working_dir=str(run_dir),
+        task_name=str(sweep_config.hydra.job.name),
+        status=JobStatus.COMPLETED,
+        _return_value=record,
+    )
 
 
 def _result_file(job: Any, task: int) -> Path:
