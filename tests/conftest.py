@@ -64,22 +64,23 @@ def train_run(run_dir: Path, *overrides: str) -> Path:
     return run_dir
 
 
-# Runs `experiments-train` commands one after another in this one process, each as the console
-# script runs it (`cli`), its file descriptors 1 and 2 on files of its own as in a process of
-# its own; an exception that escapes is printed as the interpreter prints it, exit status 1.
+# Runs console-script commands (``["experiments-train", *arguments]``) one after another in
+# this one process, each as its installed script runs it, its file descriptors 1 and 2 on files
+# of its own as in a process of its own; an exception that escapes is printed as the
+# interpreter prints it, exit status 1.
 CLI_RUNNER = """
 import json, os, sys, traceback
-from experiments.cli.train import cli
+from importlib.metadata import entry_points
 folder, codes = sys.argv[1], []
-for number, arguments in enumerate(json.loads(sys.stdin.read())):
+for number, command in enumerate(json.loads(sys.stdin.read())):
+    (script,) = entry_points(group="console_scripts", name=command[0])
     saved = os.dup(1), os.dup(2)
     with open(f"{folder}/{number}.out", "wb") as out, open(f"{folder}/{number}.err", "wb") as err:
         os.dup2(out.fileno(), 1)
         os.dup2(err.fileno(), 2)
-        sys.argv = ["experiments-train", *arguments]
+        sys.argv = command
         try:
-            cli()
-            code = 0
+            code = script.load()() or 0
         except SystemExit as exit_:
             code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
             if isinstance(exit_.code, str):
@@ -102,9 +103,9 @@ def run_cli_commands(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
 ) -> list[tuple[int, str, str]]:
-    """Run each command (the arguments of ``experiments-train``) as the console script runs
-    it, all in one child process (working in ``cwd``), so that Python, torch and Lightning
-    are imported once.
+    """Run each command (a console script's name, e.g. ``experiments-train``, and its
+    arguments) as the installed script runs it, all in one child process (working in
+    ``cwd``), so that Python, torch and Lightning are imported once.
 
     Returns:
         Each command's exit status, stdout and stderr (kept in ``folder``).

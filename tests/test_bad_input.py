@@ -101,7 +101,8 @@ def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, s
     its exit status, output and output root."""
     root = tmp_path_factory.mktemp("cli")
     commands = [
-        [override, f"output_root={root / str(n)}"] for n, (override, _) in enumerate(CLI_CASES)
+        ["experiments-train", override, f"output_root={root / str(n)}"]
+        for n, (override, _) in enumerate(CLI_CASES)
     ]
     ran = run_cli_commands(commands, root / "output", env={"HYDRA_FULL_ERROR": "0"})
     return {

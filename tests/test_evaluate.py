@@ -4,7 +4,6 @@ bad run folders and checkpoints give one message and exit status 2."""
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ import pytest
 from experiments.cli.evaluate import evaluate, main
 from experiments.config.errors import ConfigError
 
-from .conftest import train_run
+from .conftest import run_cli_commands, train_run
 from .runs.test_checkpoints import garble
 
 NETWORK = ["model=logreg", "trainer.max_epochs=3"]  # checkpoints on: last.ckpt and best.ckpt
@@ -89,26 +88,20 @@ def test_bad_run_or_checkpoint_is_one_message(runs, tmp_path: Path, capsys, ckpt
 
 @pytest.mark.slow
 def test_console_scripts_exit_status(runs: dict[str, Path], tmp_path: Path) -> None:
-    def run(*arguments: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", *arguments], capture_output=True, text=True, timeout=120,
-            env=os.environ,
-        )  # fmt: skip
-
-    done = run("experiments.cli.evaluate", f"ckpt={runs['estimator']}", "--json")
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["same_as_result"] is True
     image = tmp_path / "nothing.png"
-    for arguments, message in [
-        (["experiments.cli.evaluate", f"ckpt={tmp_path / 'missing'}"], "does not exist"),
-        (
-            ["experiments.cli.predict", f"ckpt={runs['network']}", f"input={image}"],
-            "does not exist",
-        ),
-    ]:
-        failed = run(*arguments)
-        assert failed.returncode == 2 and message in failed.stderr
-        assert "Traceback" not in failed.stderr
+    (done, *failed) = run_cli_commands(
+        [
+            ["experiments-eval", f"ckpt={runs['estimator']}", "--json"],
+            ["experiments-eval", f"ckpt={tmp_path / 'missing'}"],
+            ["experiments-predict", f"ckpt={runs['network']}", f"input={image}"],
+        ],
+        tmp_path / "cli",
+    )
+    assert done[0] == 0, done[2]
+    assert json.loads(done[1])["same_as_result"] is True
+    for code, _, err in failed:
+        assert code == 2 and "does not exist" in err
+        assert "Traceback" not in err
 
 
 def test_garbled_checkpoint_and_gone_process_are_reported(runs, tmp_path: Path) -> None:

@@ -90,7 +90,8 @@ def test_readme_commands_run(tmp_path: Path) -> None:
     (tmp_path / "houses.csv").write_text("area,rooms,city,price\n" + "\n".join(rows) + "\n")
     lines = [line for c in commands if (line := runnable(c, tmp_path / "outputs"))]
     assert len(lines) >= 10
-    ran = run_cli_commands([shlex.split(line) for line in lines], tmp_path / "cli", cwd=tmp_path)
+    commands = [["experiments-train", *shlex.split(line)] for line in lines]
+    ran = run_cli_commands(commands, tmp_path / "cli", cwd=tmp_path)
     failed = [
         f"exit {code}: {line}\n{err[-2000:]}"
         for line, (code, _, err) in zip(lines, ran, strict=True)

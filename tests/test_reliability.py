@@ -15,7 +15,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from experiments.cli.train import train
 
-from .conftest import compose_config
+from .conftest import compose_config, run_cli_commands
 from .runs.test_checkpoints import garble
 
 RUN = ["model=mlp", "trainer.max_epochs=20", "seed=4"]
@@ -55,10 +55,15 @@ def test_killed_run_resumes_to_the_uninterrupted_numbers(tmp_path: Path) -> None
     assert json.loads((run_dir / "result.json").read_text())["status"] == "running"
     garble(run_dir / "checkpoints" / "last.ckpt")  # e.g. a bit flip on the shared disk
 
-    resumed = cli(f"resume={run_dir}")
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "last.ckpt does not match its recorded checksum" in resumed.stdout + resumed.stderr
-    assert "resuming from the previous checkpoint" in resumed.stdout + resumed.stderr
+    # Resume it, resume it again (refused: done), and re-run its config: one child process.
+    resumed, refused, repeated = run_cli_commands(
+        [["experiments-train", f"resume={run_dir}"], ["experiments-train", f"resume={run_dir}"],
+         ["experiments-train", f"rerun={run_dir}", f"output_root={tmp_path / 'again'}"]],
+        tmp_path / "cli",
+    )  # fmt: skip
+    assert resumed[0] == 0, resumed[2][-3000:]
+    assert "last.ckpt does not match its recorded checksum" in resumed[1] + resumed[2]
+    assert "resuming from the previous checkpoint" in resumed[1] + resumed[2]
     result = json.loads((run_dir / "result.json").read_text())
     assert result["status"] == "done"
     reference = train(compose_config(RUN), tmp_path / "reference", RUN)
@@ -66,14 +71,10 @@ def test_killed_run_resumes_to_the_uninterrupted_numbers(tmp_path: Path) -> None
     steps = scalar_steps(run_dir, "val/acc")
     assert len(steps) == len(set(steps)) == 20, "no epoch logged twice or lost"
 
-    refused = cli(f"resume={run_dir}")
-    assert refused.returncode == 2
-    assert (
-        "has finished (result.json says done); nothing to resume" in refused.stdout + refused.stderr
-    )
+    assert refused[0] == 2
+    assert "has finished (result.json says done); nothing to resume" in refused[1] + refused[2]
 
-    repeated = cli(f"rerun={run_dir}", f"output_root={tmp_path / 'again'}")
-    assert repeated.returncode == 0, repeated.stderr[-3000:]
+    assert repeated[0] == 0, repeated[2][-3000:]
     (again,) = (tmp_path / "again").rglob("result.json")
     assert json.loads(again.read_text())["metrics"] == reference["metrics"]
 

@@ -4,33 +4,49 @@ everything, and bad sizes that stop before any job."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from .test_protocol_cli import run as run_sweep
+from ..conftest import run_cli_commands
 
 MODELS, SIZES, SEEDS = ("svm_linear", "mlp"), (100, 200, 400), (0, 1)
+CURVE = ("experiments-train", "-m", "curve=geometric")
 
 
-def run(*arguments: str) -> subprocess.CompletedProcess:
-    return run_sweep("curve=geometric", *arguments)
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, str, Path]]:
+    """This file's commands, run one after another in one child process (one import of
+    torch and Lightning): name -> exit status, stdout, stderr and the command's folder."""
+    folders = {name: tmp_path_factory.mktemp(name) for name in ("curve", "bad_sizes")}
+    curve = [
+        *CURVE, f"model={','.join(MODELS)}", f"seed={','.join(map(str, SEEDS))}",
+        f"curve.sizes=[{','.join(map(str, reversed(SIZES)))}]", "trainer.max_epochs=10",
+        "trainer.enable_checkpointing=false", f"hydra.sweep.dir={folders['curve'] / 'sweep'}",
+    ]  # fmt: skip
+    commands = {
+        "curve": curve,
+        "curve_again": curve,
+        "bad_sizes": [
+            *CURVE, "model=svm_linear", "curve.sizes=[0,100,5000,5]",
+            f"hydra.sweep.dir={folders['bad_sizes'] / 'sweep'}",
+        ],
+    }  # fmt: skip
+    outputs = run_cli_commands(list(commands.values()), tmp_path_factory.mktemp("cli"))
+    return {
+        name: (*output, folders[name.removesuffix("_again")])
+        for name, output in zip(commands, outputs, strict=True)
+    }
 
 
 @pytest.mark.slow
-def test_curve_runs_every_size_reports_the_crossover_and_resumes(tmp_path: Path) -> None:
+def test_curve_runs_every_size_reports_the_crossover_and_resumes(ran) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    sweep = tmp_path / "sweep"
-    command = [
-        f"model={','.join(MODELS)}", f"seed={','.join(map(str, SEEDS))}",
-        f"curve.sizes=[{','.join(map(str, reversed(SIZES)))}]", "trainer.max_epochs=10",
-        "trainer.enable_checkpointing=false", f"hydra.sweep.dir={sweep}",
-    ]  # fmt: skip
-    done = run(*command)
-    assert done.returncode == 0, done.stderr[-3000:]
+    code, out, err, folder = ran["curve"]
+    assert code == 0, err[-3000:]
+    sweep = folder / "sweep"
     assert sorted(str(p.parent.relative_to(sweep)) for p in sweep.rglob("result.json")) == sorted(
         f"size_{n}/final/{m}/split_0,seed_{s}" for n in SIZES for m in MODELS for s in SEEDS
     )
@@ -44,9 +60,7 @@ def test_curve_runs_every_size_reports_the_crossover_and_resumes(tmp_path: Path)
     duels = pd.read_csv(sweep / "crossover.csv")
     assert list(duels["size"]) == list(SIZES) and set(duels["deep"]) == {"mlp"}
     line = next(
-        line
-        for line in done.stdout.splitlines()
-        if line.startswith(("Crossover at", "No crossover"))
+        line for line in out.splitlines() if line.startswith(("Crossover at", "No crossover"))
     )
     won = duels.loc[duels["crossover"], "size"].tolist()
     if won:  # the line names the size that crossover.csv marks, with its numbers
@@ -67,18 +81,16 @@ def test_curve_runs_every_size_reports_the_crossover_and_resumes(tmp_path: Path)
         expected = table.query(f"model == '{model}'").sort_values("size")["mean"]
         assert [s.value for s in scalars] == pytest.approx(expected.tolist(), abs=1e-6)
 
-    again = run(*command)
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert f"Jobs: {len(SIZES) * len(MODELS) * len(SEEDS)} skipped (done earlier)." in again.stdout
+    code, out, err, _ = ran["curve_again"]
+    assert code == 0, err[-3000:]
+    assert f"Jobs: {len(SIZES) * len(MODELS) * len(SEEDS)} skipped (done earlier)." in out
 
 
 @pytest.mark.slow
-def test_bad_sizes_stop_before_any_job(tmp_path: Path) -> None:
-    done = run(
-        "model=svm_linear", "curve.sizes=[0,100,5000,5]", f"hydra.sweep.dir={tmp_path / 'sweep'}"
-    )
-    assert done.returncode == 2
-    output = done.stdout + done.stderr
+def test_bad_sizes_stop_before_any_job(ran) -> None:
+    code, out, err, folder = ran["bad_sizes"]
+    assert code == 2
+    output = out + err
     for problem in (
         "model: a learning curve compares several models, got svm_linear",
         "curve.sizes[0]: 0 is not a count of rows between 1 and 1077 (the train split)",
@@ -86,4 +98,4 @@ def test_bad_sizes_stop_before_any_job(tmp_path: Path) -> None:
         "curve.sizes[3]: 5 rows leave class(es) 0, 2, 7, 8, 9 without rows",
     ):
         assert problem in output
-    assert not list(tmp_path.rglob("result.json"))
+    assert not list(folder.rglob("result.json"))

@@ -4,36 +4,62 @@ phases, a re-run that skips everything, and bad input that stops before any job.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from ..conftest import run_cli_commands
 from ..data.test_ratings import write_ratings
 
 MODELS = ("logreg", "sk_naive_bayes")
+FAIR = ("experiments-train", "-m", "protocol=fair")
 
 
-def run(*arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "experiments.cli.train", "-m", *arguments],
-        capture_output=True, text=True, timeout=600, env=os.environ,
-    )  # fmt: skip
+def protocol_command(folder: Path) -> list[str]:
+    return [
+        *FAIR, f"model={','.join(MODELS)}", "protocol.trials=2", "protocol.splits=2",
+        "protocol.seeds=1", "trainer.max_epochs=1", "trainer.enable_checkpointing=false",
+        f"hydra.sweep.dir={folder / 'sweep'}",
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, str, Path]]:
+    """This file's commands, run one after another in one child process (one import of
+    torch and Lightning): name -> exit status, stdout, stderr and the command's folder."""
+    folders = {
+        name: tmp_path_factory.mktemp(name)
+        for name in ("protocol", "bad_input", "recommenders")
+    }  # fmt: skip
+    table = write_ratings(folders["recommenders"] / "data")
+    commands = {
+        "protocol": [*protocol_command(folders["protocol"]), "launcher=parallel"],
+        # the default launcher: done jobs are found by their folders
+        "protocol_again": protocol_command(folders["protocol"]),
+        "bad_input": [
+            *FAIR, "model=mlp", "protocol.trials=0", "protocol.rope=-0.5",
+            f"hydra.sweep.dir={folders['bad_input'] / 'sweep'}",
+        ],
+        "recommenders": [
+            *FAIR, "model=bias,mf", "dataset=ratings", f"dataset.path={table}",
+            "dataset.user_column=uid", "dataset.item_column=iid", "dataset.rating_column=stars",
+            "monitor=val/rmse", "monitor_mode=min", "protocol.trials=1", "protocol.splits=1",
+            "protocol.seeds=1", "trainer.max_epochs=2", "trainer.enable_checkpointing=false",
+            f"hydra.sweep.dir={folders['recommenders'] / 'sweep'}",
+        ],
+    }  # fmt: skip
+    outputs = run_cli_commands(list(commands.values()), tmp_path_factory.mktemp("cli"))
+    return {
+        name: (*output, folders[name.removesuffix("_again")])
+        for name, output in zip(commands, outputs, strict=True)
+    }
 
 
 @pytest.mark.slow
-def test_protocol_runs_both_phases_in_named_folders_and_resumes(tmp_path: Path) -> None:
-    sweep = tmp_path / "sweep"
-    command = [
-        "protocol=fair", f"model={','.join(MODELS)}", "protocol.trials=2", "protocol.splits=2",
-        "protocol.seeds=1", "trainer.max_epochs=1", "trainer.enable_checkpointing=false",
-        f"hydra.sweep.dir={sweep}",
-    ]  # fmt: skip
-    done = run(*command, "launcher=parallel")
-    assert done.returncode == 0, done.stderr[-3000:]
-
+def test_protocol_runs_both_phases_in_named_folders_and_resumes(ran) -> None:
+    code, _, err, folder = ran["protocol"]
+    assert code == 0, err[-3000:]
+    sweep = folder / "sweep"
     results = {
         str(path.parent.relative_to(sweep)): json.loads(path.read_text())
         for path in sweep.rglob("result.json")
@@ -54,38 +80,28 @@ def test_protocol_runs_both_phases_in_named_folders_and_resumes(tmp_path: Path) 
             final = results[f"final/{model}/split_{split},seed_0"]["protocol"]
             assert final == chosen["protocol"] | {"phase": "final", "split_seed": split}
 
-    again = run(*command)  # the default launcher: done jobs are found by their folders
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert "Jobs: 8 skipped (done earlier)." in again.stdout
+    code, out, err, _ = ran["protocol_again"]
+    assert code == 0, err[-3000:]
+    assert "Jobs: 8 skipped (done earlier)." in out
 
 
 @pytest.mark.slow
-def test_bad_protocol_input_stops_before_any_job(tmp_path: Path) -> None:
-    done = run(
-        "protocol=fair", "model=mlp", "protocol.trials=0", "protocol.rope=-0.5",
-        f"hydra.sweep.dir={tmp_path / 'sweep'}",
-    )  # fmt: skip
-    assert done.returncode == 2
+def test_bad_protocol_input_stops_before_any_job(ran) -> None:
+    code, out, err, folder = ran["bad_input"]
+    assert code == 2
     for problem in (
         "model: a protocol compares several models, got mlp",
         "protocol.trials: expected a positive integer, got 0",
         "protocol.rope: expected a number >= 0 or null, got -0.5",
     ):
-        assert problem in done.stdout + done.stderr
-    assert not list(tmp_path.rglob("result.json"))
+        assert problem in out + err
+    assert not list(folder.rglob("result.json"))
 
 
 @pytest.mark.slow
-def test_protocol_compares_recommenders_on_a_ratings_table(tmp_path: Path) -> None:
+def test_protocol_compares_recommenders_on_a_ratings_table(ran) -> None:
     """Ratings data has no dataset.task: the protocol takes the monitor its command names."""
-    table = write_ratings(tmp_path / "data")
-    done = run(
-        "protocol=fair", "model=bias,mf", "dataset=ratings", f"dataset.path={table}",
-        "dataset.user_column=uid", "dataset.item_column=iid", "dataset.rating_column=stars",
-        "monitor=val/rmse", "monitor_mode=min", "protocol.trials=1", "protocol.splits=1",
-        "protocol.seeds=1", "trainer.max_epochs=2", "trainer.enable_checkpointing=false",
-        f"hydra.sweep.dir={tmp_path / 'sweep'}",
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "Jobs: 4 done." in done.stdout
-    assert (tmp_path / "sweep" / "report.md").is_file()
+    code, out, err, folder = ran["recommenders"]
+    assert code == 0, err[-3000:]
+    assert "Jobs: 4 done." in out
+    assert (folder / "sweep" / "report.md").is_file()
