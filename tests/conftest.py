@@ -121,3 +121,22 @@ def run_cli_commands(
         (code, (folder / f"{n}.out").read_text(), (folder / f"{n}.err").read_text())
         for n, code in enumerate(codes)
     ]
+
+
+def run_sweeps(commands: dict[str, list[str]], root: Path) -> dict[str, tuple[int, str, str, Path]]:
+    """Run named ``experiments-train -m ARGS`` commands with `run_cli_commands` (one child
+    process), each into the sweep folder ``<root>/<name>/sweep``; a name ending in ``_again``
+    re-runs into the folder of the name without it.
+
+    Returns:
+        By name: the exit status, stdout, stderr and the sweep folder.
+    """
+    sweeps = {name: root / name.removesuffix("_again") / "sweep" for name in commands}
+    ran = run_cli_commands(
+        [
+            ["experiments-train", "-m", *arguments, f"hydra.sweep.dir={sweeps[name]}"]
+            for name, arguments in commands.items()
+        ],
+        root / "cli",
+    )
+    return {name: (*output, sweeps[name]) for name, output in zip(commands, ran, strict=True)}

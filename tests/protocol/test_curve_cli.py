@@ -9,44 +9,36 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ..conftest import run_cli_commands
+from ..conftest import run_sweeps
 
 MODELS, SIZES, SEEDS = ("svm_linear", "mlp"), (100, 200, 400), (0, 1)
-CURVE = ("experiments-train", "-m", "curve=geometric")
 
 
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, str, Path]]:
     """This file's commands, run one after another in one child process (one import of
-    torch and Lightning): name -> exit status, stdout, stderr and the command's folder."""
-    folders = {name: tmp_path_factory.mktemp(name) for name in ("curve", "bad_sizes")}
+    torch and Lightning): name -> exit status, stdout, stderr and sweep folder."""
     curve = [
-        *CURVE, f"model={','.join(MODELS)}", f"seed={','.join(map(str, SEEDS))}",
+        "curve=geometric", f"model={','.join(MODELS)}", f"seed={','.join(map(str, SEEDS))}",
         f"curve.sizes=[{','.join(map(str, reversed(SIZES)))}]", "trainer.max_epochs=10",
-        "trainer.enable_checkpointing=false", f"hydra.sweep.dir={folders['curve'] / 'sweep'}",
+        "trainer.enable_checkpointing=false",
     ]  # fmt: skip
-    commands = {
-        "curve": curve,
-        "curve_again": curve,
-        "bad_sizes": [
-            *CURVE, "model=svm_linear", "curve.sizes=[0,100,5000,5]",
-            f"hydra.sweep.dir={folders['bad_sizes'] / 'sweep'}",
-        ],
-    }  # fmt: skip
-    outputs = run_cli_commands(list(commands.values()), tmp_path_factory.mktemp("cli"))
-    return {
-        name: (*output, folders[name.removesuffix("_again")])
-        for name, output in zip(commands, outputs, strict=True)
-    }
+    return run_sweeps(
+        {
+            "curve": curve,
+            "curve_again": curve,
+            "bad_sizes": ["curve=geometric", "model=svm_linear", "curve.sizes=[0,100,5000,5]"],
+        },
+        tmp_path_factory.mktemp("curve_cli"),
+    )
 
 
 @pytest.mark.slow
 def test_curve_runs_every_size_reports_the_crossover_and_resumes(ran) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    code, out, err, folder = ran["curve"]
+    code, out, err, sweep = ran["curve"]
     assert code == 0, err[-3000:]
-    sweep = folder / "sweep"
     assert sorted(str(p.parent.relative_to(sweep)) for p in sweep.rglob("result.json")) == sorted(
         f"size_{n}/final/{m}/split_0,seed_{s}" for n in SIZES for m in MODELS for s in SEEDS
     )

@@ -8,58 +8,44 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import run_cli_commands
+from ..conftest import run_sweeps
 from ..data.test_ratings import write_ratings
 
 MODELS = ("logreg", "sk_naive_bayes")
-FAIR = ("experiments-train", "-m", "protocol=fair")
-
-
-def protocol_command(folder: Path) -> list[str]:
-    return [
-        *FAIR, f"model={','.join(MODELS)}", "protocol.trials=2", "protocol.splits=2",
-        "protocol.seeds=1", "trainer.max_epochs=1", "trainer.enable_checkpointing=false",
-        f"hydra.sweep.dir={folder / 'sweep'}",
-    ]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, str, Path]]:
     """This file's commands, run one after another in one child process (one import of
-    torch and Lightning): name -> exit status, stdout, stderr and the command's folder."""
-    folders = {
-        name: tmp_path_factory.mktemp(name)
-        for name in ("protocol", "bad_input", "recommenders")
-    }  # fmt: skip
-    table = write_ratings(folders["recommenders"] / "data")
-    commands = {
-        "protocol": [*protocol_command(folders["protocol"]), "launcher=parallel"],
-        # the default launcher: done jobs are found by their folders
-        "protocol_again": protocol_command(folders["protocol"]),
-        "bad_input": [
-            *FAIR, "model=mlp", "protocol.trials=0", "protocol.rope=-0.5",
-            f"hydra.sweep.dir={folders['bad_input'] / 'sweep'}",
-        ],
-        "recommenders": [
-            *FAIR, "model=bias,mf", "dataset=ratings", f"dataset.path={table}",
-            "dataset.user_column=uid", "dataset.item_column=iid", "dataset.rating_column=stars",
-            "monitor=val/rmse", "monitor_mode=min", "protocol.trials=1", "protocol.splits=1",
-            "protocol.seeds=1", "trainer.max_epochs=2", "trainer.enable_checkpointing=false",
-            f"hydra.sweep.dir={folders['recommenders'] / 'sweep'}",
-        ],
-    }  # fmt: skip
-    outputs = run_cli_commands(list(commands.values()), tmp_path_factory.mktemp("cli"))
-    return {
-        name: (*output, folders[name.removesuffix("_again")])
-        for name, output in zip(commands, outputs, strict=True)
-    }
+    torch and Lightning): name -> exit status, stdout, stderr and sweep folder."""
+    root = tmp_path_factory.mktemp("protocol_cli")
+    table = write_ratings(root / "data")
+    protocol = [
+        "protocol=fair", f"model={','.join(MODELS)}", "protocol.trials=2", "protocol.splits=2",
+        "protocol.seeds=1", "trainer.max_epochs=1", "trainer.enable_checkpointing=false",
+    ]  # fmt: skip
+    return run_sweeps(
+        {
+            "protocol": [*protocol, "launcher=parallel"],
+            # the default launcher: done jobs are found by their folders
+            "protocol_again": protocol,
+            "bad_input": ["protocol=fair", "model=mlp", "protocol.trials=0", "protocol.rope=-0.5"],
+            "recommenders": [
+                "protocol=fair", "model=bias,mf", "dataset=ratings", f"dataset.path={table}",
+                "dataset.user_column=uid", "dataset.item_column=iid",
+                "dataset.rating_column=stars", "monitor=val/rmse", "monitor_mode=min",
+                "protocol.trials=1", "protocol.splits=1", "protocol.seeds=1",
+                "trainer.max_epochs=2", "trainer.enable_checkpointing=false",
+            ],
+        },
+        root,
+    )  # fmt: skip
 
 
 @pytest.mark.slow
 def test_protocol_runs_both_phases_in_named_folders_and_resumes(ran) -> None:
-    code, _, err, folder = ran["protocol"]
+    code, _, err, sweep = ran["protocol"]
     assert code == 0, err[-3000:]
-    sweep = folder / "sweep"
     results = {
         str(path.parent.relative_to(sweep)): json.loads(path.read_text())
         for path in sweep.rglob("result.json")
@@ -104,4 +90,4 @@ def test_protocol_compares_recommenders_on_a_ratings_table(ran) -> None:
     code, out, err, folder = ran["recommenders"]
     assert code == 0, err[-3000:]
     assert "Jobs: 4 done." in out
-    assert (folder / "sweep" / "report.md").is_file()
+    assert (folder / "report.md").is_file()

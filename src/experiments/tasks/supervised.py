@@ -63,10 +63,13 @@ STEP_HOOKS = ("on_before_backward", "backward", "on_after_backward", "on_before_
 def quiet_lightning_warnings() -> None:
     """Silence Lightning warnings that do not apply to these tasks, for the process: metrics
     are logged per epoch by design, so an epoch shorter than ``log_every_n_steps`` loses
-    nothing; the pytree one is Lightning's own deprecation. Called when a run starts, not at
-    import, so that importing the package changes no global state."""
+    nothing; the pytree one is Lightning's own deprecation; the ``srun`` one fires on every
+    run of a machine that has SLURM's client (a login node) but trains here on purpose:
+    ``launcher=slurm`` is how runs go to SLURM, and there they run under ``srun``. Called
+    when a run starts, not at import, so that importing the package changes no global state."""
     warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
     warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
+    warnings.filterwarnings("ignore", message=".*`srun` command is available on your system.*")
 
 
 def weight_penalty(net: nn.Module) -> torch.Tensor:
