@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -23,8 +22,8 @@ from torchmetrics import Metric
 from experiments.config import ConfigError, instantiate_checked
 from experiments.data import DataModule, DataShapes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs
+from experiments.kinds.estimator_file import ESTIMATOR_FILE, load_fitted, save_fitted
 from experiments.kinds.metrics import build_metrics
-from experiments.runs.atomic import atomic_file
 from experiments.tasks.metrics import classification_metrics, regression_metrics
 from experiments.tasks.monitor import logged_metrics
 
@@ -114,7 +113,7 @@ class EstimatorKind:
     fitted once on the train split, seeded with the run seed where they take one."""
 
     name = "estimator"
-    model_file = Path("estimator.joblib")
+    model_file = ESTIMATOR_FILE
     missing_model_hint = "it did not finish fitting"
     keys = frozenset({"name", "estimator", "search_space"})
 
@@ -165,9 +164,7 @@ class EstimatorKind:
             scores["scores"] = outputs.values.numpy()
             if outputs.kind == "probabilities":
                 scores["probabilities"] = scores["scores"]
-        run.logger.log_metrics(metrics, step=0)
-        with atomic_file(run.run_dir / self.model_file, "wb") as file:
-            joblib.dump(estimator, file)
+        save_fitted(run, estimator, metrics)
         targets = tensors["test"][1]
         if shapes.task == "regression":  # in the data's original units, as the metrics
             predicted = shapes.original_units(torch.as_tensor(predicted).float()).numpy()
@@ -189,15 +186,7 @@ class EstimatorKind:
         self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes, path: Path
     ) -> BaseEstimator:
         name = cfg.model.name
-        if path.name != self.model_file.name:
-            raise ConfigError(
-                f"ckpt: '{path}': model '{name}' is a scikit-learn estimator; expected the run "
-                f"folder or its {self.model_file}"
-            )
-        try:
-            estimator = joblib.load(path)
-        except Exception as error:  # unpickling a damaged file raises many types
-            raise ConfigError(f"ckpt: cannot read '{path}' as an estimator ({error})") from error
+        estimator = load_fitted(path, f"model '{name}' is a scikit-learn estimator")
         fitted_inputs = getattr(estimator, "n_features_in_", None)
         if not isinstance(estimator, BaseEstimator) or fitted_inputs != shapes.in_features:
             raise ConfigError(

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -25,10 +24,10 @@ from experiments.config.errors import ConfigError
 from experiments.data.ratings import IdIndex
 from experiments.data.ratings_module import RatingsDataModule, RatingsShapes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs
+from experiments.kinds.estimator_file import ESTIMATOR_FILE, load_fitted, save_fitted
 from experiments.kinds.network import NetworkKind
 from experiments.kinds.network_build import build_optimizer, build_scheduler
 from experiments.models.item_knn import ItemKNN
-from experiments.runs.atomic import atomic_file
 from experiments.tasks.ranking_metrics import ranking_metrics
 from experiments.tasks.recommendation import RecommendationTask
 
@@ -113,7 +112,7 @@ class RecommenderEstimatorKind:
     as scikit-learn estimators are, scored with the metrics of `RecommendationTask`."""
 
     name = "recommender_estimator"
-    model_file = Path("estimator.joblib")
+    model_file = ESTIMATOR_FILE
     missing_model_hint = "it did not finish fitting"
     keys = frozenset({"name", "estimator", "search_space"})
 
@@ -129,23 +128,13 @@ class RecommenderEstimatorKind:
         shapes, datamodule = run.shapes, run.datamodule
         estimator = build_estimator(run.cfg.model, shapes)
         outcome = fit_estimator(estimator, datamodule, shapes)
-        run.logger.log_metrics(outcome.metrics, step=0)
-        with atomic_file(run.run_dir / self.model_file, "wb") as file:
-            joblib.dump(estimator, file)
+        save_fitted(run, estimator, outcome.metrics)
         return outcome
 
     def load(
         self, cfg: DictConfig, datamodule: RatingsDataModule, shapes: RatingsShapes, path: Path
     ) -> ItemKNN:
-        if path.name != self.model_file.name:
-            raise ConfigError(
-                f"ckpt: '{path}': model '{cfg.model.name}' is fitted in closed form; expected "
-                f"the run folder or its {self.model_file}"
-            )
-        try:
-            estimator = joblib.load(path)
-        except Exception as error:  # unpickling a damaged file raises many types
-            raise ConfigError(f"ckpt: cannot read '{path}' as an estimator ({error})") from error
+        estimator = load_fitted(path, f"model '{cfg.model.name}' is fitted in closed form")
         similarity = getattr(estimator, "similarity_", None)
         if similarity is None or similarity.shape[0] != shapes.num_items:
             raise ConfigError(
