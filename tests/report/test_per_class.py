@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from experiments.cli.train import train
 from experiments.report.per_class import confusion_image, per_class_results
@@ -32,6 +33,13 @@ def test_a_binary_run_records_per_class_results_and_auroc(
     assert matrix.sum() == 114 and matrix.shape == (2, 2)  # breast cancer: 569 rows, 20% test
     assert set(result["per_class"]) == {"malignant", "benign"}
     assert result["metrics"]["test/auroc"] >= 0.95 and result["metrics"]["test/ap"] >= 0.95
+    # TensorBoard has them as scalars too, at the step of the other test metrics.
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    for name in ("test/auroc", "test/ap"):
+        (scalar,) = events.Scalars(name)
+        assert scalar.value == pytest.approx(result["metrics"][name])
+        assert scalar.step == events.Scalars("test/acc")[-1].step
 
 
 def test_the_confusion_matrix_image_shades_each_cell_by_its_count() -> None:

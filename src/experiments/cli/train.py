@@ -24,7 +24,7 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from experiments.config import ConfigError, RunPruned, instantiate_checked
 from experiments.config.checks import check_config
-from experiments.kinds import ModelKind, RunInputs, model_kind
+from experiments.kinds import FitOutcome, ModelKind, RunInputs, model_kind
 from experiments.kinds.recommender import check_pairing
 from experiments.report.per_class import confusion_image, per_class_results
 from experiments.report.sweep_end import finish_interrupted_sweep
@@ -151,7 +151,7 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
     purge = {"purge_step": checkpoint_step(checkpoint)} if checkpoint else {}
     logger = instantiate_checked(cfg.logger, "logger")(save_dir=str(run_dir), **purge)
     outcome = kind.fit(RunInputs(cfg, run_dir, overrides, datamodule, shapes, logger, checkpoint))
-    classes = _per_class(outcome.test_predictions, shapes, logger)
+    classes = _per_class(outcome, shapes, logger)
     outcome.metrics |= classes.pop("metrics", {})
     if rank_zero_only.rank == 0:
         write_hparams(logger.experiment, hyperparameters(cfg, kind), outcome.metrics)
@@ -170,15 +170,19 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
     }
 
 
-def _per_class(predictions: dict, shapes: Any, logger: Any) -> dict[str, Any]:
-    """A classifier's per-class results (`experiments.report.per_class`), with the confusion
-    matrix as an image in TensorBoard; nothing for other tasks."""
+def _per_class(outcome: FitOutcome, shapes: Any, logger: Any) -> dict[str, Any]:
+    """A classifier's per-class results (`experiments.report.per_class`), in TensorBoard the
+    confusion matrix as an image and ROC-AUC and average precision (two classes) as scalars
+    beside the other test metrics; nothing for other tasks."""
+    predictions = outcome.test_predictions
     if shapes.task != "classification" or "target" not in predictions:
         return {}
     results = per_class_results(predictions, shapes.class_names)
     if rank_zero_only.rank == 0:
         image = confusion_image(results["confusion_matrix"], shapes.class_names)
         logger.experiment.add_image("test/confusion_matrix", image, dataformats="HWC")
+        if results["metrics"]:  # also what the HPARAMS tab shows for them
+            logger.log_metrics(results["metrics"], step=outcome.test_step)
     return results
 
 

@@ -55,7 +55,9 @@ class FitOutcome:
     per row: class indices, or values in original units; classifiers add ``scores`` per
     class, and ``probabilities`` where the model has them) for tests over test rows, and how
     training stopped, as ``result.json`` keys (`experiments.tasks.stopping.stopping_record`:
-    ``stopped_epoch``, ``converged``, ``best_epoch``; empty for kinds fitted in one call)."""
+    ``stopped_epoch``, ``converged``, ``best_epoch``; empty for kinds fitted in one call),
+    and the logging step of the test metrics (TensorBoard's x axis; 0 for kinds fitted in
+    one call), where metrics computed after the fit (ROC-AUC) are logged too."""
 
     metrics: dict[str, float]
     fit_seconds: float
@@ -64,6 +66,7 @@ class FitOutcome:
     device: str
     test_predictions: dict[str, np.ndarray]
     stopping: dict[str, Any] = field(default_factory=dict)
+    test_step: int = 0
 
 
 class ModelKind(Protocol):

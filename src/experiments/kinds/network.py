@@ -133,6 +133,7 @@ class NetworkKind:
             device=_device_name(trainer.strategy.root_device),
             test_predictions=self._test_predictions(task, datamodule, run.shapes),
             stopping=stopping_record(trainer),
+            test_step=trainer.global_step,
         )
 
     def load(
