@@ -22,7 +22,7 @@ import logging
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -33,6 +33,7 @@ from hydra_plugins.hydra_submitit_launcher.submitit_launcher import BaseSubmitit
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments.config.errors import ConfigError
+from experiments.runs.job_name import job_name
 from experiments.runs.result import now_iso, read_result, write_result
 from hydra_plugins.experiments_slurm_launcher import cluster
 from hydra_plugins.experiments_slurm_launcher.resources import job_request, unmet
@@ -45,6 +46,10 @@ RESULT_GRACE_S = 10.0
 FIRST_POLL_S, LONGEST_POLL_S = 1.0, 30.0
 # Override keys that change what a job asks SLURM for.
 RESOURCE_KEYS = ("trainer", "threads")
+# How train.yaml names a sweep's job folders (`experiments.runs.job_name`).
+DEFAULT_SUBDIR = (
+    "${job_name:${hydra.overrides.task},${hydra.job.config.override_dirname.exclude_keys}}"
+)
 
 
 class SlurmLauncher(BaseSubmititLauncher):
@@ -126,14 +131,33 @@ class SlurmLauncher(BaseSubmititLauncher):
 
     def _done_earlier(self, jobs: list[tuple[int, list[str]]]) -> dict[int, JobReturn]:
         """The returns of the jobs (index in the sweep, overrides) whose folder says done."""
+        assert self.config is not None
+        folder_of = self._folder_namer()
         returns = {}
         for index, overrides in jobs:
-            sweep_config, run_dir = self._job_folder(overrides)
+            run_dir = folder_of(overrides)
             record = read_result(run_dir)
             if record is not None and record.get("status") == "done":
                 log.info("skipped, already done: %s", run_dir)
-                returns[index] = _recorded_return(sweep_config, overrides, run_dir, record)
+                returns[index] = JobReturn(
+                    overrides=overrides,
+                    working_dir=str(run_dir),
+                    task_name=str(self.config.hydra.job.name),
+                    status=JobStatus.COMPLETED,
+                    _return_value=record,
+                )
         return returns
+
+    def _folder_namer(self) -> Callable[[list[str]], Path]:
+        """A job's run folder from its overrides: by `job_name` where the sweep names its job
+        folders the default way (10,000 jobs in seconds), else by composing each job's config
+        (0.3-0.6 s a job on this project's CPU)."""
+        assert self.config is not None
+        sweep = self.config.hydra.sweep
+        if OmegaConf.to_container(sweep, resolve=False).get("subdir") != DEFAULT_SUBDIR:
+            return lambda overrides: self._job_folder(overrides)[1]
+        excluded = list(self.config.hydra.job.config.override_dirname.exclude_keys)
+        return lambda overrides: Path(str(sweep.dir)) / job_name(overrides, excluded)
 
     def _job_folder(self, overrides: list[str]) -> tuple[DictConfig, Path]:
         """The job's composed config and its run folder."""
