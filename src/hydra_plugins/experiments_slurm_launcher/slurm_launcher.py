@@ -107,7 +107,8 @@ class SlurmLauncher(BaseSubmititLauncher):
         jobs = [(index, list(overrides)) for index, overrides in enumerate(job_overrides)]
         # A re-run into a sweep's folder: its done jobs are skipped here, not each in a
         # SLURM job of its own that starts Python only to say so.
-        returns = self._done_earlier(jobs) if any(sweep_dir.glob("*/result.json")) else {}
+        done_before = next(sweep_dir.rglob("result.json"), None) is not None
+        returns = self._done_earlier(jobs) if done_before else {}
         try:
             groups = self._grouped([job for job in jobs if job[0] not in returns])
         except ConfigError as error:
@@ -292,26 +293,19 @@ class SlurmLauncher(BaseSubmititLauncher):
             )
             run_dir.mkdir(parents=True, exist_ok=True)
             write_result(run_dir, record)
-        return _recorded_return(sweep_config, overrides, run_dir, record)
-
-
-def _recorded_return(
-    sweep_config: DictConfig, overrides: list[str], run_dir: Path, record: dict[str, Any]
-) -> JobReturn:
-    """The return of a job that did not run here, holding its ``result.json`` ``record``.
-    Completed, as a job whose run failed inside returns (experiments.cli.train.run_job): the
-    sweep goes on, and its end reads each job's status from result.json."""
-    with open_dict(sweep_config.hydra):
-        sweep_config.hydra.runtime.output_dir = str(run_dir)
-    return JobReturn(
-        overrides=overrides,
-        cfg=sweep_config,
-        hydra_cfg=OmegaConf.create({"hydra": sweep_config.hydra}),
-        working_dir=str(run_dir),
-        task_name=str(sweep_config.hydra.job.name),
-        status=JobStatus.COMPLETED,
-        _return_value=record,
-    )
+        with open_dict(sweep_config.hydra):
+            sweep_config.hydra.runtime.output_dir = str(run_dir)
+        # Completed, as a job whose run failed inside returns (experiments.cli.train.run_job): the
+        # sweep goes on, and its end reads the failure from result.json.
+        return JobReturn(
+            overrides=overrides,
+            cfg=sweep_config,
+            hydra_cfg=OmegaConf.create({"hydra": sweep_config.hydra}),
+            working_dir=str(run_dir),
+            task_name=str(sweep_config.hydra.job.name),
+            status=JobStatus.COMPLETED,
+            _return_value=record,
+        )
 
 
 def _result_file(job: Any, task: int) -> Path:
