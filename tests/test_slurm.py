@@ -157,16 +157,17 @@ def test_impossible_request_names_the_setting(slurm, tmp_path: Path) -> None:
 
 
 def test_optuna_search_trials_run_as_slurm_jobs(slurm, tmp_path: Path) -> None:
+    # Two batches: the second launch finds the first's results and must still run its trial.
     code, output = sweep(
-        "hparams_search=mlp_digits", "hydra.sweeper.n_trials=2", "hydra.sweeper.n_jobs=2",
+        "hparams_search=mlp_digits", "hydra.sweeper.n_trials=3", "hydra.sweeper.n_jobs=2",
         *QUICK, out=tmp_path,
     )  # fmt: skip
     assert code == 0, output[-3000:]
     search = tmp_path / "search" / "mlp_digits"
     assert {job["status"] for job in results(search).values()} == {"done"}
-    assert sorted(results(search)) == ["trial_0", "trial_1"]
-    assert len(array_tasks(search)) == 2
-    assert OmegaConf.load(search / "best_trial.yaml").trials_finished == 2
+    assert sorted(results(search)) == ["trial_0", "trial_1", "trial_2"]
+    assert len(array_tasks(search)) == 2  # the second batch's one job is no array task
+    assert OmegaConf.load(search / "best_trial.yaml").trials_finished == 3
 
 
 def test_search_workers_share_one_journal_study(slurm, tmp_path: Path) -> None:
