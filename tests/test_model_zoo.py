@@ -130,3 +130,38 @@ def test_sklearn_classifier_on_regression_data_says_why() -> None:
     estimator = instantiate_checked(cfg.model.estimator, "model.estimator")
     with pytest.raises(ConfigError, match="model 'sk_svc' is a scikit-learn classifier"):
         prepare_estimator(estimator, "sk_svc", shapes, 0)
+
+
+def test_test_time_flip_averages_each_image_with_its_mirror_image() -> None:
+    cfg = compose_config(["model=cnn", "model.test_time_flip=true"])
+    shapes, tensors = tiny_data("image")
+    inputs = tensors["test"][0]
+    task = build_task(cfg.model, cfg.optimizer, cfg.scheduler, shapes, tensors["train"][0])
+    task.eval()
+    with torch.no_grad():
+        plain, mirrored = task.net(inputs), task.net(inputs.flip(-1))
+        assert not torch.allclose(plain, mirrored), "the generated images are not symmetric"
+        averaged = (plain + mirrored) / 2
+        assert torch.equal(task.outputs(inputs), averaged)  # what validation and test score
+        predicted = model_kind(cfg.model).predict(task, cfg, shapes, inputs)
+        assert torch.equal(predicted.values, averaged.softmax(dim=1))  # experiments-predict
+        task.train()
+        torch.manual_seed(0)
+        trained_on = task.outputs(inputs)
+        torch.manual_seed(0)
+        assert torch.equal(trained_on, task.net(inputs)), "training sees the images as served"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "kind", "message"),
+    [
+        (["model=mlp", "+model.test_time_flip=true"], "table", "model.test_time_flip: averages class scores over mirrored images, so it needs an image classification dataset; got tabular data for regression"),
+        (["model=cnn", "model.test_time_flip=yes"], "image", "model.test_time_flip: expected true or false, got 'yes'"),
+    ],
+)  # fmt: skip
+def test_test_time_flip_off_images_says_why(overrides: list[str], kind: str, message: str) -> None:
+    cfg = compose_config(overrides)
+    shapes, tensors = tiny_data(kind)
+    with pytest.raises(ConfigError) as error:
+        build_task(cfg.model, cfg.optimizer, cfg.scheduler, shapes, tensors["train"][0])
+    assert str(error.value) == message

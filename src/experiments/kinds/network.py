@@ -45,7 +45,17 @@ class NetworkKind:
         "it ran with trainer.enable_checkpointing=false or stopped before an epoch ended"
     )
     keys = frozenset(
-        {"name", "net", "loss", "task", "C", "channels_last", "compile", "search_space"}
+        {
+            "name",
+            "net",
+            "loss",
+            "task",
+            "C",
+            "channels_last",
+            "compile",
+            "test_time_flip",
+            "search_space",
+        }
     )
 
     def build_task(
@@ -186,7 +196,7 @@ class NetworkKind:
         with torch.no_grad():
             if shapes.task == "regression":  # RegressionTask answers in original units
                 return Outputs("values", model(inputs))
-            scores = model.net(inputs)
+            scores = model.outputs(inputs)
         if isinstance(model.loss, PROBABILISTIC_LOSSES):
             return Outputs("probabilities", scores.softmax(dim=1))
         return Outputs("margins", scores)

@@ -212,6 +212,12 @@ def build_task(
             "num_targets": shapes.num_outputs,
             "original_units": shapes.original_units,
         }
+    task = _task(model, shapes, arguments)
+    task.test_time_flip = _test_time_flip(model.get("test_time_flip", False), shapes)
+    return task
+
+
+def _task(model: DictConfig, shapes: DataShapes, arguments: dict[str, Any]) -> pl.LightningModule:
     if not model.get("task"):
         return DEFAULT_TASKS[shapes.task](**arguments)
     task_class = instantiate_checked(model.task, "model.task")
@@ -223,6 +229,20 @@ def build_task(
             f"{shapes.task} task gets ({', '.join(arguments)}): {error}; subclass "
             f"{DEFAULT_TASKS[shapes.task].__name__} or take the same arguments"
         ) from error
+
+
+def _test_time_flip(setting: Any, shapes: DataShapes) -> bool:
+    """``model.test_time_flip``, checked: class scores averaged over each image and its
+    mirror image make sense for classifying photos only (a mirrored digit or sentence is
+    another input, or none)."""
+    if not isinstance(setting, bool):
+        raise ConfigError(f"model.test_time_flip: expected true or false, got {setting!r}")
+    if setting and (shapes.kind != "image" or shapes.task != "classification"):
+        raise ConfigError(
+            "model.test_time_flip: averages class scores over mirrored images, so it needs "
+            f"an image classification dataset; got {shapes.kind} data for {shapes.task}"
+        )
+    return setting
 
 
 def count_parameters(net: nn.Module) -> int:

@@ -115,6 +115,9 @@ class SupervisedTask(pl.LightningModule):
         self.schedule = scheduler
         self.l2_penalty = l2_penalty
         self.metrics = stage_metrics(metrics)
+        # Set by the model's `test_time_flip` (see `experiments.kinds.network_build`), not an
+        # argument: tasks of users' own take the default task's arguments.
+        self.test_time_flip = False
 
     @property
     def steps_per_call(self) -> int:
@@ -128,8 +131,13 @@ class SupervisedTask(pl.LightningModule):
         self.automatic_optimization = steps == 1
 
     def outputs(self, inputs: torch.Tensor) -> torch.Tensor:
-        """What the loss compares with the targets as served."""
-        return self.net(inputs)
+        """What the loss compares with the targets as served; in evaluation (validation,
+        test, predictions) with `test_time_flip`, the mean over each image and its mirror
+        image."""
+        outputs = self.net(inputs)
+        if self.test_time_flip and not self.training:
+            outputs = (outputs + self.net(inputs.flip(-1))) / 2
+        return outputs
 
     def penalty(self) -> torch.Tensor | float:
         """The regularization term of the training objective: ``l2_penalty`` x `weight_penalty`."""
