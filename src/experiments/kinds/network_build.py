@@ -218,6 +218,7 @@ def build_task(
 
 
 def _task(model: DictConfig, shapes: DataShapes, arguments: dict[str, Any]) -> pl.LightningModule:
+    """The model's own task class (``model.task``) or the data task's default, built."""
     if not model.get("task"):
         return DEFAULT_TASKS[shapes.task](**arguments)
     task_class = instantiate_checked(model.task, "model.task")
@@ -233,8 +234,8 @@ def _task(model: DictConfig, shapes: DataShapes, arguments: dict[str, Any]) -> p
 
 def _test_time_flip(setting: Any, shapes: DataShapes) -> bool:
     """``model.test_time_flip``, checked: class scores averaged over each image and its
-    mirror image make sense for classifying photos only (a mirrored digit or sentence is
-    another input, or none)."""
+    mirror image, for image classification only. Meant for photos: a mirrored digit is
+    another input, which the data's kind does not tell, so digit models leave it off."""
     if not isinstance(setting, bool):
         raise ConfigError(f"model.test_time_flip: expected true or false, got {setting!r}")
     if setting and (shapes.kind != "image" or shapes.task != "classification"):

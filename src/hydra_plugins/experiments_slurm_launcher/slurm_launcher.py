@@ -18,6 +18,7 @@ for every run, and raises on the first job that did not return):
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import sys
@@ -32,6 +33,7 @@ from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from hydra_plugins.hydra_submitit_launcher.submitit_launcher import BaseSubmititLauncher
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from experiments.config.compose import CONF_DIR
 from experiments.config.errors import ConfigError
 from experiments.runs.job_name import job_name
 from experiments.runs.result import now_iso, read_result, write_result
@@ -46,10 +48,14 @@ RESULT_GRACE_S = 10.0
 FIRST_POLL_S, LONGEST_POLL_S = 1.0, 30.0
 # Override keys that change what a job asks SLURM for.
 RESOURCE_KEYS = ("trainer", "threads")
-# How train.yaml names a sweep's job folders (`experiments.runs.job_name`).
-DEFAULT_SUBDIR = (
-    "${job_name:${hydra.overrides.task},${hydra.job.config.override_dirname.exclude_keys}}"
-)
+
+
+@functools.cache
+def _shipped_subdir() -> str:
+    """How the shipped train.yaml names a sweep's job folders (`experiments.runs.job_name`),
+    its interpolations as written."""
+    hydra = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "train.yaml").hydra, resolve=False)
+    return hydra["sweep"]["subdir"]
 
 
 class SlurmLauncher(BaseSubmititLauncher):
@@ -155,7 +161,7 @@ class SlurmLauncher(BaseSubmititLauncher):
         (0.3-0.6 s a job on this project's CPU)."""
         assert self.config is not None
         sweep = self.config.hydra.sweep
-        if OmegaConf.to_container(sweep, resolve=False).get("subdir") != DEFAULT_SUBDIR:
+        if OmegaConf.to_container(sweep, resolve=False).get("subdir") != _shipped_subdir():
             return lambda overrides: self._job_folder(overrides)[1]
         excluded = list(self.config.hydra.job.config.override_dirname.exclude_keys)
         return lambda overrides: Path(str(sweep.dir)) / job_name(overrides, excluded)
