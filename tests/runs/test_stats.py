@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 from experiments.cli.compare import main as compare
+from experiments.report.plots import plot_leaderboard
 from experiments.report.stats import confidence_interval, paired_p_value
 from experiments.report.table import find_results, leaderboard, results_frame
 from experiments.runs.result import write_result
@@ -125,3 +128,19 @@ def test_compare_folders_whose_runs_set_different_keys(tmp_path: Path, capsys) -
     p_svm = stats.ttest_rel(ACCURACY["mlp"], ACCURACY["svm_linear"]).pvalue
     assert markdown[4].startswith("| svm_linear | - |") and f"{p_svm:.4f} sig." in markdown[4]
     assert markdown[5].startswith("| mlp | 0.01 | 0.5000 |")
+
+
+def test_plots_of_runs_without_fit_times_draw_without_warnings(tmp_path: Path) -> None:
+    board = pd.DataFrame(
+        {
+            "model": ["mlp", "logreg"],
+            "test/acc mean": [0.97, 0.96],
+            "test/acc low": [0.95, 0.94],
+            "test/acc high": [0.99, 0.98],
+            "fit_seconds": [float("nan")] * 2,  # failed runs record none
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        files = plot_leaderboard(board, ["model"], "test/acc", tmp_path)
+    assert [f.name for f in files] == ["test_acc_by_model.png", "test_acc_vs_fit_time.png"]

@@ -54,7 +54,8 @@ def plot_leaderboard(
     axes.errorbar(seconds, mean, yerr=error, fmt="o", capsize=4)
     for x, y, label in zip(seconds, mean, labels, strict=True):
         axes.annotate(label, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
-    if np.nanmax(seconds) > 10 * np.nanmin(seconds) > 0:
+    timed = seconds[np.isfinite(seconds)]  # runs that recorded no fit time (failed) have none
+    if timed.size and timed.max() > 10 * timed.min() > 0:
         axes.set_xscale("log")
     axes.set_xlabel("fit seconds (mean over seeds)")
     axes.set_ylabel(f"{metric} (mean, 95% CI)")
