@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from omegaconf import OmegaConf
 
 from experiments.config.errors import ConfigError
-from experiments.kinds.network_build import prepare_net
+from experiments.kinds.network_build import model_flag, prepare_net
 from experiments.models import CNN
 
 
@@ -29,6 +30,10 @@ def test_compile_is_in_place_and_lazy() -> None:
     assert "_orig_mod" not in "".join(net.state_dict())
 
 
-def test_non_boolean_setting_names_the_key() -> None:
-    with pytest.raises(ConfigError, match=r"model\.compile"):
-        prepare_net(CNN(in_shape=(1, 8, 8), num_outputs=10), channels_last=False, compile="yes")
+@pytest.mark.parametrize("key", ["channels_last", "compile", "test_time_flip"])
+def test_non_boolean_setting_names_the_key(key: str) -> None:
+    model = OmegaConf.create({key: "yes"})
+    with pytest.raises(ConfigError) as error:
+        model_flag(model, key)
+    assert str(error.value) == f"model.{key}: expected true or false, got 'yes'"
+    assert model_flag(OmegaConf.create({}), key) is False, "absent: off"

@@ -156,10 +156,12 @@ def test_test_time_flip_averages_each_image_with_its_mirror_image() -> None:
     ("overrides", "kind", "message"),
     [
         (["model=mlp", "+model.test_time_flip=true"], "table", "model.test_time_flip: averages class scores over mirrored images, so it needs an image classification dataset; got tabular data for regression"),
-        (["model=cnn", "model.test_time_flip=yes"], "image", "model.test_time_flip: expected true or false, got 'yes'"),
+        (["model=cnn", "model.compile=yes"], "image", "model.compile: expected true or false, got 'yes'"),
     ],
 )  # fmt: skip
-def test_test_time_flip_off_images_says_why(overrides: list[str], kind: str, message: str) -> None:
+def test_a_network_flag_that_does_not_apply_says_why(
+    overrides: list[str], kind: str, message: str
+) -> None:
     cfg = compose_config(overrides)
     shapes, tensors = tiny_data(kind)
     with pytest.raises(ConfigError) as error:

@@ -94,17 +94,24 @@ def prepare_net(net: nn.Module, channels_last: bool, compile: bool) -> nn.Module
         compile: compile the forward with `torch.compile` on the first call (``nn.Module.compile``:
             in place, so checkpoints keep their keys). Costs seconds to minutes once per run.
 
-    Raises:
-        ConfigError: a setting that is not a boolean, named by its key.
     """
-    for key, value in (("channels_last", channels_last), ("compile", compile)):
-        if not isinstance(value, bool):
-            raise ConfigError(f"model.{key}: expected true or false, got {value!r}")
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
     if compile:
         net.compile()
     return net
+
+
+def model_flag(model: DictConfig, key: str) -> bool:
+    """``model.<key>``, false where the model file has none.
+
+    Raises:
+        ConfigError: a value that is not a boolean, named by its key.
+    """
+    value = model.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"model.{key}: expected true or false, got {value!r}")
+    return value
 
 
 def l2_penalty(C: float | None, num_train: int) -> float:
@@ -194,8 +201,8 @@ def build_task(
     loss = build_loss(model, shapes)
     net = prepare_net(
         build_net(model, shapes, train_inputs),
-        channels_last=model.get("channels_last", False),
-        compile=model.get("compile", False),
+        channels_last=model_flag(model, "channels_last"),
+        compile=model_flag(model, "compile"),
     )
     common = {
         "net": net,
@@ -213,7 +220,7 @@ def build_task(
             "original_units": shapes.original_units,
         }
     task = _task(model, shapes, arguments)
-    task.test_time_flip = _test_time_flip(model.get("test_time_flip", False), shapes)
+    task.test_time_flip = _test_time_flip(model_flag(model, "test_time_flip"), shapes)
     return task
 
 
@@ -232,12 +239,10 @@ def _task(model: DictConfig, shapes: DataShapes, arguments: dict[str, Any]) -> p
         ) from error
 
 
-def _test_time_flip(setting: Any, shapes: DataShapes) -> bool:
-    """``model.test_time_flip``, checked: class scores averaged over each image and its
-    mirror image, for image classification only. Meant for photos: a mirrored digit is
-    another input, which the data's kind does not tell, so digit models leave it off."""
-    if not isinstance(setting, bool):
-        raise ConfigError(f"model.test_time_flip: expected true or false, got {setting!r}")
+def _test_time_flip(setting: bool, shapes: DataShapes) -> bool:
+    """``model.test_time_flip``, checked against the data: class scores averaged over each
+    image and its mirror image, for image classification only. Meant for photos: a mirrored
+    digit is another input, which the data's kind does not tell, so digit models leave it off."""
     if setting and (shapes.kind != "image" or shapes.task != "classification"):
         raise ConfigError(
             "model.test_time_flip: averages class scores over mirrored images, so it needs "
