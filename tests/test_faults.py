@@ -96,7 +96,8 @@ def tmpfs(tmp_path: Path) -> Iterator[Callable[[str, str], Path]]:
         subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
-SINGLE = ["model=mlp", "trainer.max_epochs=12", "seed=4"]
+# last.ckpt every epoch (not at most once a second): the signal waits for the second one.
+SINGLE = ["model=mlp", "trainer.max_epochs=12", "seed=4", "callbacks.last_checkpoint.min_seconds=0"]
 
 
 def sigterm_single_run_across_filesystems(tmp_path: Path, tmpfs) -> None:
@@ -122,7 +123,7 @@ def sigterm_single_run_across_filesystems(tmp_path: Path, tmpfs) -> None:
 
 
 # The jobs' epochs, in order. The signal goes once the second job has written its first
-# checkpoint (after its first epoch): the 99 epochs it has left take far longer than the test
+# checkpoint (after its first second of training): the 99 epochs it has left take far longer than the test
 # takes to see the file and signal (0.05 s), also on a machine ten times faster than the 2-core
 # one measured (0.16 s an epoch on a shared core), so the signal lands inside it. The first
 # and last jobs are short: the row pays for their epochs and the references' too.
@@ -217,10 +218,15 @@ def killed_parallel_worker(tmp_path: Path, tmpfs) -> None:
     """SIGKILL of one job's process under launcher=parallel (the out-of-memory killer): that
     job failed, the others done, the summary, exit 1; the re-run finishes it."""
     sweep = tmp_path / "sweep"
-    arguments = ["-m", "launcher=parallel", "seed=0,1,2", "trainer.max_epochs=6"]
+    every_epoch = "callbacks.last_checkpoint.min_seconds=0"  # the kill waits for the first
+    arguments = ["-m", "launcher=parallel", "seed=0,1,2", "trainer.max_epochs=6", every_epoch]
     process = start(*arguments, f"hydra.sweep.dir={sweep}")
-    victim = sweep / "seed=1,trainer.max_epochs=6"
-    when(lambda: (victim / "checkpoints" / "last.ckpt").is_file(), process)
+
+    def victim_checkpoints() -> list[Path]:
+        return list(sweep.glob("*seed=1*/checkpoints/last.ckpt"))
+
+    when(lambda: bool(victim_checkpoints()), process)
+    victim = victim_checkpoints()[0].parent.parent
     os.kill(result(victim)["process"]["pid"], signal.SIGKILL)
     code, output = finish(process)
     assert code == 1, output[-3000:]
@@ -229,7 +235,9 @@ def killed_parallel_worker(tmp_path: Path, tmpfs) -> None:
     assert result(victim)["status"] == "failed" and result(victim)["error"] == killed
     code, output = finish(start(*arguments, f"hydra.sweep.dir={sweep}"))
     assert code == 0 and "Jobs: 1 done, 2 skipped (done earlier)." in output, output[-3000:]
-    assert result(victim)["metrics"] == reference(["seed=1", "trainer.max_epochs=6"], tmp_path)
+    assert result(victim)["metrics"] == reference(
+        ["seed=1", "trainer.max_epochs=6", every_epoch], tmp_path
+    )
 
 
 FAULTS = [

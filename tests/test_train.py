@@ -60,6 +60,15 @@ def test_tensorboard_has_curves_and_hparams_with_final_metrics(make_cfg, tmp_pat
     assert {"train/loss", "val/loss", "val/acc", "test/acc", "test/f1"} <= set(scalars)
     assert len(events.Scalars("val/acc")) == 4  # one point per epoch
     assert events.Scalars("test/acc")[-1].value == pytest.approx(result["metrics"]["test/acc"])
+    assert events.Scalars("val/acc")[-1].value == pytest.approx(result["metrics"]["val/acc"])
+    # Epoch metrics sit at the epoch's last optimizer step (counted from 0), as Lightning's
+    # self.log puts them; the test, after the last step.
+    steps_per_epoch = events.Scalars("test/acc")[-1].step // 4
+    last_steps = [epoch * steps_per_epoch - 1 for epoch in (1, 2, 3, 4)]
+    for tag in ("train/loss", "val/loss", "val/acc"):
+        assert [event.step for event in events.Scalars(tag)] == last_steps, tag
+    epochs = {(event.step, event.value) for event in events.Scalars("epoch")}
+    assert epochs >= {(step, epoch) for epoch, step in enumerate(last_steps)}
 
     plugin = events.PluginTagToContent("hparams")
     # No experiment record: TensorBoard derives the columns from all runs of a sweep.

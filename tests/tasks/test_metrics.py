@@ -48,3 +48,24 @@ def test_large_buffers_are_flushed_into_the_metrics_early(monkeypatch) -> None:
     values = stage.compute_and_reset()
     assert values["train/loss"] == pytest.approx((1.0 * 25 + 3.0 * 5) / 30)
     assert values["train/mae"] == pytest.approx(5 / 30)
+
+
+@pytest.mark.parametrize("warn_only", [False, True])
+def test_deterministic_runs_count_the_same_and_keep_their_setting(warn_only: bool) -> None:
+    # torchmetrics avoids torch.bincount under deterministic algorithms (CUDA's is not
+    # deterministic); on a CPU the metrics count natively, to the same numbers.
+    def epoch_values() -> dict[str, torch.Tensor]:
+        stage = StageMetrics(classification_metrics(3), "val")
+        for step in batches():
+            stage.update(*step)
+        return stage.compute_and_reset()
+
+    plain = epoch_values()
+    torch.use_deterministic_algorithms(True, warn_only=warn_only)
+    try:
+        deterministic = epoch_values()
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled() == warn_only
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert deterministic == plain

@@ -12,10 +12,12 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.plugins.precision import MixedPrecision, Precision
+from pytorch_lightning.trainer.states import TrainerFn
 from torch import nn
 from torchmetrics import MetricCollection
 
 from experiments.tasks.metrics import stage_metrics
+from experiments.tasks.publish import EpochMetricsPublisher
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SCHEDULE_INTERVALS = ("epoch", "step")
@@ -118,6 +120,7 @@ class SupervisedTask(pl.LightningModule):
         # Set by the model's `test_time_flip` (see `experiments.kinds.network_build`), not an
         # argument: tasks of users' own take the default task's arguments.
         self.test_time_flip = False
+        self._publish = EpochMetricsPublisher()
 
     @property
     def steps_per_call(self) -> int:
@@ -255,14 +258,14 @@ class SupervisedTask(pl.LightningModule):
         self._log_epoch("test")
 
     def _log_epoch(self, stage: str) -> None:
-        # batch_size=1: Lightning keeps a batch-size-weighted mean of logged values, and
-        # x * n / n need not equal x in float32; the value is already the epoch's.
-        self.log_dict(
-            self.metrics[f"{stage}_metrics"].compute_and_reset(),
-            on_step=False,
-            on_epoch=True,
-            batch_size=1,
-        )
+        values = self.metrics[f"{stage}_metrics"].compute_and_reset()
+        if self.trainer.state.fn == TrainerFn.FITTING:
+            self._publish(self.trainer, values)
+            return
+        # trainer.validate/test return what self.log saw. batch_size=1: Lightning keeps a
+        # batch-size-weighted mean of logged values, and x * n / n need not equal x in
+        # float32; the value is already the epoch's.
+        self.log_dict(values, on_step=False, on_epoch=True, batch_size=1)
 
     def _total_steps(self) -> int:
         """Optimizer steps of the whole run (Lightning counts calls of training_step)."""
