@@ -227,8 +227,9 @@ def main() -> None:
         epoch_costs(args.epochs, args.repeats)
         return
     print("seconds per epoch (medians); ratio = framework / hand-written; goal = max ratio;")
-    print("fw before: the previous defaults (steps_per_call=1, last.ckpt every epoch); fw now:")
-    print("the defaults; before = its ratio; img/s: training images per second of fit time")
+    print("fw before: the defaults before issue 16 (steps_per_call=1, checkpoints whenever due,")
+    print("sanity check); fw now: the defaults; before = its ratio; img/s: training images per")
+    print("second of fit time")
     print("(with the per-epoch validation pass), defaults; acc: validation accuracy")
     print(HEADER)
     for name, data in [] if args.cnn_only else datasets(args.quick):
