@@ -68,8 +68,13 @@ HEADER = (
 
 def handwritten_fit(cfg: DictConfig, tensors: dict, shapes, epochs: int) -> float:
     """Train like a minimal PyTorch script: shuffled slices, forward, backward, step, and an
-    accuracy pass over the validation split each epoch. Returns the last validation accuracy."""
+    accuracy pass over the validation split each epoch, under the run's determinism settings
+    (``trainer.deterministic``). Returns the last validation accuracy."""
     torch.set_num_threads(cfg.threads)
+    # The framework's determinism settings, explicitly: Lightning leaves them set after its
+    # runs, so this loop would otherwise get them or not depending on the order of the runs.
+    torch.use_deterministic_algorithms(cfg.trainer.deterministic)
+    torch.utils.deterministic.fill_uninitialized_memory = False
     torch.manual_seed(cfg.seed)
     inputs, targets = tensors["train"]
     val_inputs, val_targets = tensors["val"]

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import pytorch_lightning as pl
-import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -35,6 +33,7 @@ from experiments.runs.interrupt import Interrupted, install_handlers, interrupti
 from experiments.runs.job_name import job_name
 from experiments.runs.lock import folder_lock
 from experiments.runs.paths import record_absolute_paths
+from experiments.runs.process import prepare_torch
 from experiments.runs.reentry import reentry_argv
 from experiments.runs.result import (
     ending,
@@ -134,8 +133,7 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
         raise ConfigError(problems)
     kind = model_kind(cfg.model)
     check_config(cfg, CHECKED_SECTIONS)
-    torch.set_num_threads(cfg.threads)
-    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    prepare_torch(cfg.threads, cfg.seed)
 
     datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
     check_pairing(cfg.model, datamodule)

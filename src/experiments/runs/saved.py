@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.data import DataModule, DataShapes, Featurizer, load_fitted
 from experiments.kinds import ModelKind, Outputs, model_kind
+from experiments.runs.process import prepare_torch
 
 CONFIG_FILE = Path(".hydra") / "config.yaml"
 
@@ -115,8 +115,7 @@ def load_run(ckpt: str | Path, with_data: bool = True) -> SavedRun:
     run_dir, model_file = locate(ckpt)
     cfg = OmegaConf.load(run_dir / CONFIG_FILE)
     kind = model_kind(cfg.model)
-    torch.set_num_threads(cfg.threads)
-    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    prepare_torch(cfg.threads, cfg.seed)
     datamodule = None
     if with_data or _built_from_rows(cfg.model):
         datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
