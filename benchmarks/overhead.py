@@ -48,6 +48,7 @@ from common import (
     timed,
 )
 from experiments.kinds.network_build import build_net
+from experiments.runs.process import prepare_torch
 from experiments.tasks.metrics import classification_metrics, stage_metrics
 
 # The defaults before issue 16: one step per call, last.ckpt and best.ckpt written whenever due,
@@ -70,12 +71,10 @@ def handwritten_fit(cfg: DictConfig, tensors: dict, shapes, epochs: int) -> floa
     """Train like a minimal PyTorch script: shuffled slices, forward, backward, step, and an
     accuracy pass over the validation split each epoch, under the run's determinism settings
     (``trainer.deterministic``). Returns the last validation accuracy."""
-    torch.set_num_threads(cfg.threads)
-    # The framework's determinism settings, explicitly: Lightning leaves them set after its
+    prepare_torch(cfg.threads, cfg.seed)  # threads, seeds, no fill of new tensors: as runs
+    # Deterministic algorithms as the run's, explicitly: Lightning leaves them set after its
     # runs, so this loop would otherwise get them or not depending on the order of the runs.
     torch.use_deterministic_algorithms(cfg.trainer.deterministic)
-    torch.utils.deterministic.fill_uninitialized_memory = False
-    torch.manual_seed(cfg.seed)
     inputs, targets = tensors["train"]
     val_inputs, val_targets = tensors["val"]
     net = build_net(cfg.model, shapes, inputs)

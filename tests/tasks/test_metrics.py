@@ -51,9 +51,19 @@ def test_large_buffers_are_flushed_into_the_metrics_early(monkeypatch) -> None:
 
 
 @pytest.mark.parametrize("warn_only", [False, True])
-def test_deterministic_runs_count_the_same_and_keep_their_setting(warn_only: bool) -> None:
+def test_deterministic_runs_count_the_same_and_keep_their_setting(
+    warn_only: bool, monkeypatch
+) -> None:
     # torchmetrics avoids torch.bincount under deterministic algorithms (CUDA's is not
-    # deterministic); on a CPU the metrics count natively, to the same numbers.
+    # deterministic); on a CPU the metrics count with it, to the same numbers.
+    bincount, counted = torch.bincount, []
+
+    def counting_bincount(*args, **kwargs) -> torch.Tensor:
+        counted.append(torch.are_deterministic_algorithms_enabled())
+        return bincount(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "bincount", counting_bincount)
+
     def epoch_values() -> dict[str, torch.Tensor]:
         stage = StageMetrics(classification_metrics(3), "val")
         for step in batches():
@@ -63,7 +73,9 @@ def test_deterministic_runs_count_the_same_and_keep_their_setting(warn_only: boo
     plain = epoch_values()
     torch.use_deterministic_algorithms(True, warn_only=warn_only)
     try:
+        counted.clear()
         deterministic = epoch_values()
+        assert counted and not any(counted), "torch.bincount, with the flag off around it"
         assert torch.are_deterministic_algorithms_enabled()
         assert torch.is_deterministic_algorithms_warn_only_enabled() == warn_only
     finally:

@@ -93,7 +93,6 @@ def prepare_net(net: nn.Module, channels_last: bool, compile: bool) -> nn.Module
             networks without 4-d weights.
         compile: compile the forward with `torch.compile` on the first call (``nn.Module.compile``:
             in place, so checkpoints keep their keys). Costs seconds to minutes once per run.
-
     """
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
