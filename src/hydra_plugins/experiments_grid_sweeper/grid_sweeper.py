@@ -6,6 +6,7 @@ A composition costs about 0.1 s on a quiet 2-core machine, which is half the cos
 job in a sweep of many (issue 16). Jobs that differ only in numbers, booleans or nulls
 (``seed=0,1,2``, ``model.C=0.1,1``) read the same config files and compose alike, so this
 sweeper checks one job per shape: the same bad options still fail before any job runs.
+Its compositions also share one parse of each config file (`experiments.config.parse_once`).
 
 It takes the place of Hydra's (``hydra/sweeper: basic``, the default, stays the name): the
 same keys and the same grid, so experiment files and command lines do not change.
@@ -19,10 +20,20 @@ from dataclasses import dataclass
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig
+
+from experiments.config.parse_once import parse_each_file_once
 
 
 class GridSweeper(BasicSweeper):
     """Every combination of the sweep lists, as Hydra's basic sweeper; see the module."""
+
+    def setup(
+        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
+    ) -> None:
+        super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
+        parse_each_file_once(hydra_context.config_loader)
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         super().validate_batch_is_legal(list(one_per_shape(batch)))

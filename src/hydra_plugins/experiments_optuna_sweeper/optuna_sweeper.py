@@ -22,6 +22,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.config.parse_once import parse_each_file_once
 from experiments.protocol.space import distribution
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ class OptunaSweeper(Sweeper):
         self.launcher = Plugins.instance().instantiate_launcher(
             hydra_context=hydra_context, task_function=task_function, config=config
         )
+        parse_each_file_once(hydra_context.config_loader)
 
     def sweep(self, arguments: list[str]) -> None:
         import optuna

@@ -23,6 +23,8 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.config.parse_once import parse_each_file_once
+
 if TYPE_CHECKING:
     from experiments.protocol.jobs import Job
 
@@ -58,6 +60,7 @@ class ProtocolSweeper(Sweeper):
         self.launcher = Plugins.instance().instantiate_launcher(
             hydra_context=hydra_context, task_function=task_function, config=config
         )
+        parse_each_file_once(hydra_context.config_loader)
 
     def sweep(self, arguments: list[str]) -> None:
         from experiments.config import ConfigError
