@@ -3,9 +3,13 @@ data linking, seeds, results and the leaderboard."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
 from experiments.cli.train import train
+from experiments.config import ConfigError
 
 KAPPA = "+metrics.kappa={_target_:torchmetrics.classification.MulticlassCohenKappa,_partial_:true}"
 BLOBS = [
@@ -25,6 +29,13 @@ def test_own_metric_is_logged_and_monitored_by_every_kind(make_cfg, tmp_path: Pa
     for result in (network, estimator):
         assert 0.85 <= result["metrics"]["test/kappa"] <= 1.0
     assert (tmp_path / "a" / "checkpoints" / "best.ckpt").is_file()
+
+
+def test_an_own_metric_may_not_take_a_built_in_name(make_cfg, tmp_path: Path) -> None:
+    own_acc = KAPPA.replace("+metrics.kappa", "+metrics.acc")
+    with pytest.raises(ConfigError, match=r"metrics.acc: every classification run logs 'acc'"):
+        train(make_cfg(own_acc, "model=sk_logreg"), tmp_path, [])
+    assert json.loads((tmp_path / "result.json").read_text())["status"] == "failed"
 
 
 def test_own_task_and_own_data_loader(make_cfg, tmp_path: Path) -> None:

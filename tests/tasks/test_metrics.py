@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
-from experiments.tasks.metrics import StageMetrics, classification_metrics, regression_metrics
+from experiments.tasks.metrics import (
+    AccuracyAndF1,
+    StageMetrics,
+    classification_metrics,
+    regression_metrics,
+)
 
 
 def batches(n: int = 5, rows: int = 7, classes: int = 3) -> list[tuple[torch.Tensor, ...]]:
@@ -37,6 +43,37 @@ def test_epoch_values_equal_one_pass_over_all_rows() -> None:
     losses = torch.stack([loss for loss, _, _ in steps])
     assert values["val/loss"] == pytest.approx(float((losses * rows).sum() / rows.sum()))
     assert not stage.pending
+
+
+def scores_for(predicted: list[int], classes: int) -> torch.Tensor:
+    return torch.nn.functional.one_hot(torch.tensor(predicted), classes).float()
+
+
+@pytest.mark.parametrize(
+    ("predictions", "targets"),
+    [
+        (torch.randn(200, 5, generator=torch.Generator().manual_seed(1)),
+         torch.randint(0, 5, (200,), generator=torch.Generator().manual_seed(2))),
+        (torch.tensor([0, 2, 2, 1, 0, 2]), torch.tensor([0, 1, 2, 1, 1, 2])),  # class indices
+        (scores_for([0, 0, 1, 1, 0], 4), torch.tensor([0, 1, 1, 1, 0])),  # 2, 3 never occur
+        (scores_for([0, 0, 0, 0], 3), torch.tensor([0, 1, 2, 2])),  # 1, 2 never predicted
+        (scores_for([1, 2, 1, 2], 3), torch.tensor([0, 0, 0, 0])),  # nothing right
+    ],
+    ids=["scores", "indices", "absent-classes", "never-predicted", "all-wrong"],
+)  # fmt: skip
+def test_accuracy_and_f1_are_torchmetrics_values(
+    predictions: torch.Tensor, targets: torch.Tensor
+) -> None:
+    classes = 5 if predictions.ndim == 1 else predictions.shape[1]
+    fused = AccuracyAndF1(classes)
+    accuracy = MulticlassAccuracy(classes, average="micro")
+    f1 = MulticlassF1Score(classes, average="macro")
+    for metric in (fused, accuracy, f1):
+        metric.update(predictions[:3], targets[:3])  # two updates: counts add up
+        metric.update(predictions[3:], targets[3:])
+    values = fused.compute()
+    assert float(values["acc"]) == pytest.approx(float(accuracy.compute()), abs=1e-6)
+    assert float(values["f1"]) == pytest.approx(float(f1.compute()), abs=1e-6)
 
 
 def test_large_buffers_are_flushed_into_the_metrics_early(monkeypatch) -> None:

@@ -10,6 +10,7 @@ from torchmetrics import Metric
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.data import DataShapes
+from experiments.tasks.metrics import TASK_METRICS
 
 
 def build_metrics(nodes: DictConfig | None, shapes: DataShapes) -> dict[str, Metric]:
@@ -18,7 +19,8 @@ def build_metrics(nodes: DictConfig | None, shapes: DataShapes) -> dict[str, Met
     ``num_outputs`` for regression. A metric logs as ``{stage}/<name>``.
 
     Raises:
-        ConfigError: a node that does not build a `torchmetrics.Metric`.
+        ConfigError: a node that does not build a `torchmetrics.Metric`, or a name the
+            task's own metrics (or ``loss``) already log under.
     """
     offered = (
         {"num_classes": shapes.num_outputs}
@@ -26,7 +28,13 @@ def build_metrics(nodes: DictConfig | None, shapes: DataShapes) -> dict[str, Met
         else {"num_outputs": shapes.num_outputs}
     )
     built = {}
+    taken = (*TASK_METRICS.get(shapes.task, ()), "loss")
     for name, node in (nodes or {}).items():
+        if name in taken:
+            raise ConfigError(
+                f"metrics.{name}: every {shapes.task} run logs '{name}' already; give this "
+                f"metric another name (taken: {', '.join(taken)})"
+            )
         factory = instantiate_checked(node, f"metrics.{name}")
         parameters = inspect.signature(factory).parameters
         metric = factory(**{k: v for k, v in offered.items() if k in parameters})

@@ -15,23 +15,20 @@ from torchmetrics import (
     MetricCollection,
     R2Score,
 )
-from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
+from torchmetrics.classification import MulticlassConfusionMatrix
 
 STAGES = ("train", "val", "test")
+# The metrics every run of a task logs, per stage (networks also log ``loss``).
+TASK_METRICS = {"classification": ("acc", "f1"), "regression": ("rmse", "mae", "r2")}
 
 
 def classification_metrics(
     num_classes: int, extra: Mapping[str, Metric] | None = None
 ) -> MetricCollection:
-    """``acc`` (accuracy over all rows), ``f1`` (F1 averaged over classes, unweighted) and
-    copies of the ``extra`` metrics under their names (`experiments.kinds.metrics`)."""
-    return MetricCollection(
-        {
-            "acc": MulticlassAccuracy(num_classes, average="micro"),
-            "f1": MulticlassF1Score(num_classes, average="macro"),
-        }
-        | _copies(extra)
-    )
+    """``acc`` (accuracy over all rows), ``f1`` (F1 averaged over classes, unweighted; see
+    `AccuracyAndF1`) and copies of the ``extra`` metrics under their names
+    (`experiments.kinds.metrics`)."""
+    return MetricCollection({"acc_f1": AccuracyAndF1(num_classes)} | _copies(extra))
 
 
 def regression_metrics(extra: Mapping[str, Metric] | None = None) -> MetricCollection:
@@ -49,6 +46,28 @@ def regression_metrics(extra: Mapping[str, Metric] | None = None) -> MetricColle
 
 def _copies(metrics: Mapping[str, Metric] | None) -> dict[str, Metric]:
     return {name: metric.clone() for name, metric in (metrics or {}).items()}
+
+
+class AccuracyAndF1(MulticlassConfusionMatrix):
+    """``acc`` and ``f1`` from one confusion matrix: the values of torchmetrics'
+    ``MulticlassAccuracy(average="micro")`` and ``MulticlassF1Score(average="macro")`` (F1
+    averaged over the classes that occur in the targets or the predictions), for one update
+    per batch instead of one per metric: 0.8 ms less per stage and epoch of the digits MLP
+    (issue 16). Predictions are scores (one column per class) or class indices.
+    """
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        counts = self.confmat  # rows: true class, columns: predicted
+        hits = counts.diagonal()
+        # 2 tp + fp + fn per class; zero for a class neither in the targets nor predicted.
+        occurrences = counts.sum(0) + counts.sum(1)
+        occurs = occurrences > 0
+        f1 = 2 * hits / occurrences.clamp(min=1)
+        # Divisions by at least one, not branches: no host sync (0 for no rows, as torchmetrics).
+        return {
+            "acc": hits.sum() / counts.sum().clamp(min=1),
+            "f1": (f1 * occurs).sum() / occurs.sum().clamp(min=1),
+        }
 
 
 class StageMetrics(nn.Module):

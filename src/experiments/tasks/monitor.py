@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from experiments.config.errors import ConfigError
 from experiments.config.suggest import did_you_mean
-from experiments.tasks.metrics import classification_metrics, regression_metrics
+from experiments.tasks.metrics import TASK_METRICS
 
 AUTO = "auto"
 MODES = ("max", "min")
@@ -18,8 +18,7 @@ def logged_metrics(task: str, with_loss: bool, extra: list[str] = ()) -> list[st
     """The per-epoch names a run of ``task`` logs for train, val and test: the task's
     metrics, the root config's ``metrics`` (``extra``), and ``loss`` for networks
     (``with_loss``; scikit-learn estimators have none and log val and test only)."""
-    metrics = classification_metrics(2) if task == "classification" else regression_metrics()
-    names = [*metrics.keys(), *extra, *(["loss"] if with_loss else [])]
+    names = [*TASK_METRICS[task], *extra, *(["loss"] if with_loss else [])]
     stages = ("train", "val", "test") if with_loss else ("val", "test")
     return sorted({f"{stage}/{name}" for stage in stages for name in names})
 
