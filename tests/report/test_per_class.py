@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from experiments.cli.train import train
@@ -21,6 +22,28 @@ def test_per_class_numbers_by_hand() -> None:
         {"precision": 2 / 3, "recall": 1.0, "f1": 0.8, "support": 2}
     )
     assert results["metrics"] == {}  # three classes: no ROC-AUC
+
+
+def test_per_class_numbers_are_scikit_learns() -> None:
+    generator = np.random.default_rng(0)
+    target = generator.integers(0, 4, 300)  # class 4 never occurs, class 3 is never predicted
+    predicted = np.where(generator.random(300) < 0.6, target, generator.integers(0, 3, 300))
+    results = per_class_results({"target": target, "predicted": predicted}, tuple("abcde"))
+    labels = list(range(5))
+    assert (
+        results["confusion_matrix"] == confusion_matrix(target, predicted, labels=labels).tolist()
+    )
+    expected = precision_recall_fscore_support(target, predicted, labels=labels, zero_division=0)
+    for index, name in enumerate("abcde"):
+        assert results["per_class"][name] == pytest.approx(
+            dict(
+                zip(
+                    ("precision", "recall", "f1", "support"),
+                    [e[index] for e in expected],
+                    strict=True,
+                )
+            )
+        )
 
 
 @pytest.mark.parametrize("model", ["logreg", "sk_logreg", "svm_linear"])

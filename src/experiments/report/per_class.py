@@ -6,12 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import (
-    average_precision_score,
-    confusion_matrix,
-    precision_recall_fscore_support,
-    roc_auc_score,
-)
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 from experiments.report.drawing import BLACK, WHITE, as_array, canvas, centered_text, text_width
 
@@ -27,13 +22,15 @@ def per_class_results(predictions: dict[str, np.ndarray], class_names: tuple[str
             ``scores`` (probabilities or margins) where the model has them.
         class_names: the data's class names, by index.
     """
-    labels = list(range(len(class_names)))
-    target, predicted = predictions["target"], predictions["predicted"]
-    precision, recall, f1, support = precision_recall_fscore_support(
-        target, predicted, labels=labels, zero_division=0
-    )
+    counts = confusion_counts(predictions["target"], predictions["predicted"], len(class_names))
+    hits, support, predicted = counts.diagonal(), counts.sum(1), counts.sum(0)
+    # scikit-learn's precision_recall_fscore_support(zero_division=0), from the counts: with
+    # its confusion_matrix, 4.8 ms a run against 0.08 (digits test split; issue 16: sweeps).
+    precision = hits / np.maximum(predicted, 1)
+    recall = hits / np.maximum(support, 1)
+    f1 = 2 * hits / np.maximum(support + predicted, 1)
     results: dict[str, Any] = {
-        "confusion_matrix": confusion_matrix(target, predicted, labels=labels).tolist(),
+        "confusion_matrix": counts.tolist(),
         "per_class": {
             name: {
                 "precision": float(precision[i]),
@@ -45,7 +42,7 @@ def per_class_results(predictions: dict[str, np.ndarray], class_names: tuple[str
         },
         "metrics": {},
     }
-    scores = predictions.get("scores")
+    target, scores = predictions["target"], predictions.get("scores")
     if len(class_names) == 2 and scores is not None and len(np.unique(target)) == 2:
         positive = scores[:, 1] - scores[:, 0]  # monotone in the second class's odds
         results["metrics"] = {
@@ -53,6 +50,12 @@ def per_class_results(predictions: dict[str, np.ndarray], class_names: tuple[str
             "test/ap": float(average_precision_score(target, positive)),
         }
     return results
+
+
+def confusion_counts(target: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
+    """The confusion matrix of class indices: rows true class, columns predicted."""
+    pairs = np.asarray(target, dtype=np.int64) * classes + np.asarray(predicted, dtype=np.int64)
+    return np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
 
 
 def confusion_image(matrix: list[list[int]], class_names: tuple[str, ...]) -> np.ndarray:
