@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 
 from experiments.config.errors import ConfigError
+from experiments.report.run_identity import saved_config
 from experiments.report.table import find_results
 
 SEARCH, FINAL = "search", "final"
@@ -136,7 +137,7 @@ def read_protocol(folder: Path) -> Protocol:
         else:
             runs.finals[(int(block["split_seed"]), int(block["seed"]))] = (run_dir, result)
             runs.params = block.get("params", {})
-            runs.config = runs.config or _composed_config(run_dir)
+            runs.config = runs.config or saved_config(run_dir) or {}
     if not any(runs.finals for runs in models.values()):
         raise ConfigError(
             f"{folder}: no finished re-run below {folder / FINAL}; is it a protocol folder?"
@@ -156,11 +157,3 @@ def _protocol_settings(folder: Path) -> dict[str, Any]:
         return {}
     settings = config.get("protocol")
     return settings if isinstance(settings, dict) else {}
-
-
-def _composed_config(run_dir: Path) -> dict[str, Any]:
-    try:
-        config = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())
-    except (OSError, yaml.YAMLError):
-        return {}
-    return config if isinstance(config, dict) else {}

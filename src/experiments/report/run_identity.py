@@ -25,14 +25,25 @@ NOT_IDENTITY = (
 ID_LENGTH = 8  # hex digits: collisions are negligible among a comparison's configurations
 
 
+# libyaml's parser where PyYAML was built with it: 1.4 ms a saved config against 12 ms for
+# the pure-Python one, over the hundreds of runs a comparison or a protocol reads.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def saved_config(run_dir: Path) -> dict[str, Any] | None:
+    """The run's composed config as it saved it, or None when it saved no readable one."""
+    try:
+        config = yaml.load((Path(run_dir) / CONFIG_FILE).read_text(), Loader=_YAML_LOADER)
+    except (OSError, yaml.YAMLError):
+        return None
+    return config if isinstance(config, dict) else None
+
+
 def config_id(run_dir: Path) -> str | None:
     """The id of the run's composed config less `NOT_IDENTITY`, or None when the run saved
     no readable config."""
-    try:
-        config = yaml.safe_load((Path(run_dir) / CONFIG_FILE).read_text())
-    except (OSError, yaml.YAMLError):
-        return None
-    if not isinstance(config, dict):
+    config = saved_config(run_dir)
+    if config is None:
         return None
     for dotted in NOT_IDENTITY:
         _drop(config, dotted.split("."))
