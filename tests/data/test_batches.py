@@ -43,3 +43,16 @@ def test_ranks_take_disjoint_shares_of_the_same_permutation() -> None:
     shares = [epoch_rows(batches(shuffle=True, seed=3, rank=r, world_size=2), 0) for r in (0, 1)]
     assert not set(shares[0]) & set(shares[1])
     assert sorted(shares[0] + shares[1]) == list(range(10))
+
+
+def test_training_batches_keep_the_images_channels_last_layout() -> None:
+    # Images are stored channels-last (as decoded); a CNN trains faster on such batches.
+    images = torch.randn(12, 4, 5, 3).permute(0, 3, 1, 2)  # (rows, channels, height, width)
+    first = images.contiguous()
+    for stored in (images, first):
+        loader = TensorBatches(stored, torch.arange(12), batch_size=5, shuffle=True, seed=0)
+        for inputs, targets in loader:
+            assert torch.equal(inputs, first[targets])
+            assert inputs.is_contiguous(
+                memory_format=torch.channels_last if stored is images else torch.contiguous_format
+            )

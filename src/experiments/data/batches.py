@@ -120,10 +120,9 @@ class TensorBatches:
 
     def _batches(self) -> Iterator[Batch]:
         if self.shuffle:
-            # index_select: ~2.5x faster than `tensor[rows]` for a 128-row batch on CPU.
             order = self.sampler.indices(self.inputs.device)
             batches = (
-                (self.inputs.index_select(0, rows), self.targets.index_select(0, rows))
+                (take_rows(self.inputs, rows), take_rows(self.targets, rows))
                 for rows in order[: self.batch_count * self.batch_size].split(self.batch_size)
             )
         else:
@@ -141,6 +140,25 @@ class TensorBatches:
         generator = self.sampler.generator(self.inputs.device)
         for inputs, targets in batches:
             yield self.augment(inputs, generator), targets
+
+
+def take_rows(tensor: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """``tensor[rows]``, in the tensor's memory layout.
+
+    By `index_select`: about 2.5x faster than ``tensor[rows]`` for a 128-row batch on a CPU.
+    Alone it makes every batch channels-first, while image tensors are stored channels-last
+    (as decoded: height, width, channels) and evaluation batches, views of them, stay so; a
+    CNN trains about 14 % faster on channels-last batches on a CPU (0.47 against 0.55 s a
+    step of the cats-vs-dogs CNN, measured), so a channels-last tensor gives channels-last
+    batches.
+    """
+    if (
+        tensor.dim() == 4
+        and not tensor.is_contiguous()
+        and tensor.is_contiguous(memory_format=torch.channels_last)
+    ):
+        return tensor.permute(0, 2, 3, 1).index_select(0, rows).permute(0, 3, 1, 2)
+    return tensor.index_select(0, rows)
 
 
 def on_device(splits: Splits, device: torch.device, max_fraction: float = 0.5) -> Splits:
