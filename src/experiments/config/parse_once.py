@@ -27,11 +27,13 @@ from hydra.plugins.config_source import ConfigResult, ConfigSource
 
 
 def parse_each_file_once(config_loader: ConfigLoader) -> None:
-    """Make every later composition of ``config_loader`` share one parse of each file."""
-    if isinstance(config_loader, ConfigLoaderImpl) and isinstance(
-        config_loader.repository, ConfigRepository
-    ):
-        config_loader.repository = SharedParses(config_loader.repository, parsed={})
+    """Make every later composition of ``config_loader`` share one parse of each file.
+
+    A loader other than Hydra 1.3's (another version's internals) is left as it is: its
+    sweeps compose as Hydra does, without the saving."""
+    repository = getattr(config_loader, "repository", None)
+    if isinstance(config_loader, ConfigLoaderImpl) and type(repository) is ConfigRepository:
+        config_loader.repository = SharedParses(repository, parsed={})
 
 
 class SharedParses(IConfigRepository):
