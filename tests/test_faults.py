@@ -126,8 +126,8 @@ def sigterm_single_run_across_filesystems(tmp_path: Path, tmpfs) -> None:
 # checkpoint (after its first second of training): the epochs it has left take far longer
 # than the test takes to see the file and signal (0.05 s), also on a machine ten times faster
 # than the 2-core one measured (0.16 s an epoch on a shared core), so the signal lands inside
-# it. The first
-# and last jobs are short: the row pays for their epochs and the references' too.
+# it. The first and last jobs are short: the row pays for their epochs and the references'
+# too.
 EPOCHS = (2, 100, 3)
 SWEEP = ["-m", f"trainer.max_epochs={','.join(map(str, EPOCHS))}"]
 

@@ -6,6 +6,7 @@ left by a process that no longer exists reads as ``interrupted`` (`current_statu
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import logging
@@ -182,7 +183,8 @@ def _version(package: str) -> str | None:
 
 def provenance(device: str) -> dict[str, Any]:
     """What is needed to repeat a run: versions, git commit and dirtiness, command, device."""
-    return _process_provenance() | {
+    # A copy of the process's part: each run's result is its caller's to change.
+    return copy.deepcopy(_process_provenance()) | {
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "device": device,
     }
