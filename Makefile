@@ -39,9 +39,10 @@ test: setup lint  ## lint, then every test tier (fast and slow)
 test-fast: setup  ## the fast tier only (what plain `pytest` runs)
 	$(PYTHON) -m pytest -q
 
-lint: setup  ## ruff lint and format check
+lint: setup  ## ruff lint and format check, and the package's layers (import-linter)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/lint-imports --no-cache
 
 format: setup  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests benchmarks

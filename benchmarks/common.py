@@ -52,11 +52,11 @@ def load_data(overrides: list[str]) -> DataModule:
 
 
 def run_in_process(overrides: list[str]) -> dict[str, Any]:
-    """One run the way a sweep job runs it (`experiments.cli.train.train`), in a temporary
+    """One run the way a sweep job runs it (`experiments.core.train`), in a temporary
     folder; returns its result."""
     cfg = compose_config(overrides)
     with tempfile.TemporaryDirectory() as run_dir:
-        from experiments.cli.train import train  # after the offline settings above
+        from experiments.core import train  # after the offline settings above
 
         return train(cfg, Path(run_dir), overrides)
 

@@ -23,8 +23,8 @@ import torch
 from hydra.utils import instantiate
 from sklearn.metrics import accuracy_score, f1_score
 
-from experiments.cli.train import train
 from experiments.config import compose_config
+from experiments.core import train
 from experiments.kinds.network_build import build_net
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

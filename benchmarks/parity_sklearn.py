@@ -26,8 +26,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
-from experiments.cli.train import train
 from experiments.config import compose_config, instantiate_checked
+from experiments.core import train
 from experiments.kinds.estimator import score_estimator
 from experiments.models.kernel_features import resolve_gamma
 

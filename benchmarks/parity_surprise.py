@@ -28,7 +28,7 @@ import pytorch_lightning as pl
 import torch
 
 from experiments.config import compose_config, instantiate_checked
-from experiments.kinds import recommender
+from experiments.recsys import kind as recommender
 
 # Published in the data's README (scikit-surprise 1.1.5 on this split): test RMSE.
 PUBLISHED = {"BaselineOnly": 0.872, "SVD": 0.875, "KNNBaseline": 0.854}

@@ -2,7 +2,7 @@
 
 A fresh Python process (as ``experiments-train`` starts one) times its stages: interpreter
 start, imports (torch, Lightning, Hydra, the package), config composition, the data load
-from the processed-data cache (warmed first), and from calling `experiments.cli.train.train` to
+from the processed-data cache (warmed first), and from calling `experiments.core.train` to
 the first training step (the data load again, model, logger, Trainer setup). Medians of
 repeated launches. Goal (issue 7): the cached data load of mnist10k under 0.5 s.
 
@@ -35,7 +35,7 @@ class FirstStep(Exception):
 
 def child(launched: float, overrides: list[str]) -> None:
     """In the fresh process: time the stages up to the first training step, print JSON."""
-    import experiments.cli.train as train_module
+    import experiments.core.train as train_module
     from common import compose_config, load_data
     from experiments.tasks import ClassificationTask
 

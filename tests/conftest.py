@@ -17,7 +17,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from omegaconf import DictConfig, OmegaConf
 
-import experiments.cli.train
+import experiments.core
 from experiments.config import CONF_DIR, compose_config
 
 __all__ = ["CONF_DIR", "compose_config"]  # tests import both from here
@@ -60,7 +60,7 @@ def train_run(run_dir: Path, *overrides: str) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / ".hydra").mkdir(exist_ok=True)
     OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
-    experiments.cli.train.train(cfg, run_dir, list(overrides))
+    experiments.core.train(cfg, run_dir, list(overrides))
     return run_dir
 
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 from hydra.errors import ConfigCompositionException, MissingConfigException
 
-from experiments.cli.train import train
 from experiments.config.errors import ConfigError
+from experiments.core import train
 
 from .conftest import compose_config, run_cli_commands
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from experiments.cli.train import train
+from experiments.core import train
 from experiments.runs.checkpoints import AtomicCheckpointIO
 
 from .conftest import compose_config, train_run

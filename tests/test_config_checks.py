@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 from hydra import compose, initialize_config_dir
 
-from experiments.cli.train import CHECKED_SECTIONS
 from experiments.config.checks import check_config
 from experiments.config.compose import config_options
 from experiments.config.errors import ConfigError
 from experiments.config.suggest import did_you_mean
+from experiments.core import CHECKED_SECTIONS
 
 from .conftest import CONF_DIR, compose_config
 

@@ -14,8 +14,9 @@ from pytorch_lightning.loggers import Logger
 from sklearn.base import BaseEstimator
 
 from experiments.config import config_options
-from experiments.data import DataModule, RatingsDataModule
+from experiments.data import DataModule
 from experiments.kinds.network_build import build_optimizer, build_scheduler
+from experiments.recsys import RatingsDataModule
 
 from .conftest import compose_config
 

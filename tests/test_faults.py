@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from experiments.cli.train import train
+from experiments.core import train
 from experiments.data.cache import default_cache_dir
-from experiments.runs.lock import folder_lock
+from experiments.io.lock import folder_lock
 
 from .conftest import compose_config
 from .runs.test_checkpoints import garble

@@ -13,9 +13,9 @@ from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import is_classifier
 
-from experiments.cli.train import train
 from experiments.config import CONF_DIR, config_options, instantiate_checked
 from experiments.config.errors import ConfigError
+from experiments.core import train
 from experiments.data import DataShapes, TensorBatches
 from experiments.kinds import model_kind
 from experiments.kinds.estimator import prepare_estimator, score_estimator
@@ -23,7 +23,7 @@ from experiments.kinds.network_build import build_task
 
 from .conftest import compose_config
 
-# Recommenders take user/item pairs of a ratings dataset: tests/kinds/test_recommender.py.
+# Recommenders take user/item pairs of a ratings dataset: tests/recsys/test_recommender.py.
 MODELS = [
     model
     for model in config_options("model")

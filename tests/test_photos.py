@@ -14,8 +14,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from experiments.cli.predict import main, predict
-from experiments.cli.train import train
 from experiments.config.errors import ConfigError
+from experiments.core import train
 
 from .conftest import compose_config, train_run
 from .data.test_images import image_folder

@@ -23,7 +23,7 @@ SKIPPED = {
     "launcher=parallel": "spawns worker processes (the launchers have their own tests)",
     "protocol=fair": "a whole protocol of 7 models (tests/protocol runs a small one)",
     "curve=geometric": "a learning curve of 36 jobs or more (tests/protocol runs a small one)",
-    "clicks.parquet": "a user's own file of clicks (tests/data/test_ratings.py reads such tables)",
+    "clicks.parquet": "a user's own file of clicks (tests/recsys/test_ratings.py reads such tables)",
 }
 # Appended to every training command: one epoch, runs in the temporary folder.
 EXTRA = ["trainer.max_epochs=1", "trainer.enable_checkpointing=false"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from experiments.cli.train import train
+from experiments.core import train
 
 from .conftest import compose_config, run_cli_commands
 from .runs.test_checkpoints import garble

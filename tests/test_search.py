@@ -19,8 +19,8 @@ from hydra.utils import get_class
 from omegaconf import OmegaConf
 from optuna.trial import TrialState
 
-from experiments.cli.train import train
 from experiments.config import config_options
+from experiments.core import train
 from hydra_plugins.experiments_optuna_sweeper.optuna_sweeper import distribution
 
 from .conftest import FAST, compose_config

@@ -9,7 +9,7 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from experiments.cli.train import train
+from experiments.core import train
 
 RESULT_KEYS = {
     "status", "model", "dataset", "seed", "threads", "overrides", "started", "finished",

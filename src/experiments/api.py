@@ -43,7 +43,7 @@ def run(
         ConfigError: bad config or data, found before training (``result.json`` says
             ``failed``).
     """
-    from experiments.cli.train import train  # imports Lightning: only when a run is asked
+    from experiments.core import train  # imports Lightning: only when a run is asked
 
     overrides = list(overrides)
     cfg = compose_config(overrides)

@@ -8,8 +8,8 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from experiments.cli.train import train
 from experiments.config import config_options
+from experiments.core import train
 from experiments.data import RandomCropFlip, TensorBatches
 from experiments.data import batches as batches_module
 

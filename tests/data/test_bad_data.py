@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.cli.train import train
 from experiments.config.errors import ConfigError
+from experiments.core import train
 from experiments.data import BagOfWords
 
 from .conftest import table_csv, write

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.cli.train import train
 from experiments.config import ConfigError
+from experiments.core import train
 
 KAPPA = "+metrics.kappa={_target_:torchmetrics.classification.MulticlassCohenKappa,_partial_:true}"
 BLOBS = [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import run_sweeps
-from ..data.test_ratings import write_ratings
+from ..recsys.test_ratings import write_ratings
 
 MODELS = ("logreg", "sk_naive_bayes")
 

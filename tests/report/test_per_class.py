@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from experiments.cli.train import train
+from experiments.core import train
 from experiments.report.per_class import confusion_image, per_class_results
 
 

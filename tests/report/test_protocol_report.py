@@ -13,10 +13,10 @@ from omegaconf import OmegaConf
 
 from experiments.config.compose import compose_config, config_options
 from experiments.kinds import model_kind
-from experiments.report.budget import budget_curve, common_budget
-from experiments.report.protocol_board import protocol_board
-from experiments.report.protocol_report import BASELINE, DEEP
-from experiments.report.protocol_runs import read_protocol
+from experiments.report.protocol.board import protocol_board
+from experiments.report.protocol.budget import budget_curve, common_budget
+from experiments.report.protocol.report import BASELINE, DEEP
+from experiments.report.protocol.runs import read_protocol
 from experiments.report.sweep_end import CollectResults
 from tests.report.protocol_folders import protocol_folder
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from experiments.cli.train import train
+from experiments.core import train
 from experiments.report.sweep_end import CollectResults
 from experiments.runs.result import LAUNCH_VARIABLE, record_result, write_result
 

@@ -32,5 +32,5 @@ def test_clear_previous_attempt_keeps_the_log(tmp_path: Path) -> None:
     for name in ("tb/events.out", "checkpoints/last.ckpt", "run.log", ".hydra/config.yaml"):
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text("x")
-    clear_previous_attempt(tmp_path)
+    clear_previous_attempt(tmp_path, [Path("checkpoints/last.ckpt")])
     assert sorted(p.name for p in tmp_path.iterdir()) == [".hydra", "run.log"]

@@ -15,7 +15,7 @@ from experiments.report import sweep_end
 from experiments.report.sweep_end import CollectResults
 from experiments.runs.result import write_result
 
-from .test_job_name import LONG_CALLBACK
+from ..config.test_job_name import LONG_CALLBACK
 
 
 @pytest.mark.slow

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments.cli.train import train
 from experiments.config.errors import ConfigError
+from experiments.core import train
 from experiments.tasks.monitor import logged_metrics, resolve_monitor
 
 from ..conftest import compose_config, train_run

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from experiments.cli.train import train
 from experiments.config import ConfigError
+from experiments.core import train
 from experiments.kinds.network_build import build_scheduler
 
 from ..conftest import compose_config

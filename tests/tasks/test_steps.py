@@ -11,8 +11,8 @@ import torch
 from torch.optim import LBFGS, SGD, AdamW
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 
-from experiments.cli.train import train
 from experiments.config import ConfigError
+from experiments.core import train
 from experiments.data import TensorBatches
 from experiments.tasks.steps import AUTO_MAX, grouping_blockers, resolve_steps_per_call
 

@@ -13,9 +13,9 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.svm import LinearSVC
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from experiments.cli.train import CHECKED_SECTIONS, train
 from experiments.config import ConfigError, instantiate_checked
 from experiments.config.checks import check_config
+from experiments.core import CHECKED_SECTIONS, train
 from experiments.kinds.estimator import score_estimator
 from experiments.models import FixedFeatureMemo, RandomFourierFeatures
 

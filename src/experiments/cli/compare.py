@@ -8,7 +8,7 @@ the best group's lead is significant (paired t-test over seeds), and the runs th
 finish; writes ``results.csv``, ``leaderboard.md`` and ``plots/*.png``.
 
 Protocol folders (a protocol sweep's ``search/`` and ``final/`` phases) get their
-``report.md`` instead (`experiments.report.protocol_report.write_protocol_report`); several
+``report.md`` instead (`experiments.report.protocol.report.write_protocol_report`); several
 of them, one per dataset, are also compared across datasets (mean ranks, Friedman test,
 critical-difference diagram) into ``--out``. A learning curve's folder (a curve sweep's
 ``size_<n>/`` folders) gets its table, plot and crossover
@@ -24,8 +24,8 @@ from pathlib import Path
 from experiments.config.errors import ConfigError
 from experiments.report.across_datasets import write_across_datasets
 from experiments.report.learning_curve import is_curve_folder, write_curve_report
-from experiments.report.protocol_report import write_protocol_report
-from experiments.report.protocol_runs import is_protocol_folder
+from experiments.report.protocol.report import write_protocol_report
+from experiments.report.protocol.runs import is_protocol_folder
 from experiments.report.summary import PLOTS_DIR, summarize
 from experiments.report.table import find_results
 from experiments.runs.result import recorded

@@ -4,7 +4,7 @@
     experiments-eval ckpt=outputs/default/2026-11-26_21-56-07_fe5742/checkpoints/best.ckpt
 
 Rebuilds the run from its folder (config, same test rows, network with the checkpoint's
-weights or the fitted scikit-learn estimator: `experiments.runs.saved`), scores the test
+weights or the fitted scikit-learn estimator: `experiments.core.saved`), scores the test
 split as the run did, prints the metrics next to those in the run's ``result.json``, and
 writes them beside the run: ``eval.json`` for the run's own model (``checkpoints/last.ckpt``
 or ``estimator.joblib``), ``eval-<checkpoint name>.json`` for another checkpoint.
@@ -21,9 +21,9 @@ from typing import Any
 
 from experiments.cli.args import add_json_flag, parse_key_values
 from experiments.config.errors import ConfigError
-from experiments.runs.atomic import write_atomic
+from experiments.core.saved import load_run
+from experiments.io.atomic import write_atomic
 from experiments.runs.result import now_iso, read_result
-from experiments.runs.saved import load_run
 
 PROGRAM = "experiments-eval"
 
@@ -39,7 +39,7 @@ def evaluate(ckpt: str | Path) -> tuple[dict[str, Any], Path]:
         ``running`` by a process that is gone) and the path it was written to.
 
     Raises:
-        ConfigError: see `experiments.runs.saved.load_run`.
+        ConfigError: see `experiments.core.saved.load_run`.
     """
     run = load_run(ckpt)
     metrics, seconds = run.test_metrics()

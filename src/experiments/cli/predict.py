@@ -32,9 +32,8 @@ from typing import Any
 
 from experiments.cli.args import add_json_flag, parse_key_values
 from experiments.config.errors import ConfigError
+from experiments.core.saved import Outputs, SavedRun, load_run
 from experiments.data.inputs import read_inputs
-from experiments.kinds import recommender
-from experiments.runs.saved import Outputs, SavedRun, load_run
 
 PROGRAM = "experiments-predict"
 MARGINS_NOTE = (
@@ -87,14 +86,14 @@ def recommendations(ckpt: str, user: str | None, item: str | None, top: int) -> 
             "give user=<id> (recommendations) or item=<id> (similar items), one of them"
         )
     run = load_run(ckpt)
-    if not recommender.is_recommender_model(run.cfg.model):
+    if not run.kind.recommends:
         raise ConfigError(
             f"user=/item=: model '{run.cfg.model.name}' is not a recommender; give input= or text="
         )
     report = {"run": str(run.run_dir), "model": run.cfg.model.name}
     if user is not None:
-        return report | {"user": user} | recommender.recommend(run.model, run.datamodule, user, top)
-    return report | {"item": item} | recommender.similar_items(run.model, run.datamodule, item, top)
+        return report | {"user": user} | run.kind.recommend(run.model, run.datamodule, user, top)
+    return report | {"item": item} | run.kind.similar_items(run.model, run.datamodule, item, top)
 
 
 def _recommendation_lines(report: dict[str, Any]) -> list[str]:

@@ -1,11 +1,10 @@
 """Data: sources -> splits -> featurizers -> tensors -> batches. May import `config` and
-`runs.atomic` (the atomic writer of cache entries)."""
+`io` (the atomic writer of cache entries)."""
 
 from experiments.data.augment import RandomCropFlip
 from experiments.data.batches import TensorBatches
 from experiments.data.datamodule import DataModule, DataShapes, Featurizer, load_fitted
 from experiments.data.images import ImageFeatures
-from experiments.data.ratings_module import RatingsDataModule, RatingsShapes
 from experiments.data.tables import TableFeatures
 from experiments.data.text import BagOfWords, TokenIds
 
@@ -16,8 +15,6 @@ __all__ = [
     "Featurizer",
     "ImageFeatures",
     "RandomCropFlip",
-    "RatingsDataModule",
-    "RatingsShapes",
     "TableFeatures",
     "TensorBatches",
     "TokenIds",

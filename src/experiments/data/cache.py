@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from experiments.runs.atomic import atomic_file
+from experiments.io.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 # Bump when the layout of an entry or the meaning of a setting changes.

@@ -24,7 +24,7 @@ from experiments.data.fitted import FEATURIZER_FILES, dump_state, file_name, loa
 from experiments.data.sources import hub_fingerprint, resolve_source
 from experiments.data.splits import split_source, training_subset
 from experiments.data.targets import class_indices, class_names, numeric_targets, scale_targets
-from experiments.runs.atomic import atomic_file
+from experiments.io.atomic import atomic_file
 
 log = logging.getLogger(__name__)
 TASKS = ("classification", "regression")
@@ -145,6 +145,8 @@ class DataModule(pl.LightningDataModule):
     Raises:
         ConfigError: every bad setting at once.
     """
+
+    rows = "examples"  # examples: features and a target per row (what `ModelKind.check_data` reads)
 
     def __init__(
         self,

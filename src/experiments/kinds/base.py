@@ -17,6 +17,7 @@ import torch
 from omegaconf import DictConfig
 from pytorch_lightning.loggers import Logger
 
+from experiments.config.errors import ConfigError
 from experiments.data import DataModule, DataShapes
 
 # What a model says about rows: class probabilities (softmax of a cross-entropy network,
@@ -78,12 +79,24 @@ class ModelKind(Protocol):
         missing_model_hint: why a run folder may lack `model_file`, for error messages.
         keys: the keys a model config of this kind may hold (besides ``kind``); any other
             key is a configuration error.
+        recommends: whether the kind answers ``experiments-predict user=/item=``: such a
+            kind also has ``recommend(model, datamodule, user, top)`` and
+            ``similar_items(model, datamodule, item, top)``.
     """
 
     name: str
     model_file: Path
     missing_model_hint: str
     keys: frozenset[str]
+    recommends: bool
+
+    def check_data(self, model: DictConfig, datamodule: Any) -> None:
+        """Refuse, before anything is loaded, a dataset this kind cannot train on.
+
+        Raises:
+            ConfigError: the model and the dataset do not go together.
+        """
+        ...
 
     def describe(self, cfg: DictConfig) -> dict[str, Any]:
         """The settings that define a run of this kind (the TensorBoard HPARAMS columns),
@@ -126,3 +139,18 @@ class ModelKind(Protocol):
     ) -> Outputs:
         """The model's outputs for featurized ``inputs``."""
         ...
+
+
+def require_examples(model: DictConfig, datamodule: Any) -> None:
+    """The check of kinds that learn from examples (features and a target): a table of
+    user-item ratings is not for them (`DataModule.rows` says what a dataset holds).
+
+    Raises:
+        ConfigError: ``datamodule`` holds ratings.
+    """
+    if datamodule.rows != "examples":
+        raise ConfigError(
+            f"dataset '{datamodule.name}' is a {datamodule.rows} table: it needs a recommender "
+            f"model (a model with kind: recommender or recommender_estimator, such as mf or "
+            f"item_knn), not '{model.name}'"
+        )

@@ -21,7 +21,7 @@ from torchmetrics import Metric
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.data import DataModule, DataShapes
-from experiments.kinds.base import FitOutcome, Outputs, RunInputs
+from experiments.kinds.base import FitOutcome, Outputs, RunInputs, require_examples
 from experiments.kinds.estimator_file import ESTIMATOR_FILE, load_fitted, save_fitted
 from experiments.kinds.metrics import build_metrics
 from experiments.tasks.metrics import classification_metrics, regression_metrics
@@ -113,9 +113,13 @@ class EstimatorKind:
     fitted once on the train split, seeded with the run seed where they take one."""
 
     name = "estimator"
+    recommends = False
     model_file = ESTIMATOR_FILE
     missing_model_hint = "it did not finish fitting"
     keys = frozenset({"name", "estimator", "search_space"})
+
+    def check_data(self, model: DictConfig, datamodule: Any) -> None:
+        require_examples(model, datamodule)
 
     def describe(self, cfg: DictConfig) -> dict[str, Any]:
         # estimators use no optimizer, batches or epochs

@@ -10,8 +10,8 @@ from typing import Any
 import joblib
 
 from experiments.config.errors import ConfigError
+from experiments.io.atomic import atomic_file
 from experiments.kinds.base import RunInputs
-from experiments.runs.atomic import atomic_file
 
 ESTIMATOR_FILE = Path("estimator.joblib")
 

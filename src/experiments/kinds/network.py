@@ -18,7 +18,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.data import DataModule, DataShapes
-from experiments.kinds.base import FitOutcome, Outputs, RunInputs
+from experiments.kinds.base import FitOutcome, Outputs, RunInputs, require_examples
 from experiments.kinds.metrics import build_metrics
 from experiments.kinds.network_build import build_task, count_parameters
 from experiments.runs.checkpoints import AtomicCheckpointIO, verify_checkpoint
@@ -40,6 +40,7 @@ class NetworkKind:
     loss per supported task (``model.loss``), trained by the Lightning Trainer."""
 
     name = "network"
+    recommends = False
     model_file = Path("checkpoints") / "last.ckpt"  # the model of the last epoch: the tested one
     missing_model_hint = (
         "it ran with trainer.enable_checkpointing=false or stopped before an epoch ended"
@@ -57,6 +58,9 @@ class NetworkKind:
             "search_space",
         }
     )
+
+    def check_data(self, model: DictConfig, datamodule: Any) -> None:
+        require_examples(model, datamodule)
 
     def build_task(
         self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes

@@ -19,7 +19,7 @@ class ProtocolSettings:
         splits: data splits of the final phase (``dataset.split_seed`` = 0 .. splits-1).
         seeds: training seeds per split in the final phase (``seed`` = 0 .. seeds-1).
         rope: the region of practical equivalence, in the monitored metric's units; None
-            leaves it to the report (`experiments.report.metric_scale.default_rope`: one
+            leaves it to the report (`experiments.stats.metric_scale.default_rope`: one
             point for metrics on a scale of 1, 1% of the best score for errors).
         search_seed: seeds the sampler, so that a re-run draws the same trials.
         monitor: the validation metric that selects a trial.

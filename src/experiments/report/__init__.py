@@ -1,6 +1,7 @@
-"""Reporting over run folders: the results table, statistics, leaderboards, plots, the
-TensorBoard records beyond curves, and the end-of-sweep callback. Reads `result.json` files
-(`experiments.runs`); never trains."""
+"""Reporting over run folders: the results table, leaderboards, plots, the TensorBoard
+records beyond curves, the protocol's report (`report.protocol`), learning curves, the
+comparison across datasets, and the end-of-sweep callback. Reads `result.json` files
+(`experiments.runs`) and computes with `experiments.stats`; never trains."""
 
 from experiments.report.summary import summarize
 from experiments.report.sweep_end import CollectResults

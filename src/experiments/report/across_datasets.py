@@ -18,10 +18,10 @@ import pandas as pd
 from scipy import stats
 
 from experiments.config.errors import ConfigError
-from experiments.report.protocol_board import protocol_board
-from experiments.report.protocol_runs import read_protocol
+from experiments.io.atomic import write_atomic
+from experiments.report.protocol.board import protocol_board
+from experiments.report.protocol.runs import read_protocol
 from experiments.report.table import markdown_table
-from experiments.runs.atomic import write_atomic
 
 ALPHA = 0.05
 REPORT_FILE = "across_datasets.md"

@@ -22,18 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from experiments.config.errors import ConfigError
+from experiments.io.atomic import write_atomic
 from experiments.protocol.curve import SIZE_FOLDER
-from experiments.report.protocol_board import compare_models, protocol_board
-from experiments.report.protocol_report import (
+from experiments.report.protocol.board import compare_models, protocol_board
+from experiments.report.protocol.report import (
     BASELINE,
     DEEP,
     difference_text,
     family,
     probability,
 )
-from experiments.report.protocol_runs import FINAL, read_protocol
-from experiments.report.verdict import CONFIDENT, Comparison
-from experiments.runs.atomic import write_atomic
+from experiments.report.protocol.runs import FINAL, read_protocol
+from experiments.stats.verdict import CONFIDENT, Comparison
 
 TABLE_CSV, VERDICTS_CSV = "learning_curve.csv", "crossover.csv"
 TABLE_MD, PLOT_PNG = "learning_curve.md", "learning_curve.png"
@@ -310,7 +310,7 @@ def _duel_text(curve: Curve, duel: Duel) -> str:
 def plot_curve(curve: Curve, path: Path) -> Path:
     """Test score against training rows (log x), one line per model with its 95% band,
     and the crossover as a vertical line."""
-    from experiments.report.protocol_plots import pyplot, save_figure
+    from experiments.report.protocol.plots import pyplot, save_figure
 
     plt = pyplot()
     figure, axes = plt.subplots(figsize=(7.5, 4.8))

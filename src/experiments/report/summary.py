@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from experiments.io.atomic import remove_temporaries, write_atomic
+from experiments.io.lock import folder_lock
 from experiments.report.plots import plot_leaderboard
-from experiments.report.stats import ALPHA
 from experiments.report.table import (
     CONFIG_COLUMN,
     P_COLUMN,
@@ -22,8 +23,7 @@ from experiments.report.table import (
     results_frame,
     write_table_files,
 )
-from experiments.runs.atomic import remove_temporaries, write_atomic
-from experiments.runs.lock import folder_lock
+from experiments.stats.over_seeds import ALPHA
 
 log = logging.getLogger(__name__)
 PLOTS_DIR = "plots"

@@ -16,8 +16,8 @@ from rich.console import Console
 
 from experiments.config.errors import ConfigError
 from experiments.report.learning_curve import is_curve_folder, write_curve_report
-from experiments.report.protocol_report import write_protocol_report
-from experiments.report.protocol_runs import is_protocol_folder
+from experiments.report.protocol.report import write_protocol_report
+from experiments.report.protocol.runs import is_protocol_folder
 from experiments.report.summary import summarize
 from experiments.report.table import find_results
 from experiments.runs.result import LAUNCH_VARIABLE, recorded

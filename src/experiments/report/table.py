@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from experiments.io.atomic import write_atomic
 from experiments.report.run_identity import config_id
-from experiments.report.significance import RUN_DIR_COLUMN, group_interval, p_value_of_lead
-from experiments.report.stats import ALPHA
-from experiments.runs.atomic import write_atomic
 from experiments.runs.result import RESULT_FILE, load_result
+from experiments.stats.over_seeds import ALPHA
+from experiments.stats.significance import RUN_DIR_COLUMN, group_interval, p_value_of_lead
 
 TIMING_COLUMNS = ["fit_seconds", "test_seconds", "n_params"]
 SEED_KEY = "seed"
@@ -90,7 +90,7 @@ def leaderboard(
     Returns:
         One row per group: the group's settings; for every metric ``<m> mean``, ``<m> std``
         (sample std) and the 95% interval of the mean ``<m> low`` / ``<m> high`` (see
-        `experiments.report.significance.group_interval`); ``seeds`` (runs); mean timings and parameter count; ``p vs best``, the
+        `experiments.stats.significance.group_interval`); ``seeds`` (runs); mean timings and parameter count; ``p vs best``, the
         p-value of the best group's lead on ``metric`` over this group (see
         `_p_values_vs_best`), nan for the best group and where no test applies; and
         ``p note``, which test gave it or why none did (``tie`` for a mean equal to the best).

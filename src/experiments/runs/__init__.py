@@ -1,5 +1,6 @@
-"""The life of a run folder: `result.json`, atomic writes, skip/resume/rerun re-entry, DDP
-and GPU claims, and loading a finished run back. May import `config`, `data`, `kinds`."""
+"""The life of a run folder: `result.json`, resume and re-entry (``resume=<folder>``, DDP
+children), checkpoints, interrupts, DDP and GPU claims, torch's process settings. May import
+`config` and `io`; the model kinds and the core run build on it."""
 
 from experiments.runs.result import read_result, write_result
 

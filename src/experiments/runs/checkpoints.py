@@ -29,7 +29,7 @@ import torch
 from lightning_fabric.plugins.io import TorchCheckpointIO
 
 from experiments.config.errors import ConfigError
-from experiments.runs.atomic import atomic_file, remove_temporaries, write_atomic
+from experiments.io.atomic import atomic_file, remove_temporaries, write_atomic
 
 log = logging.getLogger(__name__)
 CHECKSUMS_FILE = "checksums.json"

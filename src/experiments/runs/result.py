@@ -1,7 +1,8 @@
 """`result.json`: one run's status, metrics, timings and provenance, written atomically.
 
-A run records which process wrote it (`process_identity`), so that a ``running`` status
-left by a process that no longer exists reads as ``interrupted`` (`current_status`).
+A run records which process wrote it (`experiments.io.process.process_identity`), so that
+a ``running`` status left by a process that no longer exists reads as ``interrupted``
+(`current_status`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from experiments.config.errors import is_out_of_memory
-from experiments.runs.atomic import atomic_file, write_atomic
+from experiments.io.atomic import atomic_file, write_atomic
+from experiments.io.process import is_gone
 from experiments.runs.interrupt import REASONS, interruption
 
 log = logging.getLogger(__name__)
@@ -110,37 +112,6 @@ def read_result(run_dir: Path) -> dict[str, Any] | None:
     return load_result(run_dir / RESULT_FILE)
 
 
-def _process_start(pid: int) -> str | None:
-    """An id of process ``pid``'s start that differs when the pid is reused (Linux: the
-    boot id and the start time in clock ticks), or None where it cannot be read."""
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return f"{boot}:{stat.rpartition(')')[2].split()[19]}"
-
-
-def process_identity() -> dict[str, Any]:
-    """This process, as recorded in a running result: pid, host name and start id."""
-    return {"pid": os.getpid(), "host": platform.node(), "start_id": _process_start(os.getpid())}
-
-
-def _is_gone(process: dict[str, Any]) -> bool:
-    """True when ``process`` ran on this host and no longer exists; False when it exists or
-    ran elsewhere (another host cannot be asked)."""
-    if process.get("host") != platform.node() or not isinstance(process.get("pid"), int):
-        return False
-    try:
-        os.kill(process["pid"], 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # exists, owned by someone else
-        pass
-    started = process.get("start_id")
-    return started is not None and _process_start(process["pid"]) != started
-
-
 def current_status(result: dict[str, Any]) -> dict[str, Any]:
     """``result``, where it says ``running`` but the process that wrote it is gone, as
     ``interrupted`` with the reason (the process was killed before it could record its end:
@@ -148,7 +119,7 @@ def current_status(result: dict[str, Any]) -> dict[str, Any]:
     process = result.get("process")
     if result.get("status") != "running" or not isinstance(process, dict):
         return result
-    if not _is_gone(process):
+    if not is_gone(process):
         return result
     reason = (
         f"process {process['pid']} on {process['host']} ended without recording its end "

@@ -11,18 +11,15 @@ from pathlib import Path
 import torch
 from omegaconf import OmegaConf
 
-from experiments.kinds import KINDS
-from experiments.runs.atomic import remove_temporaries
+from experiments.io.atomic import remove_temporaries
 from experiments.runs.checkpoints import intact_checkpoint
 from experiments.runs.result import TEST_PREDICTIONS_FILE, read_result
 
 log = logging.getLogger(__name__)
 
-# What a run writes besides result.json and run.log; a re-run replaces them so that its
-# curves and models are not mixed with those of the attempt that failed.
-RUN_OUTPUTS = tuple(
-    dict.fromkeys(["tb", TEST_PREDICTIONS_FILE, *(k.model_file.parts[0] for k in KINDS.values())])
-)
+# What every run writes besides result.json, run.log and its model; a re-run replaces them
+# so that its curves and models are not mixed with those of the attempt that failed.
+RUN_OUTPUTS = ("tb", TEST_PREDICTIONS_FILE)
 
 
 def is_done(run_dir: Path) -> bool:
@@ -31,16 +28,17 @@ def is_done(run_dir: Path) -> bool:
     return result is not None and result.get("status") == "done"
 
 
-def clear_previous_attempt(run_dir: Path) -> None:
-    """Remove the TensorBoard events, checkpoints and estimator of an earlier, unfinished
-    attempt.
+def clear_previous_attempt(run_dir: Path, model_files: list[Path]) -> None:
+    """Remove the TensorBoard events, test predictions and models (``model_files``, relative
+    to the folder: the first part of each is removed, so ``checkpoints/last.ckpt`` clears
+    ``checkpoints/``) of an earlier, unfinished attempt.
 
     ``run.log`` is kept (the new attempt appends to it, so the old error stays readable) and
     ``result.json`` is overwritten by the new attempt. A run folder of a finished run must not
     be passed here: callers check `is_done` first, and hold the folder's lock.
     """
     remove_temporaries(run_dir)
-    for name in RUN_OUTPUTS:
+    for name in dict.fromkeys([*RUN_OUTPUTS, *(file.parts[0] for file in model_files)]):
         path = run_dir / name
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
@@ -57,7 +55,7 @@ def resume_checkpoint(run_dir: Path) -> Path | None:
     found = intact_checkpoint(path)
     if found is None and any(path.parent.glob("*.ckpt")):
         log.warning("%s: starting over", run_dir)
-        clear_previous_attempt(run_dir)
+        clear_previous_attempt(run_dir, [path.relative_to(run_dir)])
     return found
 
 

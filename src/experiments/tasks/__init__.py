@@ -4,21 +4,16 @@ omegaconf: they take plain arguments)."""
 
 from experiments.tasks.classification import ClassificationTask
 from experiments.tasks.losses import EpsilonInsensitiveLoss, MulticlassHingeLoss
-from experiments.tasks.ranking_metrics import NDCG, HitRate
-from experiments.tasks.recommendation import RecommendationTask
 from experiments.tasks.regression import RegressionTask
 from experiments.tasks.stopping import EarlyStopping, FullBatch, StopOnConvergence
 from experiments.tasks.supervised import Schedule, SupervisedTask, quiet_lightning_warnings
 
 __all__ = [
-    "NDCG",
     "ClassificationTask",
     "EarlyStopping",
     "EpsilonInsensitiveLoss",
     "FullBatch",
-    "HitRate",
     "MulticlassHingeLoss",
-    "RecommendationTask",
     "RegressionTask",
     "Schedule",
     "StopOnConvergence",

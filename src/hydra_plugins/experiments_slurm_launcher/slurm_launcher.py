@@ -35,7 +35,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments.config.compose import CONF_DIR
 from experiments.config.errors import ConfigError
-from experiments.runs.job_name import job_name
+from experiments.config.job_name import job_name
 from experiments.runs.result import now_iso, read_result, write_result
 from hydra_plugins.experiments_slurm_launcher import cluster
 from hydra_plugins.experiments_slurm_launcher.resources import job_request, unmet
@@ -52,7 +52,7 @@ RESOURCE_KEYS = ("trainer", "threads")
 
 @functools.cache
 def _shipped_subdir() -> str:
-    """How the shipped train.yaml names a sweep's job folders (`experiments.runs.job_name`),
+    """How the shipped train.yaml names a sweep's job folders (`experiments.config.job_name`),
     its interpolations as written."""
     hydra = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "train.yaml").hydra, resolve=False)
     return hydra["sweep"]["subdir"]
@@ -301,7 +301,7 @@ class SlurmLauncher(BaseSubmititLauncher):
             write_result(run_dir, record)
         with open_dict(sweep_config.hydra):
             sweep_config.hydra.runtime.output_dir = str(run_dir)
-        # Completed, as a job whose run failed inside returns (experiments.cli.train.run_job): the
+        # Completed, as a job whose run failed inside returns (experiments.core.job.run_job): the
         # sweep goes on, and its end reads the failure from result.json.
         return JobReturn(
             overrides=overrides,

@@ -13,7 +13,7 @@ import torch
 
 from experiments.config.errors import ConfigError
 from experiments.data.batches import TensorBatches
-from experiments.data.ratings import (
+from experiments.recsys.ratings import (
     DUPLICATES,
     ITEM,
     RATING,
@@ -94,6 +94,8 @@ class RatingsDataModule(pl.LightningDataModule):
     Raises:
         ConfigError: every bad setting at once.
     """
+
+    rows = "ratings"  # user-item ratings (what `ModelKind.check_data` reads)
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments.report.verdict import compare_on_test_rows, compare_resampled
+from experiments.stats.verdict import compare_on_test_rows, compare_resampled
 
 
 def test_bayesian_correlated_t_test_matches_baycomp() -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.report.metric_scale import can_score_rows, clip_to_range
-from experiments.report.stats import confidence_interval, paired_p_value
-from experiments.report.test_rows import interval_on_test_rows, shared_test_rows
-from experiments.report.verdict import compare_on_test_rows
+from experiments.stats.held_out_rows import interval_on_test_rows, shared_test_rows
+from experiments.stats.metric_scale import can_score_rows, clip_to_range
+from experiments.stats.over_seeds import confidence_interval, paired_p_value
+from experiments.stats.verdict import compare_on_test_rows
 
 RUN_DIR_COLUMN = "run_dir"  # the run's folder in the results table: which sweep a row came from
 SEED_INDEPENDENT = "score does not depend on the seed"

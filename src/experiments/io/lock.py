@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from experiments.runs.result import process_identity
+from experiments.io.process import process_identity
 
 log = logging.getLogger(__name__)
 LOCK_FILE = ".lock"

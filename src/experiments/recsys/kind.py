@@ -21,41 +21,27 @@ from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
 from experiments.config import instantiate_checked
 from experiments.config.errors import ConfigError
-from experiments.data.ratings import IdIndex
-from experiments.data.ratings_module import RatingsDataModule, RatingsShapes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs
 from experiments.kinds.estimator_file import ESTIMATOR_FILE, load_fitted, save_fitted
 from experiments.kinds.network import NetworkKind
 from experiments.kinds.network_build import build_optimizer, build_scheduler
-from experiments.models.item_knn import ItemKNN
-from experiments.tasks.ranking_metrics import ranking_metrics
-from experiments.tasks.recommendation import RecommendationTask
-
-KIND_NAMES = ("recommender", "recommender_estimator")
-
-
-def is_recommender_model(model: DictConfig) -> bool:
-    """Whether a model config describes a recommender (``kind: recommender`` or
-    ``recommender_estimator``)."""
-    return model.get("kind") in KIND_NAMES
+from experiments.recsys.datamodule import RatingsDataModule, RatingsShapes
+from experiments.recsys.item_knn import ItemKNN
+from experiments.recsys.ranking_metrics import ranking_metrics
+from experiments.recsys.ratings import IdIndex
+from experiments.recsys.task import RecommendationTask
 
 
-def check_pairing(model: DictConfig, datamodule: Any) -> None:
-    """A recommender needs ratings data, and ratings data a recommender.
+def require_ratings(model: DictConfig, datamodule: Any) -> None:
+    """The check of both recommender kinds: they need a ratings dataset.
 
     Raises:
-        ConfigError: the model and the dataset do not go together.
+        ConfigError: ``datamodule`` is not a `RatingsDataModule`.
     """
-    ratings = isinstance(datamodule, RatingsDataModule)
-    if is_recommender_model(model) and not ratings:
+    if not isinstance(datamodule, RatingsDataModule):
         raise ConfigError(
             f"model '{model.name}' is a recommender: it needs a ratings dataset "
             "(dataset=movielens, or dataset=ratings with dataset.path=...)"
-        )
-    if ratings and not is_recommender_model(model):
-        raise ConfigError(
-            f"dataset '{datamodule.name}' is a ratings table: it needs a recommender model "
-            f"(bias, mf, gmf, ncf_mlp, neumf, item_knn), not '{model.name}'"
         )
 
 
@@ -65,7 +51,21 @@ class RecommenderKind(NetworkKind):
     checkpointed, resumed and tested exactly as the network kind trains its networks."""
 
     name = "recommender"
+    recommends = True
     keys = frozenset({"name", "net", "negatives", "search_space"})
+
+    def check_data(self, model: DictConfig, datamodule: Any) -> None:
+        require_ratings(model, datamodule)
+
+    def recommend(
+        self, model: RecommendationTask, datamodule: RatingsDataModule, user: str, top: int
+    ) -> dict[str, Any]:
+        return recommend(model, datamodule, user, top)
+
+    def similar_items(
+        self, model: RecommendationTask, datamodule: RatingsDataModule, item: str, top: int
+    ) -> dict[str, Any]:
+        return similar_items(model, datamodule, item, top)
 
     def build_task(
         self, cfg: DictConfig, datamodule: RatingsDataModule, shapes: RatingsShapes
@@ -112,9 +112,23 @@ class RecommenderEstimatorKind:
     as scikit-learn estimators are, scored with the metrics of `RecommendationTask`."""
 
     name = "recommender_estimator"
+    recommends = True
     model_file = ESTIMATOR_FILE
     missing_model_hint = "it did not finish fitting"
     keys = frozenset({"name", "estimator", "search_space"})
+
+    def check_data(self, model: DictConfig, datamodule: Any) -> None:
+        require_ratings(model, datamodule)
+
+    def recommend(
+        self, model: ItemKNN, datamodule: RatingsDataModule, user: str, top: int
+    ) -> dict[str, Any]:
+        return recommend(model, datamodule, user, top)
+
+    def similar_items(
+        self, model: ItemKNN, datamodule: RatingsDataModule, item: str, top: int
+    ) -> dict[str, Any]:
+        return similar_items(model, datamodule, item, top)
 
     def describe(self, cfg: DictConfig) -> dict[str, Any]:
         return {"model": OmegaConf.to_container(cfg.model, resolve=True)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from experiments.runs.job_name import MAX_NAME_BYTES, job_name
+from experiments.config.job_name import MAX_NAME_BYTES, job_name
 
 from ..conftest import compose_config
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from experiments.report.metric_scale import can_score_rows, clip_to_range, default_rope
-from experiments.report.protocol_runs import ModelRuns, Protocol
-from experiments.report.test_rows import interval_on_test_rows, shared_test_rows
-from experiments.report.verdict import (
+from experiments.report.protocol.runs import ModelRuns, Protocol
+from experiments.stats.held_out_rows import interval_on_test_rows, shared_test_rows
+from experiments.stats.metric_scale import can_score_rows, clip_to_range, default_rope
+from experiments.stats.verdict import (
     LEVEL,
     Comparison,
     compare_on_test_rows,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from experiments.report.test_images import chosen_rows
+from experiments.report.example_images import chosen_rows
 
 from ..conftest import FAST, train_run
 

@@ -19,12 +19,13 @@ from torchmetrics.retrieval import RetrievalHitRate, RetrievalNormalizedDCG
 from experiments.cli.predict import main, recommendations
 from experiments.config import instantiate_checked
 from experiments.config.errors import ConfigError
-from experiments.kinds import model_kind, recommender
+from experiments.kinds import model_kind
+from experiments.recsys import NDCG, HitRate
+from experiments.recsys import kind as recommender
 from experiments.runs.result import read_result
-from experiments.tasks import NDCG, HitRate
 
 from ..conftest import CONF_DIR, compose_config, train_run
-from ..data.test_ratings import write_ratings
+from .test_ratings import write_ratings
 
 FAST = ["optimizer.weight_decay=0", "dataset.batch_size=256"]
 

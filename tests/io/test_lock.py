@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from experiments.runs.lock import LOCK_FILE, folder_lock
+from experiments.io.lock import LOCK_FILE, folder_lock
 
 HOLD = """
 import fcntl, json, os, platform, sys

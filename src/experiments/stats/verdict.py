@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from experiments.report.metric_scale import weighted_scores
+from experiments.stats.metric_scale import weighted_scores
 
 LEVEL = 0.95  # of intervals
 CONFIDENT = 0.95  # a probability this high decides the verdict
@@ -143,7 +143,7 @@ def compare_on_test_rows(
     both: the comparison is paired) gives the distribution of the difference.
 
     Args:
-        metric: a name `experiments.report.metric_scale.can_score_rows` accepts.
+        metric: a name `experiments.stats.metric_scale.can_score_rows` accepts.
         predictions_a, predictions_b: per run, the predicted value of every test row.
         target: the true value of every test row, the same rows for all runs.
         rope: ROPE half-width, in the metric's units.

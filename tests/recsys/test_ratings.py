@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from experiments.config.errors import ConfigError
-from experiments.data import RatingsDataModule
-from experiments.data.ratings import IdIndex, check_ratings, split_ratings
+from experiments.recsys import RatingsDataModule
+from experiments.recsys.ratings import IdIndex, check_ratings, split_ratings
 
 
 def low_rank_ratings(

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
+from experiments.recsys.ranking_metrics import ranking_metrics
 from experiments.tasks.metrics import StageMetrics
-from experiments.tasks.ranking_metrics import ranking_metrics
 from experiments.tasks.supervised import (
     Batch,
     OptimizerFactory,
@@ -21,7 +21,7 @@ OBJECTIVES = ("rating", "ranking")
 
 class RecommendationTask(SupervisedTask):
     """Rating prediction or item ranking with a recommender network
-    (`experiments.models.recommenders`).
+    (`experiments.recsys.networks`).
 
     - ``rating``: the squared error of the predicted rating, plus the network's
       ``penalty(pairs)`` in training; ``{stage}/rmse`` and ``{stage}/mae`` of the predictions

@@ -10,18 +10,18 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from experiments.report.metric_scale import metric_range
-from experiments.report.protocol_board import BoardRow, compare_models, protocol_board
-from experiments.report.protocol_plots import (
+from experiments.io.atomic import write_atomic
+from experiments.report.protocol.board import BoardRow, compare_models, protocol_board
+from experiments.report.protocol.plots import (
     log_images,
     plot_budget_curves,
     plot_frontier,
     plot_paired_splits,
 )
-from experiments.report.protocol_runs import ModelRuns, Protocol, read_protocol
+from experiments.report.protocol.runs import ModelRuns, Protocol, read_protocol
 from experiments.report.table import setting_text
-from experiments.report.verdict import CONFIDENT, MIN_EVALUATIONS, Comparison
-from experiments.runs.atomic import write_atomic
+from experiments.stats.metric_scale import metric_range
+from experiments.stats.verdict import CONFIDENT, MIN_EVALUATIONS, Comparison
 
 REPORT_FILE = "report.md"
 PLOTS_DIR = "plots"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.report.metric_scale import can_score_rows, clip_to_range, weighted_scores
-from experiments.report.verdict import LEVEL, bootstrap_weights
+from experiments.stats.metric_scale import can_score_rows, clip_to_range, weighted_scores
+from experiments.stats.verdict import LEVEL, bootstrap_weights
 
 PREDICTIONS_FILE = "test_predictions.npz"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.report.budget import budget_curve, common_budget
-from experiments.report.protocol_board import BoardRow
-from experiments.report.protocol_runs import Protocol
+from experiments.report.protocol.board import BoardRow
+from experiments.report.protocol.budget import budget_curve, common_budget
+from experiments.report.protocol.runs import Protocol
 
 TENSORBOARD_DIR = "tb/report"  # under the protocol folder: `tensorboard --logdir <folder>`
 

@@ -1,0 +1,167 @@
+"""The core run: one configuration trained, validated and tested into its folder, with its
+``result.json``. The command line, the Python API and the launchers all call `train`.
+
+Reads top to bottom: threads and seed, data, model kind, fit, test, result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+from pytorch_lightning.utilities import rank_zero_only
+
+from experiments.config import ConfigError, RunPruned, instantiate_checked
+from experiments.config.checks import check_config
+from experiments.io.process import process_identity
+from experiments.kinds import FitOutcome, ModelKind, RunInputs, model_kind
+from experiments.report.example_images import chosen_rows, examples_image
+from experiments.report.per_class import confusion_image, per_class_results
+from experiments.report.tensorboard import flatten, write_hparams
+from experiments.runs.paths import record_absolute_paths
+from experiments.runs.process import prepare_torch
+from experiments.runs.result import (
+    ending,
+    launch_id,
+    now_iso,
+    provenance,
+    record_result,
+    write_test_predictions,
+)
+from experiments.runs.resume import checkpoint_step, requeued, resume_checkpoint
+from experiments.tasks.monitor import resolve_monitor
+
+CHECKED_SECTIONS = (
+    "dataset", "model", "optimizer", "scheduler", "trainer", "logger", "callbacks", "metrics",
+)  # fmt: skip
+
+
+def hyperparameters(cfg: DictConfig, kind: ModelKind) -> dict[str, Any]:
+    """The settings shown next to the final metrics in TensorBoard's HPARAMS tab."""
+    shown = kind.describe(cfg)
+    shown["model"].pop("search_space", None)  # what a protocol may draw, not what this run is
+    shown.setdefault("dataset", {})["name"] = cfg.dataset.name
+    return flatten(shown | {"seed": cfg.seed, "threads": cfg.threads})
+
+
+def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
+    """Train, validate and test one configuration; write ``result.json`` into ``run_dir``.
+
+    Args:
+        cfg: the composed config (see ``conf/train.yaml``).
+        run_dir: the run's folder; logs, checkpoints and the result go there.
+        overrides: the command-line overrides that define this run, recorded in the result.
+
+    Returns:
+        The result written to ``result.json``; its status is ``done``, or ``pruned`` when a
+        search's pruning callback stopped the run early.
+
+    Raises:
+        ConfigError: bad config or data, found before training; the result says ``failed``.
+    """
+    if rank_zero_only.rank == 0:  # evaluate and predict then work from any folder
+        record_absolute_paths(cfg, run_dir)
+    result: dict[str, Any] = {
+        "status": "running",
+        "model": cfg.model.name,
+        "dataset": cfg.dataset.name,
+        "seed": cfg.seed,
+        "threads": cfg.threads,
+        "monitor": cfg.monitor,
+        "monitor_mode": cfg.monitor_mode,
+        "overrides": overrides,
+        "started": now_iso(),
+        "launch": launch_id(),
+        "process": process_identity(),  # a `running` status of a gone process: interrupted
+    }
+    if (job := OmegaConf.select(cfg, "protocol.job")) is not None:  # what a protocol job is
+        result["protocol"] = OmegaConf.to_container(job)
+    # Under DDP every rank runs this function; only rank zero writes the result.
+    write = record_result if rank_zero_only.rank == 0 else lambda *_: None
+    write(run_dir, result)
+    try:
+        result |= _fit_and_test(cfg, run_dir, overrides)
+        result["status"] = "done"
+    except RunPruned as pruned:  # the search stopped a hopeless trial: not a failure
+        result |= {"status": "pruned", "error": str(pruned)}
+    except BaseException as error:
+        status, reason = ending(error)
+        result |= {"status": status, "error": reason}
+        raise
+    finally:
+        result["finished"] = now_iso()
+        write(run_dir, result)
+    return result
+
+
+def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
+    problems = []
+    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
+        problems.append(f"seed: expected an integer, got {cfg.seed!r}")
+    if not isinstance(cfg.threads, int) or isinstance(cfg.threads, bool) or cfg.threads < 1:
+        problems.append(f"threads: expected a positive integer, got {cfg.threads!r}")
+    if problems:
+        raise ConfigError(problems)
+    kind = model_kind(cfg.model)
+    check_config(cfg, CHECKED_SECTIONS)
+    prepare_torch(cfg.threads, cfg.seed)
+
+    datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
+    kind.check_data(cfg.model, datamodule)
+    shapes = datamodule.load()
+    logged = kind.logged_metrics(cfg, shapes)
+    monitor, monitor_mode = resolve_monitor(cfg.monitor, cfg.monitor_mode, shapes.task, logged)
+    with open_dict(cfg):  # callbacks read ${monitor}, resolved when they are built
+        cfg.monitor, cfg.monitor_mode = monitor, monitor_mode
+    if rank_zero_only.rank == 0:  # what experiments-predict needs from the data
+        datamodule.save_fitted(run_dir, shapes)
+    checkpoint = resume_checkpoint(run_dir) if cfg.resume or requeued() else None
+    # Resuming drops the events logged after the checkpoint, so that no step appears twice.
+    purge = {"purge_step": checkpoint_step(checkpoint)} if checkpoint else {}
+    logger = instantiate_checked(cfg.logger, "logger")(save_dir=str(run_dir), **purge)
+    outcome = kind.fit(RunInputs(cfg, run_dir, overrides, datamodule, shapes, logger, checkpoint))
+    classes = _per_class(outcome, shapes, logger)
+    outcome.metrics |= classes.pop("metrics", {})
+    if rank_zero_only.rank == 0:
+        write_hparams(logger.experiment, hyperparameters(cfg, kind), outcome.metrics)
+        write_test_predictions(run_dir, outcome.test_predictions)
+        _test_images(datamodule, outcome.test_predictions, shapes, logger)
+    return {
+        **classes,
+        "metrics": dict(sorted(outcome.metrics.items())),
+        "fit_seconds": outcome.fit_seconds,
+        "test_seconds": outcome.test_seconds,
+        "n_params": outcome.n_params,
+        **outcome.stopping,
+        "monitor": monitor,
+        "monitor_mode": monitor_mode,
+        "provenance": provenance(outcome.device),
+    }
+
+
+def _per_class(outcome: FitOutcome, shapes: Any, logger: Any) -> dict[str, Any]:
+    """A classifier's per-class results (`experiments.report.per_class`), in TensorBoard the
+    confusion matrix as an image and ROC-AUC and average precision (two classes) as scalars
+    beside the other test metrics; nothing for other tasks."""
+    predictions = outcome.test_predictions
+    if shapes.task != "classification" or "target" not in predictions:
+        return {}
+    results = per_class_results(predictions, shapes.class_names)
+    if rank_zero_only.rank == 0:
+        image = confusion_image(results["confusion_matrix"], shapes.class_names)
+        logger.experiment.add_image("test/confusion_matrix", image, dataformats="HWC")
+        if results["metrics"]:  # also what the HPARAMS tab shows for them
+            logger.log_metrics(results["metrics"], step=outcome.test_step)
+    return results
+
+
+def _test_images(datamodule: Any, predictions: dict, shapes: Any, logger: Any) -> None:
+    """A classifier of images: a grid of test images with its answers, in TensorBoard
+    (`experiments.report.example_images`)."""
+    if shapes.task != "classification" or shapes.kind != "image" or "target" not in predictions:
+        return
+    rows = chosen_rows(predictions)
+    pixels = datamodule.fitted_features().pixels(datamodule.tensors["test"][0][rows])
+    image = examples_image(pixels, predictions, rows, shapes.class_names)
+    logger.experiment.add_image("test/examples", image, dataformats="HWC")
