@@ -133,6 +133,8 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
         "fit_seconds": outcome.fit_seconds,
         "test_seconds": outcome.test_seconds,
         "n_params": outcome.n_params,
+        # what each split held (the Nadeau-Bengio correction needs the rows trained on)
+        "rows": {name: len(datamodule.tensors[name][0]) for name in ("train", "val", "test")},
         **outcome.stopping,
         "monitor": monitor,
         "monitor_mode": monitor_mode,

@@ -123,6 +123,9 @@ class DataModule(pl.LightningDataModule):
             seeded by ``split_seed``, stratified for classification, and nested (the rows
             of a smaller size are among those of a larger one), for learning curves.
             Validation and test rows stay the same. None: the whole train split.
+        withhold_test: set the test split aside once loaded: the run's test phase scores the
+            validation rows again, so that no test row is trained on, validated on or
+            scored (the fair protocol's search jobs, whose configuration is not chosen yet).
         batch_size: training batch size per process.
         eval_batch_size: validation and test batch size.
         shuffle_seed: seed of the per-epoch order of training batches (the run seed).
@@ -163,6 +166,7 @@ class DataModule(pl.LightningDataModule):
         test_size: float = 0.2,
         split_seed: int = 0,
         train_size: int | float | None = None,
+        withhold_test: bool = False,
         batch_size: int = 64,
         eval_batch_size: int = 1024,
         shuffle_seed: int = 0,
@@ -186,6 +190,7 @@ class DataModule(pl.LightningDataModule):
         self.test_size = test_size
         self.split_seed = split_seed
         self.train_size = train_size
+        self.withhold_test = withhold_test
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.shuffle_seed = shuffle_seed
@@ -216,6 +221,8 @@ class DataModule(pl.LightningDataModule):
                 "data %s: %s in %.2f s", self.name, "cache hit" if hit else "featurized",
                 time.perf_counter() - start,
             )  # fmt: skip
+            if self.withhold_test:  # after the cache: the entry is the one the final runs read
+                self.tensors["test"] = self.tensors["val"]
         inputs, _ = self.tensors["train"]
         return DataShapes(
             kind=self.features.kind,

@@ -1,5 +1,6 @@
-"""The fair-comparison protocol: an equal search per model (trial 0 = its defaults),
-selection on validation only, then the chosen configurations re-trained on splits x seeds.
+"""The fair-comparison protocol: an equal search per model (trial 0 = its defaults) nested
+in every outer split, selection on validation only, then each split's chosen configuration
+re-trained with several seeds and scored on that split's test rows.
 
 Kept free of Hydra's launch machinery and light to import (the sweeper plugins import it
 at every start): `run_protocol` takes a ``launch`` function, so a learning curve, a test or
@@ -9,19 +10,22 @@ training-set sizes (a learning curve), the protocol or each model's defaults at 
 """
 
 from experiments.protocol.curve import CurveSettings, resolve_sizes, run_curve
-from experiments.protocol.jobs import Job, Trial, final_job, search_job
-from experiments.protocol.run import ModelSearch, run_protocol, search
+from experiments.protocol.jobs import Job, Trial, default_job, final_job, search_job
+from experiments.protocol.run import Choices, ModelSearch, final_jobs, run_protocol, search
 from experiments.protocol.selection import best_trial
 from experiments.protocol.settings import ProtocolSettings
 
 __all__ = [
+    "Choices",
     "CurveSettings",
     "Job",
     "ModelSearch",
     "ProtocolSettings",
     "Trial",
     "best_trial",
+    "default_job",
     "final_job",
+    "final_jobs",
     "resolve_sizes",
     "run_curve",
     "run_protocol",

@@ -109,9 +109,10 @@ def _check_values(cfg: DictConfig, space: dict[str, Any]) -> None:
 
 
 def check_splits(dataset: DictConfig, split_seeds: Iterable[int]) -> None:
-    """Make (and cache) each split the final phase will use, so that a split that cannot
-    be made (a class too small to stratify, a fraction that leaves a side empty) stops the
-    protocol before any job runs.
+    """Make (and cache) each split the protocol will use, as its search jobs see it (the
+    test rows withheld), so that a split that cannot be made (a class too small to
+    stratify, a fraction that leaves a side empty, no validation rows), or a dataset that
+    cannot withhold its test rows, stops the protocol before any job runs.
 
     Raises:
         ConfigError: naming the dataset key, with the split seed.
@@ -119,6 +120,8 @@ def check_splits(dataset: DictConfig, split_seeds: Iterable[int]) -> None:
     for split_seed in split_seeds:
         node = OmegaConf.create(OmegaConf.to_container(dataset, resolve=True))
         node.split_seed = split_seed
+        with open_dict(node):
+            node.withhold_test = True
         try:
             instantiate_checked(node, "dataset", shuffle_seed=0).load()
         except ConfigError as error:

@@ -1,10 +1,16 @@
 """The protocol's jobs: their folders, overrides and the ``protocol`` record each one keeps.
 
-A job is fully named by what it is (phase, model, trial or split and seed), so that a
-re-run of the same protocol finds the jobs that are done by their folders and skips them.
+A job is fully named by what it is (phase, model, split, trial or seed), so that a re-run
+of the same protocol finds the jobs that are done by their folders and skips them.
 
-    <sweep>/<prefix>search/<model>/trial_<k>/            phase 1: trial k of the model's search
-    <sweep>/<prefix>final/<model>/split_<r>,seed_<s>/    phase 2: the chosen trial on split r, seed s
+    <sweep>/<prefix>search/<model>/split_<r>,trial_<k>/    trial k of the model's search on split r
+    <sweep>/<prefix>final/<model>/split_<r>,seed_<s>/      split r's chosen trial, seed s, scored
+    <sweep>/<prefix>default/<model>/split_<r>,seed_<s>/    the defaults (trial 0) scored on split r,
+                                                           where split r chose another trial
+
+A search job withholds its split's test rows (``dataset.withhold_test``): its test phase
+scores the validation rows again. Only final and default jobs, launched once the split's
+configuration is fixed, score test rows.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from dataclasses import dataclass, field
 
 SEARCH = "search"
 FINAL = "final"
+DEFAULT = "default"
+PHASES = (SEARCH, FINAL, DEFAULT)
+WITHHOLD_TEST = "++dataset.withhold_test=true"  # ++: a dataset file of the user's may lack it
 RECORD_KEY = "protocol.job"  # the config key a job's record is given under; train copies it
 
 
@@ -47,9 +56,10 @@ class Job:
 
 
 def search_job(trial: Trial, split_seed: int, seed: int, prefix: str = "") -> Job:
-    """Trial ``trial`` of its model's search, on the search split."""
-    folder = f"{prefix}{SEARCH}/{trial.model}/trial_{trial.number}"
-    return _job(folder, SEARCH, trial, split_seed, seed)
+    """Trial ``trial`` of its model's search on split ``split_seed``: trained on its train
+    rows, selected on its validation rows, its test rows withheld."""
+    folder = f"{prefix}{SEARCH}/{trial.model}/split_{split_seed},trial_{trial.number}"
+    return _job(folder, SEARCH, trial, split_seed, seed, (WITHHOLD_TEST,))
 
 
 def final_job(trial: Trial, split_seed: int, seed: int, prefix: str = "") -> Job:
@@ -58,7 +68,16 @@ def final_job(trial: Trial, split_seed: int, seed: int, prefix: str = "") -> Job
     return _job(folder, FINAL, trial, split_seed, seed)
 
 
-def _job(folder: str, phase: str, trial: Trial, split_seed: int, seed: int) -> Job:
+def default_job(model: str, split_seed: int, seed: int, prefix: str = "") -> Job:
+    """A model's defaults (trial 0) scored on split ``split_seed``'s test rows with ``seed``:
+    the report's default score, on the same splits as the tuned one."""
+    folder = f"{prefix}{DEFAULT}/{model}/split_{split_seed},seed_{seed}"
+    return _job(folder, DEFAULT, Trial(model, 0), split_seed, seed)
+
+
+def _job(
+    folder: str, phase: str, trial: Trial, split_seed: int, seed: int, extra: tuple[str, ...] = ()
+) -> Job:
     params = ", ".join(f"{key}: {text}" for key, text in trial.params.items())
     record = (
         f"{{phase: {phase}, model: {_quoted(trial.model)}, trial: {trial.number}, "
@@ -71,6 +90,7 @@ def _job(folder: str, phase: str, trial: Trial, split_seed: int, seed: int) -> J
             for key, text in trial.params.items()
         ),
         f"dataset.split_seed={split_seed}",
+        *extra,
         f"seed={seed}",
         f"{RECORD_KEY}={record}",
         f"hydra.sweep.subdir={_quoted(folder)}",  # quoted: a comma would make it a sweep

@@ -1,12 +1,19 @@
 """The protocol's two phases, launched in batches through a caller's ``launch`` function.
 
-1. Search: for every model, ``trials`` configurations on the search split, trial 0 being the
-   model's defaults and the others drawn from the model's search space (seeded random draws,
-   or TPE told each trial's validation score). Each model's trial with the best validation
-   score is chosen.
-2. Final: each chosen configuration re-trained on ``splits`` data splits x ``seeds`` seeds and
-   scored on each split's test rows; every model sees the same splits.
+1. Search, nested in the outer splits by default (``protocol.tuning=nested``): for every
+   model and every split r = 0 .. splits-1, ``trials`` configurations trained on split r's
+   train rows and scored on its validation rows, trial 0 being the model's defaults and the
+   others drawn from the model's search space (seeded random draws, the same on every split,
+   or TPE told each trial's validation score). Each split's trial with the best validation
+   score is chosen for that split. ``tuning=once`` searches on the search split only
+   (``dataset.split_seed``) and uses its choice on every split: cheaper, but the choice has
+   seen most of the other splits' test rows as training or validation rows.
+2. Final: on each split, its chosen configuration re-trained with ``seeds`` seeds and scored
+   on the split's test rows; where the choice is not the defaults, the defaults are scored
+   too (seed 0), so that default and tuned scores come from the same splits.
 
+Search jobs withhold their test rows, and a split's final jobs are launched after its
+search has ended: no test row of split r is read before split r's configuration is fixed.
 Decisions come from the jobs' ``result.json`` files, so the phases work with any launcher
 (in process, parallel processes, SLURM) and a re-run, whose done jobs are skipped and
 report their old results, asks and chooses exactly what the first run did. The phase logic
@@ -22,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from experiments.protocol.jobs import Job, Trial, final_job, search_job
+from experiments.protocol.jobs import Job, Trial, default_job, final_job, search_job
 from experiments.protocol.selection import best_trial, validation_score
 from experiments.protocol.settings import ProtocolSettings
 from experiments.protocol.space import make_sampler, override_text
@@ -33,6 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Launch = Callable[[Sequence[Job]], None]  # runs the jobs; they write <sweep>/<folder>/result.json
+Choices = dict[str, dict[int, Trial]]  # model -> split seed -> the trial chosen for that split
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,8 @@ class ModelSearch:
         name: the model's config name (``model=<name>``).
         space: its search space, override key -> Optuna distribution.
         added: keys of the space that are not in the model's config (added with ``++``).
-        split_seed: the split the search runs on (the dataset config's ``split_seed``).
+        split_seed: the split a ``tuning=once`` search runs on (the dataset config's
+            ``split_seed``); a nested search runs on every split.
         seed: the training seed of the search (the root ``seed``).
     """
 
@@ -60,19 +69,24 @@ def run_protocol(
     sweep_dir: Path,
     launch: Launch,
     prefix: str = "",
-) -> dict[str, Trial]:
-    """Run both phases into ``sweep_dir`` and return each model's chosen trial (a model
-    none of whose trials finished has none, and no final jobs)."""
+) -> Choices:
+    """Run both phases into ``sweep_dir`` and return each model's chosen trial per split (a
+    split none of whose trials finished has no choice, and no final jobs)."""
     chosen = search(models, settings, sweep_dir, launch, prefix)
-    launch(
-        [
-            final_job(trial, split_seed, seed, prefix)
-            for trial in chosen.values()
-            for split_seed in range(settings.splits)
-            for seed in range(settings.seeds)
-        ]
-    )
+    launch(final_jobs(chosen, settings.seeds, prefix))
     return chosen
+
+
+def final_jobs(chosen: Choices, seeds: int, prefix: str = "") -> list[Job]:
+    """Each split's chosen trial with seeds 0 .. seeds-1, and the defaults with seed 0 where
+    the split chose another trial."""
+    jobs = []
+    for model, by_split in chosen.items():
+        for split_seed, trial in sorted(by_split.items()):
+            jobs += [final_job(trial, split_seed, seed, prefix) for seed in range(seeds)]
+            if trial.number != 0:
+                jobs.append(default_job(model, split_seed, 0, prefix))
+    return jobs
 
 
 def search(
@@ -81,55 +95,91 @@ def search(
     sweep_dir: Path,
     launch: Launch,
     prefix: str = "",
-) -> dict[str, Trial]:
-    """Phase 1: ``settings.trials`` trials per model, launched in rounds (one round for
-    random draws; with TPE one new trial per model a round, since each depends on the
-    results before it). Returns each model's trial with the best validation score."""
+) -> Choices:
+    """Phase 1: ``settings.trials`` trials per model and split searched (every split when
+    nested, the model's ``split_seed`` when once), launched in rounds (one round for random
+    draws; with TPE one new trial per search a round, since each depends on the results
+    before it). A model with nothing to search has one configuration, its defaults, and no
+    search job. Returns each model's trial with the best validation score, per split."""
+    searched = {
+        (model.name, split_seed): model
+        for model in models
+        if model.space
+        for split_seed in (
+            range(settings.splits) if settings.tuning == "nested" else (model.split_seed,)
+        )
+    }
+    ran = _search_rounds(searched, settings, sweep_dir, launch, prefix)
+    return {model.name: _choices(model, ran, settings) for model in models}
+
+
+def _choices(
+    model: ModelSearch,
+    ran: Mapping[tuple[str, int], list[tuple[Trial, dict | None]]],
+    settings: ProtocolSettings,
+) -> dict[int, Trial]:
+    """``model``'s trial best on validation per split searched, and for ``tuning=once``
+    the search split's choice on every split; trial 0 everywhere for an empty space."""
+    if not model.space:
+        return {split_seed: Trial(model.name, 0) for split_seed in range(settings.splits)}
+    picks = {}
+    for (name, split_seed), outcomes in ran.items():
+        if name != model.name:
+            continue
+        trial = best_trial(outcomes, settings.monitor, settings.monitor_mode)
+        if trial is None:
+            log.error("%s: no search trial on split %d finished", name, split_seed)
+            continue
+        picks[split_seed] = trial
+        log.info("%s", _choice_line(trial, split_seed, outcomes, settings.monitor))
+    if settings.tuning == "once":
+        return {r: trial for trial in picks.values() for r in range(settings.splits)}
+    return picks
+
+
+def _search_rounds(
+    searched: Mapping[tuple[str, int], ModelSearch],
+    settings: ProtocolSettings,
+    sweep_dir: Path,
+    launch: Launch,
+    prefix: str,
+) -> dict[tuple[str, int], list[tuple[Trial, dict | None]]]:
+    """Launch the trials of every (model, split) search in rounds until each has
+    ``settings.trials``; returns each search's trials with their ``result.json``."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the jobs' own lines say enough
     direction = "maximize" if settings.monitor_mode == "max" else "minimize"
+    # The same sampler seed on every split: random draws try the same configurations on each.
     studies = {
-        model.name: optuna.create_study(
+        key: optuna.create_study(
             direction=direction, sampler=make_sampler(settings.sampler, settings.search_seed)
         )
-        for model in models
+        for key in searched
     }
-    # A model with nothing to search has one configuration: its defaults run once.
-    budget = {model.name: settings.trials if model.space else 1 for model in models}
-    ran: dict[str, list[tuple[Trial, dict | None]]] = {model.name: [] for model in models}
-    while any(len(ran[model.name]) < budget[model.name] for model in models):
-        round_: list[tuple[ModelSearch, Trial, optuna.trial.Trial | None]] = []
-        for model in models:
-            count = len(ran[model.name])
+    ran: dict[tuple[str, int], list[tuple[Trial, dict | None]]] = {key: [] for key in searched}
+    while any(len(outcomes) < settings.trials for outcomes in ran.values()):
+        round_: list[tuple[tuple[str, int], Trial, optuna.trial.Trial | None]] = []
+        for key, model in searched.items():
+            count = len(ran[key])
             if count == 0:
-                round_.append((model, Trial(model.name, 0), None))
+                round_.append((key, Trial(model.name, 0), None))
                 count = 1
-            room = budget[model.name] - count
+            room = settings.trials - count
             for number in range(
                 count, count + (room if settings.sampler == "random" else min(room, 1))
             ):
-                asked = studies[model.name].ask(dict(model.space))
-                params = {key: override_text(asked.params[key]) for key in model.space}
-                round_.append((model, Trial(model.name, number, params, model.added), asked))
-        jobs = [
-            search_job(trial, model.split_seed, model.seed, prefix) for model, trial, _ in round_
-        ]
+                asked = studies[key].ask(dict(model.space))
+                params = {name: override_text(asked.params[name]) for name in model.space}
+                round_.append((key, Trial(model.name, number, params, model.added), asked))
+        jobs = [search_job(trial, key[1], searched[key].seed, prefix) for key, trial, _ in round_]
         launch(jobs)
-        for (model, trial, asked), job in zip(round_, jobs, strict=True):
+        for (key, trial, asked), job in zip(round_, jobs, strict=True):
             result = read_result(sweep_dir / job.folder)
-            ran[model.name].append((trial, result))
+            ran[key].append((trial, result))
             if asked is not None:
-                _tell(studies[model.name], asked, validation_score(result, settings.monitor))
-    chosen = {}
-    for model in models:
-        trial = best_trial(ran[model.name], settings.monitor, settings.monitor_mode)
-        if trial is None:
-            log.error("%s: no search trial finished; it gets no final runs", model.name)
-            continue
-        chosen[model.name] = trial
-        log.info("%s", _choice_line(trial, ran[model.name], settings.monitor))
-    return chosen
+                _tell(studies[key], asked, validation_score(result, settings.monitor))
+    return ran
 
 
 def _tell(study: optuna.Study, asked: optuna.trial.Trial, score: float | None) -> None:
@@ -141,9 +191,14 @@ def _tell(study: optuna.Study, asked: optuna.trial.Trial, score: float | None) -
         study.tell(asked, score)
 
 
-def _choice_line(trial: Trial, ran: list[tuple[Trial, dict | None]], monitor: str) -> str:
+def _choice_line(
+    trial: Trial, split_seed: int, ran: list[tuple[Trial, dict | None]], monitor: str
+) -> str:
     scores = {t.number: validation_score(result, monitor) for t, result in ran}
     default = scores.get(0)
     params = " ".join(f"{key}={text}" for key, text in trial.params.items()) or "the defaults"
     versus = f", defaults {default:.4f}" if default is not None else ", defaults failed"
-    return f"{trial.model}: trial {trial.number} chosen, {monitor} {scores[trial.number]:.4f}{versus}: {params}"
+    return (
+        f"{trial.model}, split {split_seed}: trial {trial.number} chosen, {monitor} "
+        f"{scores[trial.number]:.4f}{versus}: {params}"
+    )

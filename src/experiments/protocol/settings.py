@@ -8,16 +8,25 @@ from typing import Any
 from experiments.config import ConfigError
 from experiments.protocol.space import SAMPLERS
 
+# nested: a search inside every outer split, on its train and validation rows; once: one
+# search on the search split, its choice re-trained on every split (cheaper, optimistic).
+TUNINGS = ("nested", "once")
+
 
 @dataclass(frozen=True)
 class ProtocolSettings:
     """How every model of a comparison is tuned and re-trained.
 
     Attributes:
-        trials: search trials per model, trial 0 being the model's defaults.
+        trials: search trials per model (per split when nested), trial 0 being the defaults.
         sampler: ``random`` (seeded draws) or ``tpe`` (Optuna's TPE).
-        splits: data splits of the final phase (``dataset.split_seed`` = 0 .. splits-1).
-        seeds: training seeds per split in the final phase (``seed`` = 0 .. seeds-1).
+        splits: outer data splits (``dataset.split_seed`` = 0 .. splits-1), the unit of
+            evidence of the verdicts.
+        seeds: training seeds per split in the final phase (``seed`` = 0 .. seeds-1); their
+            scores are averaged within the split.
+        tuning: one of `TUNINGS`: ``nested`` searches on every split's own train and
+            validation rows; ``once`` searches on the search split only and re-trains its
+            choice on every split.
         rope: the region of practical equivalence, in the monitored metric's units; None
             leaves it to the report (`experiments.stats.metric_scale.default_rope`: one
             point for metrics on a scale of 1, 1% of the best score for errors).
@@ -30,6 +39,7 @@ class ProtocolSettings:
     sampler: str
     splits: int
     seeds: int
+    tuning: str
     rope: float | None
     search_seed: int
     monitor: str
@@ -50,6 +60,10 @@ class ProtocolSettings:
         if node.get("sampler") not in SAMPLERS:
             problems.append(
                 f"protocol.sampler: expected one of {', '.join(SAMPLERS)}, got {node.get('sampler')!r}"
+            )
+        if node.get("tuning") not in TUNINGS:
+            problems.append(
+                f"protocol.tuning: expected one of {', '.join(TUNINGS)}, got {node.get('tuning')!r}"
             )
         rope = node.get("rope")
         if rope is not None and (
@@ -73,6 +87,7 @@ class ProtocolSettings:
             sampler=node.sampler,
             splits=node.splits,
             seeds=node.seeds,
+            tuning=node.tuning,
             rope=None if rope is None else float(rope),
             search_seed=node.search_seed,
             monitor=monitor,

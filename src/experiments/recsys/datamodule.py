@@ -86,6 +86,8 @@ class RatingsDataModule(pl.LightningDataModule):
         test_size: fraction of rows held out for test (``random`` and ``by_time``).
         val_size: fraction of the remaining rows held out for validation; 0: none.
         split_seed: seed of the split and of the evaluation negatives.
+        withhold_test: score the validation rows in the test phase, so that no test row is
+            trained on, validated on or scored (the fair protocol's search jobs).
         eval_negatives: items ranked against each held-out item (``ranking``).
         batch_size: training pairs per batch.
         eval_batch_size: validation and test rows per batch.
@@ -115,6 +117,7 @@ class RatingsDataModule(pl.LightningDataModule):
         test_size: float = 0.2,
         val_size: float = 0.1,
         split_seed: int = 0,
+        withhold_test: bool = False,
         eval_negatives: int = 100,
         batch_size: int = 1024,
         eval_batch_size: int = 4096,
@@ -166,6 +169,7 @@ class RatingsDataModule(pl.LightningDataModule):
         self.test_size = test_size
         self.val_size = val_size
         self.split_seed = split_seed
+        self.withhold_test = withhold_test
         self.eval_negatives = eval_negatives
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
@@ -228,6 +232,8 @@ class RatingsDataModule(pl.LightningDataModule):
                 if ranking
                 else self._pairs(splits[name], False)
             )
+        if self.withhold_test:
+            self.tensors["test"] = self._withheld(splits["val"])
         self.popularity = np.bincount(self.items.indices(train[ITEM]), minlength=len(self.items))
         self.rated = self._rated(table)
         self.titles = self._titles()
@@ -245,6 +251,20 @@ class RatingsDataModule(pl.LightningDataModule):
             len(train), len(splits["val"]), len(splits["test"]), self.objective,
         )  # fmt: skip
         return self.shapes
+
+    def _withheld(self, val: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
+        """What the test phase scores when the test rows are withheld: the validation rows.
+
+        Raises:
+            ConfigError: there are none (``val_size=0``).
+        """
+        if len(val) == 0:
+            raise ConfigError(
+                "dataset.withhold_test: the test rows are withheld, but there are no "
+                f"validation rows to score instead (dataset.val_size={self.val_size}); "
+                "expected val_size > 0"
+            )
+        return self.tensors["val"]
 
     def save_fitted(self, run_dir: Path, shapes: RatingsShapes) -> None:
         """Nothing to save: a recommender's predictions read the run's ratings again (the

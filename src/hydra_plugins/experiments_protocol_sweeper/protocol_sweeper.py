@@ -2,7 +2,8 @@
 
 ``experiments-train -m experiment=svm_vs_deep protocol=fair`` (or ``model=a,b,c``): the
 sweep's ``model`` list names the models; each is searched with its own YAML's
-``search_space``, and its chosen configuration re-trained on several splits and seeds. The
+``search_space`` inside every split (or once: ``protocol.tuning=once``), and each split's
+chosen configuration re-trained with several seeds and scored on that split's test rows. The
 jobs go through the configured launcher in batches, so ``launcher=parallel`` and
 ``launcher=slurm`` work; the second phase is decided from the first phase's ``result.json``.
 """
@@ -75,9 +76,10 @@ class ProtocolSweeper(Sweeper):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         log.info(
-            "protocol: %d models x %d trials (%s), then %d splits x %d seeds; selecting on %s",
-            len(models), settings.trials, settings.sampler, settings.splits, settings.seeds,
-            settings.monitor,
+            "protocol: %d models x %d trials (%s, %s tuning), %d splits x %d seeds; "
+            "selecting on %s",
+            len(models), settings.trials, settings.sampler, settings.tuning, settings.splits,
+            settings.seeds, settings.monitor,
         )  # fmt: skip
         run_protocol(models, settings, sweep_dir, lambda jobs: self._launch(fixed, jobs))
 
