@@ -19,15 +19,20 @@ from experiments.report.learning_curve import (
     table_markdown,
     unconverged_note,
 )
+from experiments.report.protocol.runs import _fraction_ratio, read_protocol
 from tests.report.protocol_folders import protocol_folder
 
 FAMILIES = {"svm": "baseline", "forest": "baseline", "cnn": "deep"}
 
 
 def curve_folder(root: Path, means: dict[int, dict[str, float]]) -> Path:
-    """``root/size_<n>/`` per size: 5 splits x 2 seeds of each model, scoring ``means``."""
+    """``root/size_<n>/`` per size: 5 splits x 2 seeds of each model, scoring ``means``,
+    each run trained on n rows and scored on 360."""
     for size, by_model in means.items():
-        protocol_folder(root / f"size_{size}", by_model, trials=1, families=FAMILIES, seed=size)
+        rows = {"train": size, "val": 359, "test": 360}
+        protocol_folder(
+            root / f"size_{size}", by_model, trials=1, families=FAMILIES, seed=size, rows=rows
+        )
     return root
 
 
@@ -72,13 +77,13 @@ def test_curve_table_duels_and_crossover_in_numbers(tmp_path: Path) -> None:
 
     table = table_markdown(curve).splitlines()
     assert table[0] == (
-        "| train rows | svm | forest | cnn | best deep - best baseline | P(better) | verdict |"
+        "| train rows | svm | forest | cnn | best deep vs best baseline | P(better) | verdict |"
     )
     row = table[4].split(" | ")  # 1000 rows
     assert row[0] == "| 1,000" and row[-1] == "better (crossover) |"
     cnn_mean, cnn_half = (float(x) for x in row[3].split(" ± "))
     assert cnn_mean == pytest.approx(0.96, abs=0.01) and 0 < cnn_half < 0.03
-    assert row[4].startswith("cnn - svm: 3.") and row[4].endswith(" points")
+    assert row[4].startswith("cnn vs svm: 3.") and row[4].endswith(" points higher (better)")
 
     sentence = crossover_sentence(curve)
     assert sentence.startswith(
@@ -142,3 +147,20 @@ def test_compare_writes_the_curve_report_into_its_folder(tmp_path: Path, capsys)
     assert "Crossover at 100 training rows" in capsys.readouterr().out
     assert main([str(folder), "--metric", "val/acc"]) == 2
     assert "--metric/--mode/--out: a learning curve reports" in capsys.readouterr().err
+
+
+def test_the_correction_uses_the_rows_each_size_trained_on(tmp_path: Path) -> None:
+    """Nadeau-Bengio's n_test/n_train at 250 training rows is 360/250, not the whole train
+    split's 360/1078: the correction grows as the training set shrinks."""
+    folder = curve_folder(
+        tmp_path, {250: {"svm": 0.90, "cnn": 0.85}, 1000: {"svm": 0.9, "cnn": 0.9}}
+    )
+    for size in (250, 1000):
+        protocol = read_protocol(folder / f"size_{size}")
+        assert protocol.test_train_ratio == pytest.approx(360 / size)
+        assert protocol.test_train_source.startswith("the rows the re-runs trained on")
+    # Runs that do not record their rows: the config's fractions, train_size included.
+    assert _fraction_ratio({"test_size": 0.2, "val_size": 0.2, "train_size": 0.25}) == (
+        pytest.approx(0.2 / 0.6 / 0.25),
+        "dataset.test_size / val_size / train_size",
+    )

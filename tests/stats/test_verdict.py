@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments.stats.verdict import compare_on_test_rows, compare_resampled
+from experiments.stats.verdict import compare_on_test_rows, compare_resampled, holm, split_means
 
 
 def test_bayesian_correlated_t_test_matches_baycomp() -> None:
@@ -72,3 +72,17 @@ def test_test_rows_decide_on_one_split() -> None:
         "test/rmse", [target + 1.0], [target + 0.1], target, rope=0.01, higher_is_better=False
     )
     assert rmse.mean == pytest.approx(-0.9) and rmse.verdict == "worse"
+
+
+def test_seeds_are_averaged_within_their_split() -> None:
+    scores = {(1, 0): 0.90, (0, 1): 0.80, (1, 1): 0.92, (0, 0): 0.84, (2, 0): 0.70}
+    assert split_means(scores) == pytest.approx({0: 0.82, 1: 0.91, 2: 0.70})
+    assert list(split_means(scores)) == [0, 1, 2]
+
+
+def test_holm_adjusts_a_family_of_p_values() -> None:
+    # Holm (1979): sorted p-values times (k, k-1, ...), made non-decreasing, capped at 1.
+    assert holm([0.01, 0.04, 0.03, math.nan]) == pytest.approx(
+        [0.03, 0.06, 0.06, math.nan], nan_ok=True
+    )
+    assert holm([0.5, 0.9]) == [1.0, 1.0]

@@ -5,9 +5,10 @@ A curve folder (written by the curve sweep, `experiments.protocol.curve`) holds 
 protocol-shaped folder per size, ``size_<n>/final/<model>/split_<r>,seed_<s>/`` (and
 ``size_<n>/search/`` when each size was tuned). Each size is read as a protocol
 (`read_protocol`, `protocol_board`): the same scores, intervals and verdicts as a protocol's
-leaderboard. At each size the best deep model and the best baseline (by mean score, sides
-from ``model.family``) are compared with `compare_models`: a bootstrap over the shared test
-rows on one split, the corrected resampled and Bayesian correlated t-tests over several.
+leaderboard. At each size the best deep model and the best baseline (each the best of its
+side on validation, sides from ``model.family``) are compared with `compare_models`: a
+bootstrap over the shared test rows on one split, the corrected resampled and Bayesian
+correlated t-tests over the splits (seeds averaged within each) over several.
 
 The curve sweep calls `write_curve_report` when it ends; ``experiments-compare <curve
 folder>`` calls it again at any time (it only reads ``result.json`` files).
@@ -28,7 +29,7 @@ from experiments.report.protocol.board import compare_models, protocol_board
 from experiments.report.protocol.report import (
     BASELINE,
     DEEP,
-    difference_text,
+    difference_words,
     family,
     probability,
 )
@@ -48,8 +49,10 @@ class Point:
         size: training rows.
         model, family: the model's name and side (``baseline``, ``deep`` or None).
         runs: finished runs (seeds, or splits x seeds) behind the mean.
-        mean, std, low, high: mean test score over the runs, its sample std and 95% interval
-            (a bootstrap over the test rows on one split; corrected t over several).
+        splits: the splits among them (the seeds of a split are averaged first).
+        mean, std, low, high: mean test score over the splits, its std over splits (over
+            seeds on one split: nan) and 95% interval (a bootstrap over the test rows on one
+            split; corrected t over several).
         fit_seconds: mean training time.
         unconverged: runs of a model trained to convergence that reached
             ``trainer.max_epochs`` first (``converged: false``): a baseline held back.
@@ -59,6 +62,7 @@ class Point:
     model: str
     family: str | None
     runs: int
+    splits: int
     mean: float
     std: float
     low: float
@@ -88,6 +92,7 @@ class Curve:
         folder: the curve folder.
         dataset: the dataset's name.
         metric: the test metric of the scores (``test/acc``).
+        mode: ``max`` or ``min``: whether a higher score is better.
         points: every model at every size, sizes ascending.
         duels: per size with both a deep model and a baseline, sizes ascending.
         sizes: every size with finished runs, ascending.
@@ -97,6 +102,7 @@ class Curve:
     folder: Path
     dataset: str
     metric: str
+    mode: str
     points: list[Point]
     duels: list[Duel]
     sizes: list[int]
@@ -150,25 +156,25 @@ def read_curve(folder: Path) -> Curve:
     points: list[Point] = []
     duels: list[Duel] = []
     sizes: list[int] = []
-    dataset, metric = Path(folder).name, None
+    dataset, metric, mode = Path(folder).name, None, "max"
     for size, path in size_folders(folder):
         try:
             protocol = read_protocol(path)
         except ConfigError:
             continue  # no run of this size finished: not a point of the curve
         rows, rope = protocol_board(protocol)
-        dataset, metric = protocol.dataset, protocol.metric
+        dataset, metric, mode = protocol.dataset, protocol.metric, protocol.mode
         sizes.append(size)
         sides = {row.model: family(protocol.models[row.model]) for row in rows}
         for row in rows:
             finals = protocol.models[row.model].finals.values()
             unconverged = sum(result.get("converged") is False for _, result in finals)
             points.append(
-                Point(size, row.model, sides[row.model], row.evaluations, row.tuned,
+                Point(size, row.model, sides[row.model], sum(row.seeds), row.splits, row.tuned,
                       row.tuned_std, row.tuned_low, row.tuned_high, row.fit_seconds,
                       unconverged)
             )  # fmt: skip
-        ranked = [row for row in rows if not math.isnan(row.tuned)]  # best first
+        ranked = [row for row in rows if not math.isnan(row.tuned)]  # best on validation first
         deep = next((row for row in ranked if sides[row.model] == DEEP), None)
         baseline = next((row for row in ranked if sides[row.model] == BASELINE), None)
         if deep and baseline:
@@ -182,7 +188,7 @@ def read_curve(folder: Path) -> Curve:
         raise ConfigError(f"{folder}: no finished run below its size_<n>/final/ folders")
     verdict = {d.size: d.comparison.verdict for d in duels}
     crossover = crossover_size([(size, verdict.get(size, "no duel")) for size in sizes])
-    return Curve(Path(folder), dataset, metric, points, duels, sizes, crossover)
+    return Curve(Path(folder), dataset, metric, mode, points, duels, sizes, crossover)
 
 
 def write_curve_report(folder: Path) -> Curve:
@@ -224,7 +230,7 @@ def table_markdown(curve: Curve) -> str:
     """Size x model: mean score ± half its 95% interval, then the best deep model against
     the best baseline at that size."""
     models = curve.models
-    header = ["train rows", *models, "best deep - best baseline", "P(better)", "verdict"]
+    header = ["train rows", *models, "best deep vs best baseline", "P(better)", "verdict"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     by_key = {(p.size, p.model): p for p in curve.points}
     duels = {d.size: d for d in curve.duels}
@@ -240,7 +246,7 @@ def table_markdown(curve: Curve) -> str:
             c = duel.comparison
             mark = " (crossover)" if size == curve.crossover else ""
             cells += [
-                f"{duel.deep} - {duel.baseline}: {difference_text(curve.metric, c)}",
+                f"{duel.deep} vs {duel.baseline}: {_difference(curve, c)}",
                 probability(c.p_better).removeprefix("= "),
                 c.verdict + mark,
             ]
@@ -250,13 +256,17 @@ def table_markdown(curve: Curve) -> str:
 
 def table_note(curve: Curve) -> str:
     runs = sorted({p.runs for p in curve.points})
+    splits = sorted({p.splits for p in curve.points})
     method = curve.duels[0].comparison.method if curve.duels else "no duel"
     return unconverged_note(curve) + (
-        f"Cells: mean {curve.metric} over {'/'.join(map(str, runs))} runs ± half the 95% "
-        "interval of the mean (bootstrap over the test rows on one split; corrected t over "
-        "several). The duel: the best deep model against the best baseline at that size "
-        f"(model.family), difference ± half its 95% interval ({method}); the verdict is "
-        f"`better` when P(better) >= {CONFIDENT} (ROPE as in the protocol's report)."
+        f"Cells: mean {curve.metric} over {'/'.join(map(str, runs))} runs on "
+        f"{'/'.join(map(str, splits))} split(s), the seeds of a split averaged first, ± half "
+        "the 95% interval of the mean (bootstrap over the test rows on one split; corrected t "
+        "over the splits on several). The duel: the best deep model against the best "
+        "baseline at that size, each the best of its side (model.family) on validation; the "
+        f"deep model's score against the baseline's in words, ± half its 95% interval "
+        f"({method}); the verdict is `better` when P(better) >= {CONFIDENT} (ROPE as in the "
+        "protocol's report)."
     )
 
 
@@ -303,8 +313,14 @@ def _duel_text(curve: Curve, duel: Duel) -> str:
     c = duel.comparison
     return (
         f"{duel.deep} {duel.deep_score:.4f} vs {duel.baseline} {duel.baseline_score:.4f}, "
-        f"{difference_text(curve.metric, c)}, P(better) {probability(c.p_better)}: {c.verdict}"
+        f"{duel.deep}'s {curve.metric} is {_difference(curve, c)}, P(better) "
+        f"{probability(c.p_better)}: {c.verdict}"
     )
+
+
+def _difference(curve: Curve, c: Comparison) -> str:
+    """``1.2 ± 1.2 points lower (worse)``: the deep model's score against the baseline's."""
+    return difference_words(curve.metric, c, curve.mode == "max")
 
 
 def plot_curve(curve: Curve, path: Path) -> Path:
@@ -359,7 +375,7 @@ def points_csv(curve: Curve) -> str:
 
     records = [
         {"size": p.size, "model": p.model, "family": p.family, "metric": curve.metric,
-         "runs": p.runs, "mean": p.mean, "std": p.std, "low": p.low, "high": p.high,
+         "runs": p.runs, "splits": p.splits, "mean": p.mean, "std": p.std, "low": p.low, "high": p.high,
          "fit_seconds": p.fit_seconds, "unconverged": p.unconverged}
         for p in curve.points
     ]  # fmt: skip

@@ -1,12 +1,17 @@
 """Is model A better than model B? The difference of their scores with its uncertainty, and
 a verdict: better, equivalent, worse or inconclusive.
 
+The unit of evidence is the split: seeds on one split share its train and test rows (for a
+convex model the seed changes nothing), so they are averaged within the split
+(`split_means`) and never counted as further evaluations. More seeds make a split's mean
+more precise; only more splits make more evidence.
+
 Two ways to get there, one per protocol shape:
 
 - **Several splits** (the protocol's re-runs over splits x seeds): the corrected resampled
-  t-test (Nadeau & Bengio 2003) for the mean difference and its 95% interval, and the
-  Bayesian correlated t-test (Benavoli et al. 2017, as in ``baycomp.CorrelatedTTest``) for
-  P(better), P(equivalent), P(worse) with a region of practical equivalence (ROPE). Both
+  t-test (Nadeau & Bengio 2003) for the mean difference over splits and its 95% interval,
+  and the Bayesian correlated t-test (Benavoli et al. 2017, as in ``baycomp.CorrelatedTTest``)
+  for P(better), P(equivalent), P(worse) with a region of practical equivalence (ROPE). Both
   inflate the variance of the differences by ``1/n + n_test/n_train``: the training sets of
   different splits overlap, so their scores are correlated and the plain variance is too small.
 - **One split**: seeds say nothing about which rows happened to be in the test set, so the
@@ -15,13 +20,15 @@ Two ways to get there, one per protocol shape:
   interval and the same three probabilities.
 
 A verdict is confident only when one probability reaches `CONFIDENT` (0.95) and there are
-at least `MIN_EVALUATIONS` paired evaluations (or test rows to resample); otherwise it is
-``inconclusive``.
+at least `MIN_EVALUATIONS` paired splits (or test rows to resample); otherwise it is
+``inconclusive``. Each comparison's probabilities are its own: when one model is compared
+with several, `holm` adjusts their p-values for the family of comparisons.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +38,7 @@ from experiments.stats.metric_scale import weighted_scores
 
 LEVEL = 0.95  # of intervals
 CONFIDENT = 0.95  # a probability this high decides the verdict
-MIN_EVALUATIONS = 3  # fewer paired scores than this never give a confident verdict
+MIN_EVALUATIONS = 3  # fewer paired splits than this never give a confident verdict
 RESAMPLES = 4000  # of the test-row bootstrap
 VERDICTS = ("better", "equivalent", "worse", "inconclusive")
 
@@ -42,10 +49,11 @@ class Comparison:
     positive difference means A is better (for a metric where lower is better, B - A).
 
     Attributes:
-        n: paired evaluations (split x seed) the comparison used; test rows for `method`
-            ``test rows``.
+        n: paired splits the comparison used (each the mean of its seeds); test rows for
+            `method` ``bootstrap over ... test rows``.
         mean, low, high: the mean difference and its 95% interval.
-        p_value: two-sided p-value of "no difference" (corrected t-test, or the bootstrap's).
+        p_value: two-sided p-value of "no difference" (corrected t-test, or the bootstrap's),
+            for this comparison alone (`holm` for several).
         p_better, p_equivalent, p_worse: posterior probabilities that the difference is
             above the ROPE, inside it, below it.
         rope: half-width of the region of practical equivalence, in the metric's units.
@@ -82,13 +90,35 @@ def corrected_variance(differences: np.ndarray, test_train_ratio: float) -> floa
     return float(np.var(differences, ddof=1) * (1 / len(differences) + test_train_ratio))
 
 
+def split_means(scores: Mapping[tuple[int, int], float]) -> dict[int, float]:
+    """The unit of evidence: ``(split, seed)`` -> score, averaged over the seeds of each
+    split, in split order."""
+    by_split: dict[int, list[float]] = {}
+    for (split, _), score in scores.items():
+        by_split.setdefault(split, []).append(score)
+    return {split: float(np.mean(by_split[split])) for split in sorted(by_split)}
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values (nan ones left out of the
+    family and returned as nan): reject where the adjusted p-value is below the level, and
+    the chance of any false rejection in the family stays below it."""
+    order = [i for i in np.argsort(p_values) if not math.isnan(p_values[i])]
+    adjusted = [math.nan] * len(p_values)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
+
+
 def compare_resampled(differences: np.ndarray, test_train_ratio: float, rope: float) -> Comparison:
     """The corrected resampled t-test and the Bayesian correlated t-test on paired
     differences over random splits.
 
     Args:
-        differences: A - B per paired evaluation (same split and seed), signed so that
-            positive favours A.
+        differences: A - B per split (each side the mean of its seeds on that split:
+            `split_means`), signed so that positive favours A.
         test_train_ratio: test rows / training rows of one split (0.25 for a 60/20/20 split).
         rope: ROPE half-width (>= 0), in the metric's units.
 
@@ -99,7 +129,7 @@ def compare_resampled(differences: np.ndarray, test_train_ratio: float, rope: fl
     """
     differences = np.asarray(differences, dtype=float)
     n = len(differences)
-    method = f"corrected t-test over {n} splits x seeds"
+    method = f"corrected t-test over {n} splits"
     if n < 2:
         return Comparison(n, *(math.nan,) * 7, rope, method, "inconclusive")
     mean = float(differences.mean())

@@ -1,5 +1,6 @@
-"""Budget curves (Grinsztajn, Oyallon & Varoquaux 2022): what a model scores on test when
-its search stops after k trials and keeps the configuration best on validation."""
+"""Budget curves (Grinsztajn, Oyallon & Varoquaux 2022): what a model scores when its search
+stops after k trials and keeps the configuration best on validation (the protocol's report
+draws them on validation: a search never scores its split's test rows)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ def budget_curve(
 
     Args:
         val, test: per trial (index 0 = the model's defaults), the validation score that
-            selects and the test score that is reported.
+            selects and the score that is reported (the validation score again, or a test
+            score where the trials have one).
         mode: ``max`` or ``min``: which validation score is best.
         orders: random orders of trials 1..n-1 averaged over. Trial 0 (the defaults) always
             comes first, so the curve starts at the default score and a search never selects

@@ -1,5 +1,6 @@
 """The protocol's plots (matplotlib PNG), also logged to TensorBoard as images: budget
-curves, tuned scores per split as paired points, and the score/fit-time frontier."""
+curves on validation, tuned scores per split as paired points, and the score/fit-time
+frontier."""
 
 from __future__ import annotations
 
@@ -27,17 +28,18 @@ def pyplot():
 
 
 def plot_budget_curves(protocol: Protocol, order: list[str], path: Path) -> Path | None:
-    """Grinsztajn's budget curve of every model: the test score of the configuration best
-    on validation after k trials, averaged over random orders of the trials, up to the
-    smallest budget any model reached; each model's default score as a dotted line.
-    None when no model has a search trial with both scores."""
+    """Grinsztajn's budget curve of every model, on validation: the best validation score
+    after k trials, averaged over random orders of the trials and over the splits searched,
+    up to the smallest budget any model reached; each model's default score as a dotted
+    line. On validation because a search never scores its split's test rows; optimistic,
+    since the same rows select and score. None when no model has a search with trial 0."""
     curves = {}
     for name in order:
-        runs = protocol.models[name]
-        val = runs.trial_scores(protocol.selection_metric)
-        test = runs.trial_scores(protocol.metric)
-        if 0 in runs.trials and len(val) and not np.isnan(test).all():
-            curves[name] = budget_curve(val, test, protocol.mode)
+        searches = protocol.models[name].split_trials(protocol.selection_metric).values()
+        per_split = [budget_curve(val, val, protocol.mode) for val in searches if len(val)]
+        if per_split:
+            budget = common_budget(dict(enumerate(per_split)))
+            curves[name] = np.mean([curve[:budget] for curve in per_split], axis=0)
     budget = common_budget(curves)
     if budget == 0:
         return None
@@ -49,8 +51,8 @@ def plot_budget_curves(protocol: Protocol, order: list[str], path: Path) -> Path
         axes.plot(trials, curve[:budget], "-o", color=color, label=name, markersize=3)
         axes.axhline(curve[0], color=color, linestyle=":", linewidth=1)
     axes.set_xlabel("search trials (trial 1 = the model's defaults)")
-    axes.set_ylabel(f"{protocol.metric} of the trial best on {protocol.selection_metric}")
-    axes.set_title("Budget curves (mean over 15 random orders; dotted: defaults)")
+    axes.set_ylabel(f"best {protocol.selection_metric} so far (mean over splits)")
+    axes.set_title("Budget curves on validation (15 random orders; dotted: defaults)")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
     return save_figure(figure, path, plt)
@@ -59,10 +61,10 @@ def plot_budget_curves(protocol: Protocol, order: list[str], path: Path) -> Path
 def plot_paired_splits(protocol: Protocol, order: list[str], path: Path) -> Path | None:
     """Each model's tuned score per split (mean over seeds) as points, one line per split
     joining the models: a gap that every line shows is a gap the splits agree on."""
-    per_split: dict[int, dict[str, list[float]]] = {}
+    per_split: dict[int, dict[str, float]] = {}
     for name in order:
-        for (split, _), score in protocol.models[name].final_scores(protocol.metric).items():
-            per_split.setdefault(split, {}).setdefault(name, []).append(score)
+        for split, score in protocol.models[name].split_scores(protocol.metric).items():
+            per_split.setdefault(split, {})[name] = score
     if not per_split:
         return None
     plt = pyplot()
@@ -70,7 +72,7 @@ def plot_paired_splits(protocol: Protocol, order: list[str], path: Path) -> Path
     positions = {name: i for i, name in enumerate(order)}
     for by_model in per_split.values():
         names = [name for name in order if name in by_model]
-        means = [np.mean(by_model[name]) for name in names]
+        means = [by_model[name] for name in names]
         axes.plot([positions[n] for n in names], means, "-o", color="gray", alpha=0.5, markersize=4)
     axes.set_xticks(range(len(order)), order, rotation=30, ha="right")
     axes.set_ylabel(f"{protocol.metric} (mean over seeds)")

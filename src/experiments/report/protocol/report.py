@@ -92,8 +92,9 @@ def family(runs: ModelRuns) -> str | None:
 
 
 def answer_sentence(protocol: Protocol, rows: list[BoardRow], rope: float) -> str:
-    """One sentence: the best deep net against the best baseline when the model configs
-    say which is which (``model.family``), else the best model against the runner-up."""
+    """One sentence: the best deep net against the best baseline, each the best of its
+    family on validation (``model.family``; `rows` come best on validation first), else
+    the model best on validation against the runner-up."""
     ranked = [r.model for r in rows if not math.isnan(r.tuned)]
     families = {name: family(protocol.models[name]) for name in ranked}
     deep = [n for n in ranked if families[n] == DEEP]
@@ -108,21 +109,25 @@ def answer_sentence(protocol: Protocol, rows: list[BoardRow], rope: float) -> st
     else:
         return f"On {data}, only {len(ranked)} model finished its re-runs: nothing to compare."
     c = compare_models(protocol, protocol.models[a], protocol.models[b], rope)
-    by = difference_text(protocol.metric, c)
+    how = (
+        f"{a}'s {protocol.metric} is "
+        f"{difference_words(protocol.metric, c, protocol.mode == 'max')} than {b}'s"
+    )
+    chosen = f" ({protocol.selection_metric} chose both; {c.method})"
     if c.verdict == "better":
-        return f"On {data}, {a_text} beats {b_text} by {by}: P(better) {probability(c.p_better)}."
+        return f"On {data}, {a_text} beats {b_text}: {how}, P(better) {probability(c.p_better)}{chosen}."
     if c.verdict == "worse":
-        return f"On {data}, {b_text} beats {a_text} by {difference_text(protocol.metric, c, -1)}: P({a} worse) {probability(c.p_worse)}."
+        return f"On {data}, {b_text} beats {a_text}: {how}, P({a} worse) {probability(c.p_worse)}{chosen}."
     if c.verdict == "equivalent":
         return (
-            f"On {data}, {a_text} and {b_text} are equivalent within ±{scaled(protocol.metric, rope)} "
-            f"(difference {by}): P(equivalent) {probability(c.p_equivalent)}."
+            f"On {data}, {a_text} and {b_text} are equivalent within ±{scaled(protocol.metric, rope)}: "
+            f"{how}, P(equivalent) {probability(c.p_equivalent)}{chosen}."
         )
     return (
-        f"On {data}, the evidence cannot decide between {a_text} and {b_text}: difference "
-        f"{by}, P(better) {probability(c.p_better)}, P(equivalent) "
-        f"{probability(c.p_equivalent)}, P(worse) {probability(c.p_worse)} (a verdict needs one of them >= {CONFIDENT} and "
-        f"at least {MIN_EVALUATIONS} paired evaluations; {c.method})."
+        f"On {data}, the evidence cannot decide between {a_text} and {b_text}: {how}, "
+        f"P(better) {probability(c.p_better)}, P(equivalent) {probability(c.p_equivalent)}, "
+        f"P(worse) {probability(c.p_worse)} (a verdict needs one of them >= {CONFIDENT} and at "
+        f"least {MIN_EVALUATIONS} paired splits; {protocol.selection_metric} chose both; {c.method})."
     )
 
 
@@ -146,31 +151,43 @@ def scaled(metric: str, value: float) -> str:
     return f"{value:,.4g} ({metric})"
 
 
-def difference_text(metric: str, c: Comparison, sign: int = 1) -> str:
-    """``0.9 ± 0.4 points``: the mean difference ± half its 95% interval."""
+def difference_words(metric: str, c: Comparison, higher_is_better: bool) -> str:
+    """A - B in words: ``0.9 ± 0.4 points higher (better)``, ``792.2 ± 120 higher (worse)``
+    for an error: the size of the difference of the metric (± half its 95% interval), its
+    direction, and which side that favours (``c.mean`` > 0: A is better)."""
+    raw = c.mean if higher_is_better else -c.mean
+    if math.isnan(raw):
+        return "unknown"
+    factor, unit = (100, " points") if in_points(metric) else (1, "")
+    size = f"{factor * abs(raw):.1f}" if unit else f"{abs(raw):,.4g}"
     half = (c.high - c.low) / 2
-    if math.isnan(half):
-        return f"{scaled(metric, sign * c.mean)} (interval unknown)"
-    if in_points(metric):
-        return f"{100 * sign * c.mean:.1f} ± {100 * half:.1f} points"
-    return f"{sign * c.mean:,.4g} ± {half:,.4g} ({metric})"
+    if not math.isnan(half):
+        size += f" ± {factor * half:.1f}" if unit else f" ± {half:,.4g}"
+    if c.mean == 0:
+        return f"{size}{unit} different (neither better)"
+    direction = "higher" if raw > 0 else "lower"
+    return f"{size}{unit} {direction} ({'better' if c.mean > 0 else 'worse'})"
 
 
 def protocol_lines(protocol: Protocol, rows: list[BoardRow], rope: float) -> list[str]:
     settings = protocol.settings
-    splits = {s for runs in protocol.models.values() for s, _ in runs.finals}
-    seeds = {s for runs in protocol.models.values() for _, s in runs.finals}
     rope_source = "protocol.rope" if settings.get("rope") is not None else "default"
+    finished = ", ".join(f"{r.model} {r.trials}" for r in rows)
     lines = [
         f"- Dataset: {protocol.dataset}; models: {', '.join(r.model for r in rows)}.",
-        f"- Search: {settings.get('trials', '?')} trials per model (trial 0 = the model's "
-        f"defaults), selected on {protocol.selection_metric} ({protocol.mode}); trials "
-        f"finished: " + ", ".join(f"{r.model} {r.trials}" for r in rows) + ".",
-        f"- Re-runs of each chosen configuration: {len(splits)} splits x {len(seeds)} seeds "
-        f"(settings: splits={settings.get('splits', '?')}, seeds={settings.get('seeds', '?')}), "
-        f"scored on each split's test rows ({protocol.metric}).",
+        *tuning_lines(protocol, finished),
+        f"- Final: on each split, its chosen configuration re-trained with "
+        f"{settings.get('seeds', '?')} seeds and scored on the split's test rows "
+        f"({protocol.metric}); the default column scores the defaults on the same splits.",
+        f"- Evidence: the split. Seeds are averaged within each split, and the intervals and "
+        f"verdicts rest on the paired splits: {evidence_text(rows)}.",
+        f"- Best: the model best on validation ({protocol.selection_metric}, mean over "
+        f"splits), never on the test means it is compared on: {rows[0].model}. "
+        "P(better/equiv./worse) are per pair; the p-values are Holm-adjusted for the "
+        f"{max(len(rows) - 1, 0)} comparisons with it.",
         f"- ROPE: ±{rope:.4g} in {protocol.metric} ({rope_source}); test/train rows "
-        f"{protocol.test_train_ratio:.3g} in the Nadeau-Bengio correction.",
+        f"{protocol.test_train_ratio:.3g} in the Nadeau-Bengio correction "
+        f"({protocol.test_train_source}).",
     ]
     if protocol.failed:
         lines.append(f"- Runs that did not finish (left out): {len(protocol.failed)}: "
@@ -178,52 +195,106 @@ def protocol_lines(protocol: Protocol, rows: list[BoardRow], rope: float) -> lis
     return lines
 
 
+def tuning_lines(protocol: Protocol, finished: str) -> list[str]:
+    """How the configurations were chosen, and for ``tuning=once`` what that costs."""
+    settings = protocol.settings
+    trials = settings.get("trials", "?")
+    if protocol.tuning == "nested":
+        return [
+            f"- Search: nested in each of the {settings.get('splits', '?')} splits: per model "
+            f"and split, {trials} trials (trial 0 = the defaults) trained on the split's train "
+            f"rows and selected on its validation rows ({protocol.selection_metric}, "
+            f"{protocol.mode}); the split's test rows were withheld until its choice was "
+            f"fixed. Trials finished: {finished}."
+        ]
+    config = next((runs.config for runs in protocol.models.values() if runs.config), {})
+    test_size = config.get("dataset", {}).get("test_size", 0.2)
+    searched = sorted({split for runs in protocol.models.values() for split, _ in runs.trials})
+    return [
+        f"- Search: once (protocol.tuning=once), {trials} trials per model (trial 0 = the "
+        f"defaults) on split {', '.join(map(str, searched)) or '?'}, selected on "
+        f"{protocol.selection_metric} ({protocol.mode}); its choice is re-trained on every "
+        f"split. Trials finished: {finished}.",
+        f"- Bias of tuning once: up to {1 - test_size:.0%} of each other split's test rows "
+        "were training or validation rows of the search split, so the choice has seen them: "
+        "tuned scores and verdicts lean optimistic, the more so for models with larger "
+        "search spaces. protocol.tuning=nested (the default) avoids it.",
+    ]
+
+
+def evidence_text(rows: list[BoardRow]) -> str:
+    """``every model 5 splits x 2 seeds`` or per model where they differ."""
+    shown = {row.model: _splits_seeds(row) for row in rows}
+    if len(set(shown.values())) == 1:
+        return f"every model {next(iter(shown.values()))}"
+    return ", ".join(f"{model} {text}" for model, text in shown.items())
+
+
+def _splits_seeds(row: BoardRow) -> str:
+    seeds = sorted(set(row.seeds))
+    per_split = "/".join(map(str, seeds)) if seeds else "0"
+    return f"{row.splits} splits x {per_split} seeds"
+
+
 def _number(value: float, digits: int = 4) -> str:
     return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
 
 def board_markdown(protocol: Protocol, rows: list[BoardRow]) -> str:
-    header = ["model", f"default {protocol.metric}", f"tuned {protocol.metric}", "runs",
-              "Δ vs best [95% CI]", "P(better)", "P(equiv.)", "P(worse)", "verdict",
-              "fit s", "params"]  # fmt: skip
+    best = rows[0].model
+    header = ["model", f"val {protocol.selection_metric}", f"default {protocol.metric}",
+              f"tuned {protocol.metric}", "splits x seeds", f"vs {best} [95% CI]", "P(better)",
+              "P(equiv.)", "P(worse)", "p (Holm)", "verdict", "fit s", "params"]  # fmt: skip
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    higher = protocol.mode == "max"
     for row in rows:
         tuned = f"{_number(row.tuned)} ± {_number(row.tuned_std)} [{_number(row.tuned_low)}, {_number(row.tuned_high)}]"
         c = row.vs_best
         if c is None:
-            comparison = ["best", "", "", "", "best"]
+            comparison = ["best on validation", "", "", "", "", "best"]
         else:
             comparison = [
-                f"{c.mean:+.4f} [{_number(c.low)}, {_number(c.high)}]",
+                f"{difference_words(protocol.metric, c, higher)}",
                 _number(c.p_better, 3), _number(c.p_equivalent, 3), _number(c.p_worse, 3),
-                c.verdict,
+                _number(row.p_holm, 3), c.verdict,
             ]  # fmt: skip
         params = "-" if math.isnan(row.n_params) else f"{int(row.n_params):,}"
-        cells = [row.model, _number(row.default), tuned, str(row.evaluations), *comparison,
-                 _number(row.fit_seconds, 2), params]  # fmt: skip
+        cells = [row.model, _number(row.val), _number(row.default), tuned,
+                 _splits_seeds(row).replace(" splits x ", " x ").removesuffix(" seeds"),
+                 *comparison, _number(row.fit_seconds, 2), params]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def board_note(protocol: Protocol, rope: float) -> str:
     return (
-        f"Scores: {protocol.metric}; default = search trial 0, tuned = mean ± std over the "
-        "re-runs [95% interval]. Δ vs best: this model minus the best one (positive = "
-        "better), with its 95% interval from the corrected resampled t-test (Nadeau & "
-        "Bengio 2003) over the paired splits x seeds, or a bootstrap of the test "
-        "rows when there is one split. P(better/equiv./worse): the Bayesian correlated "
-        f"t-test (Benavoli et al. 2017) with ROPE ±{rope:.4g}; the verdict is the one whose "
-        f"probability is >= {CONFIDENT}, else inconclusive."
+        f"Scores: val = {protocol.selection_metric} of the chosen configurations, which ranks "
+        f"the models; default and tuned = {protocol.metric} of the defaults and of the chosen "
+        "configurations on the same splits; every score is a mean over splits of the mean "
+        "over the split's seeds; tuned: ± std over splits [95% interval]. vs best: this model "
+        "against the one best on validation, its difference in words ± half its 95% interval, "
+        "from the corrected resampled t-test (Nadeau & Bengio 2003) over the paired splits, "
+        "or a bootstrap of the test rows when there is one split. P(better/equiv./worse): the "
+        f"Bayesian correlated t-test (Benavoli et al. 2017) with ROPE ±{rope:.4g}, each for "
+        "its own pair; p (Holm): the two-sided p-value of no difference, adjusted for every "
+        f"comparison of the board. The verdict is the one whose probability is >= {CONFIDENT}, "
+        "else inconclusive."
     )
 
 
 def chosen_lines(protocol: Protocol, order: list[str]) -> list[str]:
+    """Per model the configuration each split chose, splits with the same choice together."""
     lines = []
     for name in order:
-        params = protocol.models[name].params
-        shown = ", ".join(f"`{k}={setting_text(str(v))}`" for k, v in params.items())
-        shown = shown or "the defaults"
-        lines.append(f"- {name}: {shown}")
+        by_choice: dict[str, list[int]] = {}
+        for split, (trial, params) in sorted(protocol.models[name].chosen.items()):
+            shown = ", ".join(f"`{k}={setting_text(str(v))}`" for k, v in params.items())
+            by_choice.setdefault(f"trial {trial}: {shown or 'the defaults'}", []).append(split)
+        shown = "; ".join(
+            f"split{'s' if len(splits) > 1 else ''} {', '.join(map(str, splits))}: {choice}"
+            for choice, splits in by_choice.items()
+        )
+        lines.append(f"- {name}: {shown or 'no re-run finished'}")
     return lines
 
 
@@ -235,11 +306,13 @@ def board_csv(protocol: Protocol, rows: list[BoardRow]) -> str:
     for row in rows:
         c = row.vs_best
         records.append(
-            {"model": row.model, "metric": protocol.metric, "default": row.default,
-             "tuned": row.tuned, "tuned_std": row.tuned_std, "tuned_low": row.tuned_low,
-             "tuned_high": row.tuned_high, "runs": row.evaluations, "trials": row.trials,
-             "diff_vs_best": c.mean if c else 0.0, "diff_low": c.low if c else math.nan,
-             "diff_high": c.high if c else math.nan, "p_value": c.p_value if c else math.nan,
+            {"model": row.model, "metric": protocol.metric, "val": row.val,
+             "default": row.default, "tuned": row.tuned, "tuned_std": row.tuned_std,
+             "tuned_low": row.tuned_low, "tuned_high": row.tuned_high, "splits": row.splits,
+             "seeds": "/".join(map(str, row.seeds)), "runs": sum(row.seeds),
+             "trials": row.trials, "diff_vs_best": c.mean if c else 0.0,
+             "diff_low": c.low if c else math.nan, "diff_high": c.high if c else math.nan,
+             "p_value": c.p_value if c else math.nan, "p_holm": row.p_holm,
              "p_better": c.p_better if c else math.nan,
              "p_equivalent": c.p_equivalent if c else math.nan,
              "p_worse": c.p_worse if c else math.nan, "verdict": c.verdict if c else "best",
