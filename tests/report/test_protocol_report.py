@@ -232,3 +232,17 @@ def test_tuning_once_states_its_bias(tmp_path: Path) -> None:
 def test_every_difference_says_which_side_is_better(metric, mean, higher_is_better, words) -> None:
     c = Comparison(5, mean, mean - 0.004, mean + 0.004, 0.01, 0.9, 0.1, 0.0, 0.01, "t", "better")
     assert difference_words(metric, c, higher_is_better) == words
+
+
+def test_load_results_tells_the_phases_apart(tmp_path: Path) -> None:
+    import experiments
+
+    folder = protocol_folder(tmp_path, {"cnn": 0.98, "mlp": 0.96}, splits=2, seeds=2, trials=3)
+    frame = experiments.load_results(folder)
+    assert frame.groupby("phase").size().to_dict() == {"default": 4, "final": 8, "search": 12}
+    final = frame[(frame["phase"] == "final") & (frame["job"] == "final/mlp/split_1,seed_0")]
+    assert final[["split_seed", "trial"]].values.tolist() == [[1, 2]]
+    search = frame[frame["phase"] == "search"]
+    assert sorted(set(zip(search["split_seed"], search["trial"], strict=True))) == [
+        (r, k) for r in range(2) for k in range(3)
+    ]

@@ -19,6 +19,7 @@ SEED_KEY = "seed"
 P_COLUMN = "p vs best"
 NOTE_COLUMN = "p note"
 CONFIG_COLUMN = "config"  # the run's `config_id`: what it ran, less the seed
+PROTOCOL_COLUMNS = ("phase", "split_seed", "trial")  # from a protocol job's `protocol` record
 TIE = "tie"
 
 
@@ -50,14 +51,18 @@ def parse_overrides(overrides: list[str]) -> dict[str, str]:
 def results_frame(
     runs: list[tuple[Path, dict[str, Any]]], root: Path | None = None
 ) -> pd.DataFrame:
-    """One row per run: ``job``, ``status``, one column per override key, the metrics under
-    their logged names, fit/test seconds and parameter count, ``error``, then ``config`` (the
-    run's `config_id`) and ``run_dir`` (its folder). The override keys and the metric names,
+    """One row per run: ``job``, ``status``, one column per override key, for protocol jobs
+    `PROTOCOL_COLUMNS` (``search``/``final``/``default``, the split, the trial), the metrics
+    under their logged names, fit/test seconds and parameter count, ``error``, then ``config``
+    (the run's `config_id`) and ``run_dir`` (its folder). The override keys and the metric names,
     in order of first appearance, are in ``frame.attrs["override_keys"]`` and
     ``frame.attrs["metric_keys"]``: a key such as ``dataset/features`` has a ``/`` too."""
-    rows, override_keys, metric_keys = [], {}, {}
+    rows, override_keys, metric_keys, protocol_keys = [], {}, {}, {}
     for run_dir, result in runs:
         overrides = parse_overrides(result.get("overrides", []))
+        record = result.get("protocol") or {}
+        protocol = {key: record[key] for key in PROTOCOL_COLUMNS if key in record}
+        protocol_keys.update(dict.fromkeys(protocol))
         metrics = result.get("metrics", {})
         override_keys.update(dict.fromkeys(overrides))
         metric_keys.update(dict.fromkeys(metrics))
@@ -65,6 +70,7 @@ def results_frame(
         rows.append(
             {"job": job, "status": result.get("status", "unknown")}
             | overrides
+            | protocol
             | metrics
             | {key: result.get(key) for key in TIMING_COLUMNS}
             | {"error": result.get("error")}
@@ -72,7 +78,7 @@ def results_frame(
         )
     metric_keys = sorted(metric_keys)
     columns = [
-        "job", "status", *override_keys, *metric_keys, *TIMING_COLUMNS, "error",
+        "job", "status", *override_keys, *protocol_keys, *metric_keys, *TIMING_COLUMNS, "error",
         CONFIG_COLUMN, RUN_DIR_COLUMN,
     ]  # fmt: skip
     frame = pd.DataFrame(rows, columns=columns)
