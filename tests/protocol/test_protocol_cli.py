@@ -29,7 +29,10 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, s
             "protocol": [*protocol, "launcher=parallel"],
             # the default launcher: done jobs are found by their folders
             "protocol_again": protocol,
-            "bad_input": ["protocol=fair", "model=mlp", "protocol.trials=0", "protocol.rope=-0.5"],
+            "bad_input": [
+                "protocol=fair", "model=mlp", "protocol.trials=0", "protocol.rope=-0.5",
+                "protocol.tuning=twice",
+            ],
             "recommenders": [
                 "protocol=fair", "model=bias,mf", "dataset=ratings", f"dataset.path={table}",
                 "dataset.user_column=uid", "dataset.item_column=iid",
@@ -50,25 +53,33 @@ def test_protocol_runs_both_phases_in_named_folders_and_resumes(ran) -> None:
         str(path.parent.relative_to(sweep)): json.loads(path.read_text())
         for path in sweep.rglob("result.json")
     }
-    assert sorted(results) == sorted(
-        [f"search/{m}/trial_{k}" for m in MODELS for k in (0, 1)]
-        + [f"final/{m}/split_{r},seed_0" for m in MODELS for r in (0, 1)]
-    )
     assert all(result["status"] == "done" for result in results.values())
+    searched = sorted(name for name in results if name.startswith("search/"))
+    assert searched == sorted(
+        f"search/{m}/split_{r},trial_{k}" for m in MODELS for r in (0, 1) for k in (0, 1)
+    )
     for model in MODELS:
-        search = [results[f"search/{model}/trial_{k}"] for k in (0, 1)]
-        assert search[0]["protocol"] == {
-            "phase": "search", "model": model, "trial": 0, "params": {}, "split_seed": 0, "seed": 0,
-        }  # fmt: skip
-        assert search[1]["protocol"]["params"]  # a draw from the model's search space
-        chosen = max(search, key=lambda r: (r["metrics"]["val/acc"], -r["protocol"]["trial"]))
         for split in (0, 1):
-            final = results[f"final/{model}/split_{split},seed_0"]["protocol"]
-            assert final == chosen["protocol"] | {"phase": "final", "split_seed": split}
+            search = [results[f"search/{model}/split_{split},trial_{k}"] for k in (0, 1)]
+            assert search[0]["protocol"] == {
+                "phase": "search", "model": model, "trial": 0, "params": {},
+                "split_seed": split, "seed": 0,
+            }  # fmt: skip
+            assert search[1]["protocol"]["params"]  # a draw from the model's search space
+            for trial in search:  # the test rows withheld: the test phase scored val rows
+                assert trial["rows"]["test"] == trial["rows"]["val"]
+                assert trial["metrics"]["test/acc"] == pytest.approx(trial["metrics"]["val/acc"])
+            chosen = max(search, key=lambda r: (r["metrics"]["val/acc"], -r["protocol"]["trial"]))
+            final = results[f"final/{model}/split_{split},seed_0"]
+            assert final["protocol"] == chosen["protocol"] | {"phase": "final"}
+            assert final["rows"] == {"train": 1077, "val": 360, "test": 360}  # digits 60/20/20
+            default = f"default/{model}/split_{split},seed_0"
+            assert (default in results) == (final["protocol"]["trial"] != 0)
+    assert (sweep / "report.md").is_file()
 
     code, out, err, _ = ran["protocol_again"]
     assert code == 0, err[-3000:]
-    assert "Jobs: 8 skipped (done earlier)." in out
+    assert f"Jobs: {len(results)} skipped (done earlier)." in out
 
 
 @pytest.mark.slow
@@ -79,6 +90,7 @@ def test_bad_protocol_input_stops_before_any_job(ran) -> None:
         "model: a protocol compares several models, got mlp",
         "protocol.trials: expected a positive integer, got 0",
         "protocol.rope: expected a number >= 0 or null, got -0.5",
+        "protocol.tuning: expected one of nested, once, got 'twice'",
     ):
         assert problem in out + err
     assert not list(folder.rglob("result.json"))

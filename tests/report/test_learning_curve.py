@@ -151,7 +151,7 @@ def test_compare_writes_the_curve_report_into_its_folder(tmp_path: Path, capsys)
 
 def test_the_correction_uses_the_rows_each_size_trained_on(tmp_path: Path) -> None:
     """Nadeau-Bengio's n_test/n_train at 250 training rows is 360/250, not the whole train
-    split's 360/1078: the correction grows as the training set shrinks."""
+    split's 360/1077: the correction grows as the training set shrinks."""
     folder = curve_folder(
         tmp_path, {250: {"svm": 0.90, "cnn": 0.85}, 1000: {"svm": 0.9, "cnn": 0.9}}
     )

@@ -77,7 +77,7 @@ def test_seeds_on_the_same_split_are_not_new_evidence(tmp_path: Path) -> None:
     assert comparisons[0] == comparisons[1]
     assert comparisons[0].n == 5 and comparisons[0].method == "corrected t-test over 5 splits"
     differences = np.array(logreg) - np.array(svm)  # logreg against svm_linear, per split
-    assert comparisons[0] == compare_resampled(differences, 360 / 1078, rope=0.01)
+    assert comparisons[0] == compare_resampled(differences, 360 / 1077, rope=0.01)
     assert comparisons[0].p_equivalent == pytest.approx(0.869, abs=1e-3)
     assert comparisons[0].verdict == "inconclusive"
 
