@@ -2,7 +2,8 @@
 
 Reads a finished protocol folder (``experiments-train -m experiment=svm_vs_deep
 protocol=fair model=svm_linear,svm_rbf,logreg,sk_svc,sk_random_forest,mlp,cnn``), prints each
-model's mean test accuracy over the final phase's splits and seeds with its chosen trial,
+model's mean test accuracy over the final phase's splits (each the mean of its seeds) with the
+trial each split chose (nested tuning: each split searches on its own rows) and split 0's choice,
 then fits ``GridSearchCV(SVC)`` (25 settings, 5-fold CV) on every split the protocol used
 and scores it on the same test rows. It fits on the rows the protocol's final runs train on
 (``--grid-rows train``), or on train + validation rows as a scikit-learn user would
@@ -32,20 +33,27 @@ GRID = {"C": [0.1, 1, 10, 100, 1000], "gamma": ["scale", 1e-4, 1e-3, 1e-2, 1e-1]
 METRIC = "test/acc"
 
 
-def protocol_scores(folder: Path) -> tuple[dict[str, list[float]], dict[str, dict], set[int]]:
-    """Test accuracies of the final runs per model, the chosen trial per model, the splits."""
-    scores: dict[str, list[float]] = defaultdict(list)
-    chosen: dict[str, dict] = {}
-    splits = set()
+def protocol_scores(
+    folder: Path,
+) -> tuple[dict[str, list[float]], dict[str, dict[int, dict]], set[int]]:
+    """Per model the test accuracy of each split (mean over its seeds), the trial each split
+    chose, and the splits."""
+    scores: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    chosen: dict[str, dict[int, dict]] = defaultdict(dict)
     for path in sorted((folder / "final").glob("*/*/result.json")):
         result = json.loads(path.read_text())
         if result.get("status") != "done":
             continue
         record = result["protocol"]
-        scores[record["model"]].append(result["metrics"][METRIC])
-        chosen[record["model"]] = {"trial": record["trial"], "params": record["params"]}
-        splits.add(record["split_seed"])
-    return scores, chosen, splits
+        split = record["split_seed"]
+        scores[record["model"]][split].append(result["metrics"][METRIC])
+        chosen[record["model"]][split] = {"trial": record["trial"], "params": record["params"]}
+    means = {
+        model: [statistics.mean(values) for _, values in sorted(by_split.items())]
+        for model, by_split in scores.items()
+    }
+    splits = {split for by_split in scores.values() for split in by_split}
+    return means, chosen, splits
 
 
 def grid_search_svc(split_seed: int, parts_used: tuple[str, ...]) -> float:
@@ -73,17 +81,21 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     scores, chosen, splits = protocol_scores(args.folder)
-    print(f"{'model':18} {'runs':>4} {'mean test acc':>13} {'std':>6}  chosen trial: params")
+    print(
+        f"{'model':18} {'splits':>6} {'mean test acc':>13} {'std':>6}  trials by split; split 0's params"
+    )
     means = {}
     for model, values in sorted(scores.items(), key=lambda item: -statistics.mean(item[1])):
         means[model] = statistics.mean(values)
         spread = statistics.stdev(values) if len(values) > 1 else 0.0
+        by_split = [chosen[model][split] for split in sorted(chosen[model])]
         params = ", ".join(
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in chosen[model]["params"].items()
+            for k, v in by_split[0]["params"].items()
         )
+        trials = ",".join(str(choice["trial"]) for choice in by_split)
         print(
-            f"{model:18} {len(values):4d} {means[model]:13.4f} {spread:6.4f}  {chosen[model]['trial']}: {params or 'defaults'}"
+            f"{model:18} {len(values):6d} {means[model]:13.4f} {spread:6.4f}  {trials}; {params or 'defaults'}"
         )
 
     if args.no_grid:

@@ -177,7 +177,7 @@ def protocol_lines(protocol: Protocol, rows: list[BoardRow], rope: float) -> lis
         f"- Dataset: {protocol.dataset}; models: {', '.join(r.model for r in rows)}.",
         *tuning_lines(protocol, finished),
         f"- Final: on each split, its chosen configuration re-trained with "
-        f"{settings.get('seeds', '?')} seeds and scored on the split's test rows "
+        f"{_count(settings.get('seeds', '?'), 'seed')} and scored on the split's test rows "
         f"({protocol.metric}); the default column scores the defaults on the same splits.",
         f"- Evidence: the split. Seeds are averaged within each split, and the intervals and "
         f"verdicts rest on the paired splits: {evidence_text(rows)}.",
@@ -233,7 +233,12 @@ def evidence_text(rows: list[BoardRow]) -> str:
 def _splits_seeds(row: BoardRow) -> str:
     seeds = sorted(set(row.seeds))
     per_split = "/".join(map(str, seeds)) if seeds else "0"
-    return f"{row.splits} splits x {per_split} seeds"
+    return f"{_count(row.splits, 'split')} x {per_split} seed{'' if seeds == [1] else 's'}"
+
+
+def _count(n: object, noun: str) -> str:
+    """``1 seed``, ``2 seeds``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _number(value: float, digits: int = 4) -> str:
@@ -242,7 +247,7 @@ def _number(value: float, digits: int = 4) -> str:
 
 def board_markdown(protocol: Protocol, rows: list[BoardRow]) -> str:
     best = rows[0].model
-    header = ["model", f"val {protocol.selection_metric}", f"default {protocol.metric}",
+    header = ["model", protocol.selection_metric, f"default {protocol.metric}",
               f"tuned {protocol.metric}", "splits x seeds", f"vs {best} [95% CI]", "P(better)",
               "P(equiv.)", "P(worse)", "p (Holm)", "verdict", "fit s", "params"]  # fmt: skip
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -260,7 +265,7 @@ def board_markdown(protocol: Protocol, rows: list[BoardRow]) -> str:
             ]  # fmt: skip
         params = "-" if math.isnan(row.n_params) else f"{int(row.n_params):,}"
         cells = [row.model, _number(row.val), _number(row.default), tuned,
-                 _splits_seeds(row).replace(" splits x ", " x ").removesuffix(" seeds"),
+                 f"{row.splits} x {'/'.join(map(str, sorted(set(row.seeds)))) or 0}",
                  *comparison, _number(row.fit_seconds, 2), params]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
