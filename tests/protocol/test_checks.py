@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf, open_dict
 
-from experiments.config import ConfigError
+from experiments.config import ConfigError, instantiate_checked
 from experiments.config.compose import config_options
 from experiments.protocol.checks import check_splits, model_search
 from experiments.protocol.settings import ProtocolSettings
 
 from ..conftest import compose_config
+from ..recsys.test_ratings import write_ratings
 
 MODELS = config_options("model")
 
@@ -90,10 +91,27 @@ def test_splits_that_can_be_made_pass() -> None:
     check_splits(OmegaConf.create(OmegaConf.to_container(cfg.dataset)), range(2))
 
 
+def test_ratings_withhold_their_test_rows_or_stop_the_protocol(tmp_path: Path) -> None:
+    """A search job's ratings score the validation rows in the test phase; without
+    validation rows there is nothing to score instead, and the protocol stops first."""
+    table = write_ratings(tmp_path)
+    dataset = compose_config([
+        "dataset=ratings", f"dataset.path={table}", "dataset.user_column=uid",
+        "dataset.item_column=iid", "dataset.rating_column=stars",
+    ]).dataset  # fmt: skip
+    check_splits(dataset, range(2))
+    searched = instantiate_checked(dataset, "dataset", withhold_test=True)
+    searched.load()
+    assert searched.tensors["test"] is searched.tensors["val"]
+    dataset.val_size = 0.0
+    with pytest.raises(ConfigError, match=r"dataset\.withhold_test: the test rows are withheld"):
+        check_splits(dataset, range(1))
+
+
 def test_protocol_fair_composes_with_its_sweeper_and_valid_defaults() -> None:
     cfg = compose_config(["protocol=fair", "experiment=svm_vs_deep"], return_hydra_config=True)
     assert cfg.hydra.sweeper._target_.endswith("ProtocolSweeper")
     assert cfg.hydra.sweeper.params.model == "svm_linear,logreg,mlp"  # the experiment's sweep
     settings = ProtocolSettings.from_config(cfg.protocol, "val/acc", "max")
-    assert settings.splits * settings.seeds >= 10  # paired evaluations per model
+    assert settings.tuning == "nested" and settings.splits >= 5  # paired splits per model
     assert cfg.protocol.job is None  # set per job by the sweeper
