@@ -227,6 +227,7 @@ def test_tuning_once_states_its_bias(tmp_path: Path) -> None:
         # mlp's RMSE is 792 higher than linear_regression's: worse (A - B = +792, signed -792)
         ("test/rmse", -792.2, False, "792.2 ± 0.004 higher (worse)"),
         ("test/rmse", 50.0, False, "50 ± 0.004 lower (better)"),
+        ("test/acc", 0.0, True, "the same (± 0.4 points)"),
     ],
 )
 def test_every_difference_says_which_side_is_better(metric, mean, higher_is_better, words) -> None:

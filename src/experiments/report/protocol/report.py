@@ -110,8 +110,8 @@ def answer_sentence(protocol: Protocol, rows: list[BoardRow], rope: float) -> st
         return f"On {data}, only {len(ranked)} model finished its re-runs: nothing to compare."
     c = compare_models(protocol, protocol.models[a], protocol.models[b], rope)
     how = (
-        f"{a}'s {protocol.metric} is "
-        f"{difference_words(protocol.metric, c, protocol.mode == 'max')} than {b}'s"
+        f"{a}'s {protocol.metric} is {difference_words(protocol.metric, c, protocol.mode == 'max')}"
+        f" {'as' if c.mean == 0 else 'than'} {b}'s"
     )
     chosen = f" ({protocol.selection_metric} chose both; {c.method})"
     if c.verdict == "better":
@@ -154,19 +154,19 @@ def scaled(metric: str, value: float) -> str:
 def difference_words(metric: str, c: Comparison, higher_is_better: bool) -> str:
     """A - B in words: ``0.9 ± 0.4 points higher (better)``, ``792.2 ± 120 higher (worse)``
     for an error: the size of the difference of the metric (± half its 95% interval), its
-    direction, and which side that favours (``c.mean`` > 0: A is better)."""
+    direction, and which side that favours (``c.mean`` > 0: A is better); ``the same (± 1.7
+    points)`` for no difference."""
     raw = c.mean if higher_is_better else -c.mean
     if math.isnan(raw):
         return "unknown"
     factor, unit = (100, " points") if in_points(metric) else (1, "")
-    size = f"{factor * abs(raw):.1f}" if unit else f"{abs(raw):,.4g}"
     half = (c.high - c.low) / 2
-    if not math.isnan(half):
-        size += f" ± {factor * half:.1f}" if unit else f" ± {half:,.4g}"
+    spread = "" if math.isnan(half) else f" ± {factor * half:.1f}" if unit else f" ± {half:,.4g}"
     if c.mean == 0:
-        return f"{size}{unit} different (neither better)"
+        return f"the same ({spread.strip()}{unit})" if spread else "the same"
+    size = f"{factor * abs(raw):.1f}" if unit else f"{abs(raw):,.4g}"
     direction = "higher" if raw > 0 else "lower"
-    return f"{size}{unit} {direction} ({'better' if c.mean > 0 else 'worse'})"
+    return f"{size}{spread}{unit} {direction} ({'better' if c.mean > 0 else 'worse'})"
 
 
 def protocol_lines(protocol: Protocol, rows: list[BoardRow], rope: float) -> list[str]:
