@@ -50,8 +50,8 @@ class CurveSweeper(ProtocolSweeper):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         how = (
-            f"the fair protocol ({tuned[1].trials} trials, {tuned[1].splits} splits x "
-            f"{tuned[1].seeds} seeds)"
+            f"the fair protocol ({tuned[1].trials} trials, {tuned[1].tuning} tuning, "
+            f"{tuned[1].splits} splits x {tuned[1].seeds} seeds)"
             if tuned
             else f"defaults x {len(seeds)} seeds ({', '.join(map(str, seeds))})"
         )
