@@ -8,6 +8,7 @@ import importlib
 import sys
 from pathlib import Path
 
+import PIL.Image
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -30,3 +31,25 @@ def test_gpu_benchmark_tiny_cpu_mode(gpu_benchmark, capsys) -> None:
             assert r[side]["seconds"] > 0 and 0.0 <= r[side]["test/acc"] <= 1.0
     out = capsys.readouterr().out
     assert "not a GPU measurement" in out and "| digits cnn |" in out
+
+
+@pytest.fixture
+def style_benchmark(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    yield importlib.import_module("style_transfer")
+    for name in ("style_transfer", "common"):
+        sys.modules.pop(name, None)
+
+
+@pytest.mark.slow
+def test_style_transfer_benchmark_tiny_mode_draws_the_picture(style_benchmark, tmp_path) -> None:
+    """The one command behind docs/images/style_transfer.png, at 32 pixels: a cnn trained on
+    patches of the sample photos, then a style run with each feature network."""
+    picture = tmp_path / "style_transfer.png"
+    rows = style_benchmark.main(
+        ["--tiny", "--picture", str(picture), "--out", str(tmp_path / "runs")]
+    )
+    assert [row["network"] for row in rows] == ["vgg19_random", "cnn_photo_patches"]
+    assert all(row["style loss fell"] > 1 and row["wall s"] > 0 for row in rows)
+    sheet = PIL.Image.open(picture)
+    assert sheet.width == 4 + 4 * (32 + 4)  # content, style and the two outputs in a row

@@ -15,8 +15,10 @@ from sklearn.base import BaseEstimator
 
 from experiments.config import config_options
 from experiments.data import DataModule
+from experiments.kinds import model_kind
 from experiments.kinds.network_build import build_optimizer, build_scheduler
 from experiments.recsys import RatingsDataModule
+from experiments.style import StyleImages, build_features
 
 from .conftest import compose_config
 
@@ -29,9 +31,16 @@ def instantiate_option(group: str, cfg: DictConfig, tmp_path: Path) -> list[obje
     """Build what a config group's option describes, the way a run does."""
     if group == "dataset":
         return [instantiate(cfg.dataset)]
-    if group == "model":  # built with data of its kind in test_model_zoo.py
+    if group == "model":  # built with data of its kind in test_model_zoo.py and tests/style
         if "estimator" in cfg.model:
             return [instantiate(cfg.model.estimator)]
+        if model_kind(cfg.model).name == "style":  # its network: the frozen feature network
+            model = cfg.model
+            return [
+                build_features(
+                    model.features, model.weights, model.content_layer, model.style_layers, seed=0
+                )
+            ]
         losses = cfg.model.get("loss", {})  # recommenders' tasks choose their loss
         return [instantiate(cfg.model.net), *(instantiate(x) for x in losses.values())]
     if group == "optimizer":
@@ -49,10 +58,10 @@ def instantiate_option(group: str, cfg: DictConfig, tmp_path: Path) -> list[obje
     return [instantiate(cfg[group])]
 
 
-# What each group's option must build: a model builds a network partial and losses, or an
-# estimator; `scheduler=none` builds nothing.
+# What each group's option must build: a model builds a network partial and losses, an
+# estimator, or (style transfer) its feature network; `scheduler=none` builds nothing.
 EXPECTED = {
-    "dataset": (DataModule, RatingsDataModule),
+    "dataset": (DataModule, RatingsDataModule, StyleImages),
     "model": (functools.partial, torch.nn.Module, BaseEstimator),
     "optimizer": (torch.optim.Optimizer,),
     "scheduler": (

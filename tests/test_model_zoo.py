@@ -23,13 +23,12 @@ from experiments.kinds.network_build import build_task
 
 from .conftest import compose_config
 
-# Recommenders take user/item pairs of a ratings dataset: tests/recsys/test_recommender.py.
+# Networks and estimators of rows. Recommenders take user/item pairs of a ratings dataset:
+# tests/recsys/test_recommender.py; style transfer paints an image: tests/style/.
 MODELS = [
     model
     for model in config_options("model")
-    if not OmegaConf.load(CONF_DIR / "model" / f"{model}.yaml")
-    .get("kind", "")
-    .startswith("recommender")
+    if OmegaConf.load(CONF_DIR / "model" / f"{model}.yaml").get("kind") in (None, "network")
 ]
 
 

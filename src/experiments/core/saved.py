@@ -105,7 +105,8 @@ def load_run(ckpt: str | Path, with_data: bool = True) -> SavedRun:
         with_data: load the run's data (to score its test split); False: only the fitted
             featurizer and shapes the run saved (``featurizer.npz`` or ``.skops``), to predict without
             the training data. Networks built from training rows (Nystroem landmarks,
-            ``gamma: scale``) load the data either way.
+            ``gamma: scale``), and datasets without a featurizer (ratings, the images of a
+            style transfer), load the data either way.
 
     Raises:
         ConfigError: no such run or model file; a file that is no model of the run's kind
@@ -117,7 +118,7 @@ def load_run(ckpt: str | Path, with_data: bool = True) -> SavedRun:
     kind = model_kind(cfg.model)
     prepare_torch(cfg.threads, cfg.seed)
     datamodule = None
-    if with_data or _built_from_rows(cfg.model):
+    if with_data or "features" not in cfg.dataset or _built_from_rows(cfg.model):
         datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
         shapes = datamodule.load()
         features = datamodule.fitted_features()

@@ -27,6 +27,7 @@ KINDS: dict[str, str] = {
     "estimator": "experiments.kinds.estimator:EstimatorKind",
     "recommender": "experiments.recsys.kind:RecommenderKind",
     "recommender_estimator": "experiments.recsys.kind:RecommenderEstimatorKind",
+    "style": "experiments.style.kind:StyleKind",
 }
 
 __all__ = [

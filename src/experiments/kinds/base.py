@@ -141,16 +141,24 @@ class ModelKind(Protocol):
         ...
 
 
+# The models a dataset that holds no examples needs, by what it holds (`DataModule.rows`).
+MODELS_FOR = {
+    "ratings": "a recommender model (a model with kind: recommender or recommender_estimator, "
+    "such as mf or item_knn)",
+    "style images": "the style transfer model (model=style_transfer)",
+}
+
+
 def require_examples(model: DictConfig, datamodule: Any) -> None:
     """The check of kinds that learn from examples (features and a target): a table of
-    user-item ratings is not for them (`DataModule.rows` says what a dataset holds).
+    user-item ratings or the two images of a style transfer are not for them
+    (`DataModule.rows` says what a dataset holds).
 
     Raises:
-        ConfigError: ``datamodule`` holds ratings.
+        ConfigError: ``datamodule`` holds no examples.
     """
     if datamodule.rows != "examples":
         raise ConfigError(
-            f"dataset '{datamodule.name}' is a {datamodule.rows} table: it needs a recommender "
-            f"model (a model with kind: recommender or recommender_estimator, such as mf or "
-            f"item_knn), not '{model.name}'"
+            f"dataset '{datamodule.name}' holds {datamodule.rows}: it needs "
+            f"{MODELS_FOR.get(datamodule.rows, 'a model of another kind')}, not '{model.name}'"
         )
