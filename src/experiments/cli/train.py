@@ -37,6 +37,7 @@ def current_job() -> Job:
         overrides=[
             o for o in hydra_cfg.overrides.task if not o.startswith(("resume=", "protocol.job="))
         ],
+        hydra=hydra_cfg,
     )
 
 

@@ -14,11 +14,13 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from experiments.config import ConfigError, RunPruned, instantiate_checked
 from experiments.config.checks import check_config
+from experiments.core.identity import run_identity
 from experiments.io.process import process_identity
 from experiments.kinds import FitOutcome, ModelKind, RunInputs, model_kind
 from experiments.report.example_images import chosen_rows, examples_image
 from experiments.report.per_class import confusion_image, per_class_results
 from experiments.report.tensorboard import flatten, write_hparams
+from experiments.runs.identity import debug_settings, identity_config
 from experiments.runs.paths import record_absolute_paths
 from experiments.runs.process import prepare_torch
 from experiments.runs.result import (
@@ -54,12 +56,15 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
         overrides: the command-line overrides that define this run, recorded in the result.
 
     Returns:
-        The result written to ``result.json``; its status is ``done``, or ``pruned`` when a
+        The result written to ``result.json``, with the job's ``identity``
+        (`experiments.runs.identity`); its status is ``done``, ``debug`` for a debug run
+        (``trainer.fast_dev_run``, ``limit_*_batches``: no result), or ``pruned`` when a
         search's pruning callback stopped the run early.
 
     Raises:
         ConfigError: bad config or data, found before training; the result says ``failed``.
     """
+    job_config = identity_config(cfg)  # the config as given, before the run completes it
     if rank_zero_only.rank == 0:  # evaluate and predict then work from any folder
         record_absolute_paths(cfg, run_dir)
     result: dict[str, Any] = {
@@ -77,12 +82,14 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
     }
     if (job := OmegaConf.select(cfg, "protocol.job")) is not None:  # what a protocol job is
         result["protocol"] = OmegaConf.to_container(job)
+    if debug := debug_settings(cfg.trainer):
+        result["debug"] = debug
     # Under DDP every rank runs this function; only rank zero writes the result.
     write = record_result if rank_zero_only.rank == 0 else lambda *_: None
     write(run_dir, result)
     try:
-        result |= _fit_and_test(cfg, run_dir, overrides)
-        result["status"] = "done"
+        result |= _fit_and_test(cfg, run_dir, overrides, job_config)
+        result["status"] = "debug" if debug else "done"
     except RunPruned as pruned:  # the search stopped a hopeless trial: not a failure
         result |= {"status": "pruned", "error": str(pruned)}
     except BaseException as error:
@@ -95,7 +102,9 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
     return result
 
 
-def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
+def _fit_and_test(
+    cfg: DictConfig, run_dir: Path, overrides: list[str], job_config: dict[str, Any]
+) -> dict[str, Any]:
     problems = []
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
         problems.append(f"seed: expected an integer, got {cfg.seed!r}")
@@ -108,6 +117,7 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
     prepare_torch(cfg.threads, cfg.seed)
 
     datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
+    identity = run_identity(job_config, datamodule)
     kind.check_data(cfg.model, datamodule)
     shapes = datamodule.load()
     logged = kind.logged_metrics(cfg, shapes)
@@ -139,6 +149,7 @@ def _fit_and_test(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[
         "monitor": monitor,
         "monitor_mode": monitor_mode,
         "provenance": provenance(outcome.device),
+        "identity": identity,
     }
 
 

@@ -5,8 +5,16 @@ written atomically (a temporary file, then `os.replace`), so a crash while featu
 writing never leaves a half-written entry under a real key. Each entry starts with the
 SHA-256 of its payload, checked on every read: a garbled entry is a miss, not a result.
 
+A checksum says an entry is whole, not who wrote it: whoever can write the folder can write
+an entry with a matching checksum, and so change the results of every run that reads it.
+The cache is therefore used only in a folder that no one else can write
+(`untrusted_reason`): one owned by this user and neither group- nor world-writable, as the
+cache creates its folder (mode 0700). A folder shared by a lab is refused, with the reason,
+and the run featurizes its data itself.
+
 The cache is an optimization, never a reason for a run to fail: a cache folder that cannot
-be written (full, read-only, a file) is reported once and the run goes on without it.
+be written (full, read-only, a file) or that others can write is reported once and the run
+goes on without it.
 """
 
 from __future__ import annotations
@@ -24,8 +32,9 @@ import torch
 from experiments.io.atomic import atomic_file
 
 log = logging.getLogger(__name__)
-# Bump when the layout of an entry or the meaning of a setting changes.
-CACHE_VERSION = 3  # 2: a checksum heads each entry; 3: entries hold the fitted featurizer
+# Bump when the layout of an entry or the meaning of a setting changes (2: a checksum heads
+# each entry; 3: entries hold the fitted featurizer; 4: sources fingerprinted by content).
+CACHE_VERSION = 4
 _DIGEST_SIZE = 64  # hex characters of the SHA-256 that heads each entry, then a newline
 
 
@@ -33,6 +42,22 @@ def default_cache_dir() -> Path:
     """``$EXPERIMENTS_DATA_CACHE``, else ``~/.cache/experiments/data``."""
     default = Path.home() / ".cache" / "experiments" / "data"
     return Path(os.environ.get("EXPERIMENTS_DATA_CACHE", default)).expanduser()
+
+
+def untrusted_reason(path: Path) -> str | None:
+    """Why files in ``path`` (a folder or a file) could have been written by someone else,
+    or None when only this user (or root) can write it; None also when it does not exist
+    yet (the cache creates it, mode 0700)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    owner = getattr(os, "getuid", lambda: info.st_uid)()
+    if info.st_uid not in (owner, 0):
+        return f"it belongs to another user (uid {info.st_uid})"
+    if info.st_mode & 0o022:
+        return f"others can write to it (mode {info.st_mode & 0o777:o})"
+    return None
 
 
 def cache_key(parts: dict[str, Any]) -> str:
@@ -53,6 +78,7 @@ class TensorCache:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.writable = True  # false after a failed write: warned once, not tried again
+        self.trusted: bool | None = None  # decided on first use (`_trusted`)
 
     def path(self, name: str, key: str) -> Path:
         return self.folder / f"{name}-{key}.pt"
@@ -62,8 +88,13 @@ class TensorCache:
         payload does not match its checksum (then it is removed, so that this run rewrites
         it)."""
         path = self.path(name, key)
+        if not self._trusted():
+            return None
         try:
             if not path.is_file():
+                return None
+            if (reason := untrusted_reason(path)) is not None:
+                log.warning("cache: ignoring %s: %s; featurizing instead", path, reason)
                 return None
             data = path.read_bytes()
         except OSError as error:
@@ -82,13 +113,14 @@ class TensorCache:
     def write(self, name: str, key: str, entry: dict[str, Any]) -> Path | None:
         """Write ``entry`` under its final name only once it is complete on disk; return its
         path, or None when the folder cannot be written (warned once per cache)."""
-        if not self.writable:
+        if not self.writable or not self._trusted():
             return None
         buffer = io.BytesIO()
         torch.save(entry, buffer)
         payload = buffer.getbuffer()
         final = self.path(name, key)
         try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # this user's alone
             with atomic_file(final, "wb") as file:
                 file.write(hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n")
                 file.write(payload)
@@ -101,3 +133,18 @@ class TensorCache:
             )  # fmt: skip
             return None
         return final
+
+    def _trusted(self) -> bool:
+        """Whether only this user can write the folder; warned once when others can."""
+        if self.trusted is None:
+            reason = untrusted_reason(self.folder)
+            self.trusted = reason is None
+            if reason is not None:
+                log.warning(
+                    "cache: not using %s: %s, so its entries could have been changed by "
+                    "someone else (a checksum only says an entry is whole); featurizing "
+                    "instead. Point EXPERIMENTS_DATA_CACHE at a folder only you can write, "
+                    "or chmod go-w it if no one else can",
+                    self.folder, reason,
+                )  # fmt: skip
+        return self.trusted

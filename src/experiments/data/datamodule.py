@@ -21,7 +21,7 @@ from experiments.data.batches import Augment, Splits, TensorBatches, on_device
 from experiments.data.cache import TensorCache, cache_key, default_cache_dir
 from experiments.data.checks import check_no_empty_cells
 from experiments.data.fitted import FEATURIZER_FILES, dump_state, file_name, load_state
-from experiments.data.sources import hub_fingerprint, resolve_source
+from experiments.data.sources import Source, hub_fingerprint, resolve_source
 from experiments.data.splits import split_source, training_subset
 from experiments.data.targets import class_indices, class_names, numeric_targets, scale_targets
 from experiments.io.atomic import atomic_file
@@ -206,6 +206,7 @@ class DataModule(pl.LightningDataModule):
         self.info: dict[str, Any] = {}
         self._fitted = False  # whether `features` was fitted here (a cache hit skips fitting)
         self._fitted_state = b""  # `features`' fitted state as stored in the cache entry
+        self._resolved: Source | None = None  # `source`, resolved once (`_source`)
 
     def load(self) -> DataShapes:
         """Load, split and featurize, once (or read the result from the cache); later calls
@@ -236,6 +237,23 @@ class DataModule(pl.LightningDataModule):
             vocab_size=self.info.get("vocab_size"),
             max_length=self.info.get("max_length"),
         )
+
+    def fingerprint(self) -> dict[str, str]:
+        """What the rows are, known before loading them: the ``source`` they come from and
+        ``rows``, a fingerprint that changes when they can have changed (the bytes of local
+        files, a loader's code and arguments; `experiments.data.fingerprint`). Part of the
+        run's identity.
+
+        Raises:
+            ConfigError: the source cannot be resolved (a missing path, an unknown built-in).
+        """
+        source = self._source()
+        return {"source": source.description, "rows": source.identity}
+
+    def _source(self) -> Source:
+        if self._resolved is None:
+            self._resolved = resolve_source(self.source, self.path, self.data_files)
+        return self._resolved
 
     def fitted_features(self) -> Featurizer:
         """The featurizer fitted on the train split, to `transform` new rows (predictions).
@@ -291,7 +309,7 @@ class DataModule(pl.LightningDataModule):
             if value is None
         ]
         try:
-            source = resolve_source(self.source, self.path, self.data_files)
+            source = self._source()
         except ConfigError as error:
             problems += error.problems
         if problems:

@@ -1,7 +1,8 @@
 """Where rows come from: built-in offline sets, Hugging Face hub ids, or local files.
 
 Every source is loaded as a Hugging Face `DatasetDict` of the source's own splits, and has a
-fingerprint that changes when its rows can have changed (the key of the processed-data cache).
+fingerprint that changes when its rows can have changed (`experiments.data.fingerprint`):
+part of a run's identity and of the key of the processed-data cache.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from datasets import Array2D, ClassLabel, Dataset, DatasetDict, Features
 
 from experiments.config.errors import ConfigError
+from experiments.data.fingerprint import code_digest, files_digest
 
 BUILTIN_PREFIX = "builtin:"
 # dataset.source values that mean "local files of this format at dataset.path".
@@ -39,12 +41,19 @@ class Source:
     """A resolved ``dataset.source``: how to load it, and its fingerprint.
 
     ``fingerprint`` is None when it is only known after loading (hub data sets: the
-    fingerprints `datasets` gives the loaded splits).
+    fingerprints `datasets` gives the loaded splits); before loading, such a source is known
+    by its description (`identity`).
     """
 
     description: str
     fingerprint: str | None
     load: Callable[[], DatasetDict]
+
+    @property
+    def identity(self) -> str:
+        """What names the rows before they are loaded: the fingerprint, or for a hub data
+        set its id and files (a hub set is not pinned to a revision)."""
+        return self.fingerprint or self.description
 
 
 def _digits() -> DatasetDict:
@@ -133,14 +142,16 @@ def resolve_source(
             f"dataset.path: dataset.source '{source}' reads local files; expected "
             f"dataset.path=<a .{source} file or a folder of them>"
         )
-    return Source(f"hub:{source}", None, lambda: _load_hub(source, data_files))
+    hub = f"hub:{source}" + (f":{data_files}" if data_files is not None else "")
+    return Source(hub, None, lambda: _load_hub(source, data_files))
 
 
 def callable_source(loader: Callable[[], Any]) -> Source:
-    """A user's loader as a `Source`. Its fingerprint is the function's import path and
-    arguments (a `functools.partial`'s keywords), so the cache is reused for the same
-    arguments: a loader whose rows change for the same arguments must be given a new
-    argument (e.g. a version) or ``dataset.cache=false``.
+    """A user's loader as a `Source`. Its fingerprint is the function's import path, its
+    arguments (a `functools.partial`'s keywords) and the digest of the source file that
+    defines it (`code_digest`), so the cache is reused for the same arguments and code: a
+    loader whose rows change for the same arguments and code (it reads a file or a
+    database) must be given a new argument (e.g. a version) or ``dataset.cache=false``.
 
     Raises:
         ConfigError: (when loaded) the loader returns something that is not rows.
@@ -165,7 +176,8 @@ def callable_source(loader: Callable[[], Any]) -> Source:
             "Dataset or DatasetDict, a pandas DataFrame, or a dict of equal-length columns"
         )
 
-    return Source(f"callable:{name}", f"callable:{name}:{arguments!r}", load)
+    fingerprint = f"callable:{name}:{arguments!r}:code-{code_digest(function)[:16]}"
+    return Source(f"callable:{name}", fingerprint, load)
 
 
 def _files(path: Path) -> list[Path]:
@@ -201,11 +213,8 @@ def _local(source: str, path: Path, data_files: str | list[str] | None) -> Sourc
         raise ConfigError(f"dataset.path: '{path}' holds no files")
     fmt = _local_format(source, path, files)
     builder, options = LOCAL_FORMATS[fmt]
-    # Any change to a file (size or modification time) gives a new fingerprint.
-    stats = ";".join(
-        f"{p.relative_to(path.parent)}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files
-    )
-    fingerprint = f"{fmt}:{path.resolve()}:{data_files}:{stats}"
+    # The files' bytes, by name: the same rows wherever the folder lies.
+    fingerprint = f"{fmt}:{data_files}:sha256-{files_digest(path, files)[:32]}"
 
     def load() -> DatasetDict:
         if path.is_file():

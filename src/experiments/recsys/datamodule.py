@@ -13,6 +13,7 @@ import torch
 
 from experiments.config.errors import ConfigError
 from experiments.data.batches import TensorBatches
+from experiments.data.fingerprint import files_digest
 from experiments.recsys.ratings import (
     DUPLICATES,
     ITEM,
@@ -191,6 +192,19 @@ class RatingsDataModule(pl.LightningDataModule):
                 )
             return path / self.ratings_file
         return path
+
+    def fingerprint(self) -> dict[str, str]:
+        """What the ratings are: the bytes of the ratings file and of ``items_file``
+        (`experiments.data.fingerprint`); part of the run's identity.
+
+        Raises:
+            ConfigError: a file is missing.
+        """
+        path = self._ratings_path()
+        files = [path, *([path.parent / self.items_file] if self.items_file else [])]
+        if missing := [str(file) for file in files if not file.is_file()]:
+            raise ConfigError(f"dataset.path: no file {', '.join(missing)}")
+        return {"source": f"ratings:{path}", "rows": f"sha256-{files_digest(path, files)[:32]}"}
 
     def load(self) -> RatingsShapes:
         """Read, check, split and index the table once; later calls return the same shapes.

@@ -11,17 +11,13 @@ from typing import Any
 
 import yaml
 
+from experiments.runs.identity import VOLATILE, drop
+
 CONFIG_FILE = Path(".hydra") / "config.yaml"
-# Keys (dotted paths) that say where or how a run was written or shown, or its seed: two
-# runs that differ only in these ran the same thing. `protocol` holds the job's record
-# (phase, trial, seed) and the protocol's settings, `model.search_space` what a search may
-# draw: neither changes what the run trained.
-NOT_IDENTITY = (
-    "seed", "experiment_name", "output_root", "progress_bar", "resume", "logger", "protocol",
-    "model.search_space",
-    "dataset.cache", "dataset.cache_dir",
-    "trainer.enable_progress_bar", "trainer.enable_model_summary",
-)  # fmt: skip
+# Keys (dotted paths) that do not change what a run trained, or its seed: two runs that
+# differ only in these are repeats of one configuration (a job's `VOLATILE` keys, see
+# `experiments.runs.identity`, and the seed that tells repeats apart).
+NOT_IDENTITY = ("seed", *VOLATILE)
 ID_LENGTH = 8  # hex digits: collisions are negligible among a comparison's configurations
 
 
@@ -46,15 +42,6 @@ def config_id(run_dir: Path) -> str | None:
     if config is None:
         return None
     for dotted in NOT_IDENTITY:
-        _drop(config, dotted.split("."))
+        drop(config, dotted.split("."))
     text = json.dumps(config, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:ID_LENGTH]
-
-
-def _drop(node: Any, path: list[str]) -> None:
-    if not isinstance(node, dict):
-        return
-    if len(path) == 1:
-        node.pop(path[0], None)
-    else:
-        _drop(node.get(path[0]), path[1:])

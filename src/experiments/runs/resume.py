@@ -1,5 +1,6 @@
-"""Re-running into a run folder: finished runs are skipped; the others start clean, or
-resume from their last checkpoint."""
+"""Re-running into a run folder: a finished run of the same job is skipped; a finished run
+of another job is set aside (`set_aside`); the others start clean, or resume from their last
+checkpoint."""
 
 from __future__ import annotations
 
@@ -9,23 +10,69 @@ import shutil
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from experiments.io.atomic import remove_temporaries
+from experiments.io.lock import LOCK_FILE
 from experiments.runs.checkpoints import intact_checkpoint
-from experiments.runs.result import TEST_PREDICTIONS_FILE, read_result
+from experiments.runs.result import TEST_PREDICTIONS_FILE, now_iso, read_result
 
 log = logging.getLogger(__name__)
 
 # What every run writes besides result.json, run.log and its model; a re-run replaces them
 # so that its curves and models are not mixed with those of the attempt that failed.
 RUN_OUTPUTS = ("tb", TEST_PREDICTIONS_FILE)
+# Where a finished run of another job is moved (`set_aside`): hidden, so that reports, which
+# skip hidden folders, never count it as a run of the folder.
+REPLACED_DIR = ".replaced"
+CONFIG_DIR = ".hydra"
 
 
 def is_done(run_dir: Path) -> bool:
     """True when ``run_dir`` holds a ``result.json`` whose status is ``done``."""
     result = read_result(run_dir)
     return result is not None and result.get("status") == "done"
+
+
+def finished_result(run_dir: Path) -> dict | None:
+    """The result in ``run_dir`` when its status is ``done``, else None."""
+    result = read_result(run_dir)
+    return result if result is not None and result.get("status") == "done" else None
+
+
+def set_aside(run_dir: Path) -> Path:
+    """Move the finished run in ``run_dir`` into ``<run_dir>/.replaced/<when it finished>/``:
+    everything but its logs (a new attempt appends to them) and its lock, so that the folder
+    can hold another job while the old run stays whole (its result, config, model, curves).
+
+    Returns:
+        The folder it was moved to.
+    """
+    finished = str((read_result(run_dir) or {}).get("finished") or now_iso())
+    base = run_dir / REPLACED_DIR / finished.replace(":", "-")
+    target, number = base, 1
+    while target.exists():
+        number += 1
+        target = base.with_name(f"{base.name}_{number}")
+    target.mkdir(parents=True)
+    for entry in run_dir.iterdir():
+        if entry.name not in (REPLACED_DIR, LOCK_FILE) and entry.suffix != ".log":
+            os.replace(entry, target / entry.name)
+    return target
+
+
+def save_config(
+    run_dir: Path, cfg: DictConfig, overrides: list[str], hydra: DictConfig | None = None
+) -> None:
+    """Write the run's composed config, overrides and (when given) Hydra config into
+    ``<run_dir>/.hydra/`` as Hydra does, for a run whose folder Hydra found finished (it
+    leaves a finished run's files as they are) and whose finished run was `set_aside`."""
+    folder = run_dir / CONFIG_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(cfg, folder / "config.yaml")
+    OmegaConf.save(OmegaConf.create(overrides), folder / "overrides.yaml")
+    if hydra is not None:
+        OmegaConf.save(OmegaConf.create({"hydra": hydra}), folder / "hydra.yaml")
 
 
 def clear_previous_attempt(run_dir: Path, model_files: list[Path]) -> None:
@@ -66,8 +113,9 @@ def checkpoint_step(path: Path) -> int:
 
 def config_folder_unless_done(run_dir: str, subdir: str) -> str | None:
     """``subdir`` (Hydra's ``.hydra``), or None when ``run_dir`` holds a finished run: Hydra
-    then leaves the finished run's recorded config and overrides as they are, when a re-run
-    of its sweep with other settings (another ``experiment=``) passes through its folder."""
+    then leaves the finished run's recorded config and overrides as they are, and the job
+    decides whether it is the same job (then skipped) or another one (the old run is
+    `set_aside` and the job writes its own config with `save_config`)."""
     return None if is_done(Path(run_dir)) else subdir
 
 
