@@ -23,11 +23,12 @@ _NUMBER_TYPES = {bool: (bool,), int: (int,), float: (int, float)}
 _TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number"}
 
 
-def _expected_type(parameter: inspect.Parameter) -> type | None:
-    """int, float or bool when the parameter's annotation says so (of a union, the widest
-    number type in it: ``lr: float | Tensor`` takes a float; none when it also takes text),
-    else when its default's type does, else None. The annotation comes first:
-    ``momentum: float = 0`` takes 0.9."""
+def _expected_types(parameter: inspect.Parameter) -> tuple[type, ...]:
+    """The types of value the parameter takes, when they are numbers or booleans: its
+    annotation's (of a union, the widest number type in it, and bool when it is there:
+    ``lr: float | Tensor`` takes a float, Lightning's ``fast_dev_run: int | bool`` an int or a
+    bool; none when it also takes text), else its default's type, else none. The annotation
+    comes first: ``momentum: float = 0`` takes 0.9."""
     annotation = parameter.annotation
     options = (
         typing.get_args(annotation)
@@ -35,19 +36,21 @@ def _expected_type(parameter: inspect.Parameter) -> type | None:
         else (annotation,)
     )
     if str in options or typing.Any in options:  # `version: int | str` takes any text
-        return None
-    for number_type in (float, int, bool):
-        if number_type in options:
-            return number_type
+        return ()
+    numbers = [number_type for number_type in (float, int) if number_type in options][:1]
+    accepted = (*numbers, *([bool] if bool in options else []))
+    if accepted:
+        return accepted
     if type(parameter.default) in _NUMBER_TYPES:
-        return type(parameter.default)
-    return None
+        return (type(parameter.default),)
+    return ()
 
 
-def _value_fits(value: Any, expected: type) -> bool:
-    if isinstance(value, bool) and expected is not bool:
-        return False
-    return isinstance(value, _NUMBER_TYPES[expected])
+def _value_fits(value: Any, expected: tuple[type, ...]) -> bool:
+    return any(
+        isinstance(value, _NUMBER_TYPES[kind]) and (kind is bool or not isinstance(value, bool))
+        for kind in expected
+    )
 
 
 def _signature(factory: Callable[..., Any]) -> inspect.Signature:
@@ -82,12 +85,11 @@ def _check_node(node: DictConfig, key: str) -> list[str]:
                     f"{did_you_mean(str(name), allowed)}; it takes {', '.join(allowed)}"
                 )
             continue
-        expected = _expected_type(parameters[name])
+        expected = _expected_types(parameters[name])
         value = node[name]
         if expected and value is not None and not _value_fits(value, expected):
-            problems.append(
-                f"{key}.{name}: expected {_TYPE_WORDS[expected]} for {target}, got {value!r}"
-            )
+            words = " or ".join(_TYPE_WORDS[kind] for kind in expected)
+            problems.append(f"{key}.{name}: expected {words} for {target}, got {value!r}")
     return problems
 
 

@@ -16,10 +16,9 @@ from omegaconf import DictConfig, open_dict
 from pytorch_lightning.utilities import rank_zero_only
 
 from experiments.config import ConfigError
-from experiments.core.identity import identity_of
 from experiments.core.train import train
 from experiments.kinds import model_files
-from experiments.runs.identity import differences
+from experiments.runs.identity import differences, identity_of
 from experiments.runs.interrupt import Interrupted, interruption
 from experiments.runs.result import ending, read_result
 from experiments.runs.resume import (

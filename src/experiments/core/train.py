@@ -14,13 +14,12 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from experiments.config import ConfigError, RunPruned, instantiate_checked
 from experiments.config.checks import check_config
-from experiments.core.identity import run_identity
 from experiments.io.process import process_identity
 from experiments.kinds import FitOutcome, ModelKind, RunInputs, model_kind
 from experiments.report.example_images import chosen_rows, examples_image
 from experiments.report.per_class import confusion_image, per_class_results
 from experiments.report.tensorboard import flatten, write_hparams
-from experiments.runs.identity import debug_settings, identity_config
+from experiments.runs.identity import debug_settings, identity_config, run_identity
 from experiments.runs.paths import record_absolute_paths
 from experiments.runs.process import prepare_torch
 from experiments.runs.result import (

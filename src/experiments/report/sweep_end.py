@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 SWEEP_DIR_KEY = "hydra.sweep.dir"
 SKIPPED = "skipped (done earlier)"
 EARLIER_FAILURE = "failed earlier, not re-run"
-OUTCOMES = ("done", SKIPPED, "pruned", "failed", "interrupted", EARLIER_FAILURE)
+DEBUG = "debug (no result)"  # fast_dev_run, limit_*_batches: not ranked, not failed
+OUTCOMES = ("done", SKIPPED, "pruned", DEBUG, "failed", "interrupted", EARLIER_FAILURE)
 # The multirun of this process, while it runs: `finish_interrupted_sweep` summarizes it.
 _running: tuple[CollectResults, DictConfig] | None = None
 
@@ -95,8 +96,8 @@ class CollectResults(Callback):
             now = result.get("launch") == self.launch
             if status == "done":
                 counts["done" if now else SKIPPED] += 1
-            elif status == "pruned":
-                counts["pruned"] += 1
+            elif status in ("pruned", "debug"):
+                counts["pruned" if status == "pruned" else DEBUG] += 1
             elif status == "interrupted" or (status == "running" and interrupted):
                 counts["interrupted" if now else EARLIER_FAILURE] += 1
             else:  # failed, or still "running": the job died without recording its end

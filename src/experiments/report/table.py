@@ -20,6 +20,7 @@ P_COLUMN = "p vs best"
 NOTE_COLUMN = "p note"
 CONFIG_COLUMN = "config"  # the run's `config_id`: what it ran, less the seed
 PROTOCOL_COLUMNS = ("phase", "split_seed", "trial")  # from a protocol job's `protocol` record
+DATA_COLUMN = "data"  # what its data is: the source and id of its identity's data, if recorded
 TIE = "tie"
 
 
@@ -27,11 +28,14 @@ def find_results(folders: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
     """Every ``result.json`` below the folders, as ``(run folder, result)``, sorted by path.
 
     A file that cannot be parsed is reported as a failed run rather than dropped, and a run
-    left ``running`` by a process that is gone as interrupted (`load_result`).
+    left ``running`` by a process that is gone as interrupted (`load_result`). Hidden
+    folders hold no runs of the folder (``.replaced/``: runs that another job replaced).
     """
     found = []
     for folder in folders:
         for path in sorted(folder.rglob(RESULT_FILE)):
+            if any(part.startswith(".") for part in path.relative_to(folder).parts[:-1]):
+                continue
             result = load_result(path)
             if result is not None:
                 found.append((path.parent, result))
@@ -54,9 +58,10 @@ def results_frame(
     """One row per run: ``job``, ``status``, one column per override key, for protocol jobs
     `PROTOCOL_COLUMNS` (``search``/``final``/``default``, the split, the trial), the metrics
     under their logged names, fit/test seconds and parameter count, ``error``, then ``config``
-    (the run's `config_id`) and ``run_dir`` (its folder). The override keys and the metric names,
-    in order of first appearance, are in ``frame.attrs["override_keys"]`` and
-    ``frame.attrs["metric_keys"]``: a key such as ``dataset/features`` has a ``/`` too."""
+    (the run's `config_id`), ``data`` (`data_label`) and ``run_dir`` (its folder). The
+    override keys and the metric names, in order of first appearance, are in
+    ``frame.attrs["override_keys"]`` and ``frame.attrs["metric_keys"]``: a key such as
+    ``dataset/features`` has a ``/`` too."""
     rows, override_keys, metric_keys, protocol_keys = [], {}, {}, {}
     for run_dir, result in runs:
         overrides = parse_overrides(result.get("overrides", []))
@@ -74,17 +79,25 @@ def results_frame(
             | metrics
             | {key: result.get(key) for key in TIMING_COLUMNS}
             | {"error": result.get("error")}
-            | {CONFIG_COLUMN: config_id(run_dir), RUN_DIR_COLUMN: str(run_dir)}
+            | {CONFIG_COLUMN: config_id(run_dir), DATA_COLUMN: data_label(result)}
+            | {RUN_DIR_COLUMN: str(run_dir)}
         )
     metric_keys = sorted(metric_keys)
     columns = [
         "job", "status", *override_keys, *protocol_keys, *metric_keys, *TIMING_COLUMNS, "error",
-        CONFIG_COLUMN, RUN_DIR_COLUMN,
+        CONFIG_COLUMN, DATA_COLUMN, RUN_DIR_COLUMN,
     ]  # fmt: skip
     frame = pd.DataFrame(rows, columns=columns)
     frame.attrs["override_keys"] = list(override_keys)
     frame.attrs["metric_keys"] = metric_keys
     return frame
+
+
+def data_label(result: dict[str, Any]) -> str | None:
+    """The data a run was scored on, as its identity recorded it (`experiments.runs.identity`):
+    ``<source> [<data id>]``; None when it recorded none (unfinished, or an older run)."""
+    data = (result.get("identity") or {}).get("data") or {}
+    return f"{data.get('source')} [{data['id']}]" if data.get("id") else None
 
 
 def leaderboard(
@@ -225,11 +238,17 @@ def _p_cell(p: float, note: str = "") -> str:
     return f"{'<0.0001' if p < 1e-4 else f'{p:.4f}'} {verdict}"
 
 
-def write_table_files(folder: Path, frame: pd.DataFrame, shown: pd.DataFrame, note: str) -> None:
-    """``results.csv`` (every run) and ``leaderboard.md`` (``shown``, then ``note``) into
-    ``folder``, atomically."""
+def write_table_files(
+    folder: Path, frame: pd.DataFrame, shown: dict[str, pd.DataFrame], note: str
+) -> None:
+    """``results.csv`` (every run) and ``leaderboard.md`` (the ``shown`` tables, each under
+    its heading where it has one, then ``note``) into ``folder``, atomically."""
     write_atomic(folder / "results.csv", frame.to_csv(index=False))
-    write_atomic(folder / "leaderboard.md", f"{markdown_table(shown)}\n{note}\n")
+    tables = [
+        f"## {heading}\n\n{markdown_table(table)}" if heading else markdown_table(table)
+        for heading, table in shown.items()
+    ]
+    write_atomic(folder / "leaderboard.md", "\n".join(tables) + f"\n{note}\n")
 
 
 def markdown_table(shown: pd.DataFrame) -> str:

@@ -29,6 +29,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from experiments.config import ConfigError, instantiate_checked
+
 # Dotted keys that say where or how a run is written or shown, or that a documented setting
 # does not change the numbers of (``steps_per_call``): two runs that differ only in these ran
 # the same job. ``protocol`` is the protocol's record of the job and its settings, ``search``
@@ -78,6 +80,30 @@ def job_identity(config: dict[str, Any], data: dict[str, str] | None) -> dict[st
         "data": (data or {}) | {"id": data_id},
         "config": config,
     }
+
+
+def run_identity(config: dict[str, Any], datamodule: Any) -> dict[str, Any]:
+    """The identity of a job of ``config`` (an `identity_config`) on ``datamodule``'s data:
+    its ``fingerprint()``, or none when the data module has no such method (then only the
+    config identifies the job). Data that cannot be found gets an identity whose data says
+    why: it is no finished run's job, and loading the data reports the problem."""
+    fingerprint = getattr(datamodule, "fingerprint", None)
+    try:
+        return job_identity(config, fingerprint() if callable(fingerprint) else None)
+    except ConfigError as error:
+        return job_identity(config, {"error": "; ".join(error.problems)})
+
+
+def identity_of(cfg: DictConfig) -> dict[str, Any]:
+    """The identity of the job ``cfg`` (a composed run config) describes, before it runs:
+    its data module is built, not loaded (one that cannot be built gets an identity whose
+    data says why)."""
+    config = identity_config(cfg)
+    try:
+        datamodule = instantiate_checked(cfg.dataset, "dataset")
+    except ConfigError as error:
+        return job_identity(config, {"error": "; ".join(error.problems)})
+    return run_identity(config, datamodule)
 
 
 def differences(recorded: Any, identity: dict[str, Any]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,9 @@ class OptunaSweeper(Sweeper):
     Each trial is one job, launched with the sampled values and ``search.trial=<number>``
     (jobs use it to name their folder and to report to the pruner). The study lives in
     ``storage``: re-running the same command resumes it, and several processes may work on
-    one study at once. When ``n_trials`` trials of the study have finished (complete or
+    one study at once. The study records what it searches (`experiments.search.study`: data,
+    model and settings, metric, direction, search space); a study of the same name made for
+    another search is refused (exit 2) with the command that starts a new study. When ``n_trials`` trials of the study have finished (complete or
     pruned), the best trial is written next to the study as ``best_trial.yaml`` and its
     composed config as ``best_config.yaml``. A job that fails is told to Optuna as failed.
     Interrupted (Ctrl-C), the trials in flight are told as failed before exiting.
@@ -113,6 +116,7 @@ class OptunaSweeper(Sweeper):
             direction=self.direction,
             load_if_exists=True,
         )
+        self._check_study(study, space)
         finished = (TrialState.COMPLETE, TrialState.PRUNED)
         job_index = 0
         trials: list[optuna.trial.Trial] = []  # asked and not yet told
@@ -134,6 +138,19 @@ class OptunaSweeper(Sweeper):
                 study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
             raise
         self._write_best(study, sweep_dir)
+
+    def _check_study(self, study: optuna.Study, space: dict[str, Any]) -> None:
+        """Record what the search is in a new study; exit 2 when the study was made for
+        another search (`experiments.search.study.check_study`)."""
+        from experiments.config import ConfigError
+        from experiments.search.study import check_study, search_identity
+
+        identity = search_identity(self.config, self.metric, self.direction, space)
+        try:
+            check_study(study, identity, sys.argv)
+        except ConfigError as error:
+            log.error("Bad search:\n  %s", "\n  ".join(error.problems))
+            sys.exit(2)
 
     def _split(self, arguments: list[str]) -> tuple[dict[str, Any], list[str]]:
         """Config ``params`` and command-line arguments: sweeps into the search space

@@ -36,7 +36,9 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from experiments.config.compose import CONF_DIR
 from experiments.config.errors import ConfigError
 from experiments.config.job_name import job_name
+from experiments.runs.identity import differences, identity_of
 from experiments.runs.result import now_iso, read_result, write_result
+from hydra_plugins.experiments_grid_sweeper.grid_sweeper import job_shape
 from hydra_plugins.experiments_slurm_launcher import cluster
 from hydra_plugins.experiments_slurm_launcher.resources import job_request, unmet
 
@@ -137,14 +139,20 @@ class SlurmLauncher(BaseSubmititLauncher):
         return [returns[index] for index in range(len(job_overrides))]
 
     def _done_earlier(self, jobs: list[tuple[int, list[str]]]) -> dict[int, JobReturn]:
-        """The returns of the jobs (index in the sweep, overrides) whose folder says done."""
+        """The returns of the jobs (index in the sweep, overrides) whose folder holds a
+        finished run of the same job (`_same_job`); the others' SLURM jobs decide."""
         assert self.config is not None
         folder_of = self._folder_namer()
-        returns = {}
+        returns: dict[int, JobReturn] = {}
+        verified: dict[tuple, bool] = {}
         for index, overrides in jobs:
             run_dir = folder_of(overrides)
             record = read_result(run_dir)
-            if record is not None and record.get("status") == "done":
+            if (
+                record is not None
+                and record.get("status") == "done"
+                and self._same_job(record, overrides, verified)
+            ):
                 log.info("skipped, already done: %s", run_dir)
                 returns[index] = JobReturn(
                     overrides=overrides,
@@ -154,6 +162,22 @@ class SlurmLauncher(BaseSubmititLauncher):
                     _return_value=record,
                 )
         return returns
+
+    def _same_job(self, record: dict, overrides: list[str], verified: dict[tuple, bool]) -> bool:
+        """Whether the finished run ``record`` is the job of ``overrides``: it recorded those
+        overrides, and the first finished job of their shape (`job_shape`: the same values
+        but numbers) recorded the identity that job has now (its config composed, 0.3-0.6 s:
+        once per shape in ``verified``, not once per job; jobs of one shape read the same
+        config files and data)."""
+        if [o for o in record.get("overrides", []) if not o.startswith("resume=")] != overrides:
+            return False
+        shape = job_shape(overrides)
+        if shape not in verified:
+            sweep_config, _ = self._job_folder(overrides)
+            with open_dict(sweep_config):
+                del sweep_config["hydra"]
+            verified[shape] = not differences(record.get("identity"), identity_of(sweep_config))
+        return verified[shape]
 
     def _folder_namer(self) -> Callable[[list[str]], Path]:
         """A job's run folder from its overrides: by `job_name` where the sweep names its job
