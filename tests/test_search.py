@@ -1,4 +1,5 @@
-"""Optuna searches: configs, pruning inside a run, and an interrupted study that resumes."""
+"""Optuna searches: configs, pruning inside a run, an interrupted study that resumes, and a
+study name that is never reused for another search."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from hydra.plugins.launcher import Launcher
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 from optuna.trial import TrialState
+from sklearn.datasets import load_wine
 
-from experiments.config import config_options
+from experiments.config import ConfigError, config_options
 from experiments.core import train
+from experiments.search.study import check_study, search_identity
 from hydra_plugins.experiments_optuna_sweeper.optuna_sweeper import distribution
 
 from .conftest import FAST, compose_config
@@ -147,3 +150,74 @@ def test_interrupted_search_resumes_to_four_trials(tmp_path: Path) -> None:
     best_config = OmegaConf.load(sweep / "best_config.yaml")
     assert best_config.search.trial == study.best_trial.number
     assert best_config.optimizer.lr == pytest.approx(study.best_params["optimizer.lr"])
+
+
+def test_default_study_name_holds_the_experiment_data_and_model() -> None:
+    names = {
+        compose_config(["hparams_search=optuna", *overrides]).search.study_name
+        for overrides in ([], ["dataset=breast_cancer"], ["model=logreg"])
+    }
+    assert names == {"default-digits-mlp", "default-breast_cancer-mlp", "default-digits-logreg"}
+
+
+def _space(text: str) -> dict:
+    (override,) = OverridesParser.create().parse_overrides([f"optimizer.lr={text}"])
+    return {"optimizer.lr": distribution(override)}
+
+
+def test_study_of_another_search_is_refused_with_the_command_for_a_new_one(
+    tmp_path: Path,
+) -> None:
+    lr = _space("tag(log, interval(1e-4, 1e-1))")
+    wine = search_identity(compose_config(["hparams_search=optuna"]), "val/acc", "maximize", lr)
+    study = optuna.create_study(study_name="wine_lr", direction="maximize")
+    check_study(study, wine, ["experiments-train"])  # a new study takes the identity
+    study.tell(study.ask(), 0.9)
+    check_study(study, wine, ["experiments-train"])  # the same search resumes it
+    other_lr = search_identity(
+        compose_config(["hparams_search=optuna", "optimizer.lr=0.5"]), "val/acc", "maximize", lr
+    )
+    check_study(study, other_lr, ["experiments-train"])  # the searched key's default: the same
+    argv = ["experiments-train", "-m", "hparams_search=optuna", "search.study_name=wine_lr"]
+    for overrides, metric, space, named in [
+        (["dataset=breast_cancer"], "val/acc", lr, "data: builtin:digits"),
+        ([], "val/f1", lr, 'study.metric: "val/acc" -> "val/f1"'),
+        ([], "val/acc", _space("interval(0.1, 0.2)"), "study.space.optimizer.lr"),
+    ]:
+        cfg = compose_config(["hparams_search=optuna", *overrides])
+        with pytest.raises(ConfigError) as refused:
+            check_study(study, search_identity(cfg, metric, "maximize", space), argv)
+        text = str(refused.value)
+        assert "study 'wine_lr' holds the trials of another search" in text
+        assert named in text
+        assert "experiments-train -m hparams_search=optuna search.study_name=wine_lr-" in text
+    assert len(study.trials) == 1
+
+
+@pytest.mark.slow
+def test_study_name_reused_for_other_data_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "wine.csv"
+    load_wine(as_frame=True).frame.to_csv(data, index=False)
+    command = [
+        sys.executable, "-m", "experiments.cli.train", "-m", "hparams_search=optuna",
+        "search.study_name=wine_lr", f"output_root={tmp_path}", "model=logreg",
+        "dataset=csv", "dataset.task=classification", "dataset.target_column=target",
+        "trainer.max_epochs=2", "hydra.sweeper.n_trials=1", "model.C=tag(log, interval(0.1, 10))",
+    ]  # fmt: skip
+    first = subprocess.run(
+        [*command, f"dataset.path={data}"], capture_output=True, text=True, timeout=300
+    )
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    other = tmp_path / "other.csv"
+    load_wine(as_frame=True).frame.iloc[::2].to_csv(other, index=False)
+    again = subprocess.run(
+        [*command, f"dataset.path={other}", "hydra.sweeper.n_trials=3"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    told = again.stdout + again.stderr
+    assert again.returncode == 2, told[-3000:]
+    assert "study 'wine_lr' holds the trials of another search" in told
+    assert f"data: csv:{data}" in told
+    assert f"dataset.path={other}" in told and "search.study_name=wine_lr-" in told
+    storage = f"sqlite:///{tmp_path}/search/wine_lr/study.db"
+    assert len(optuna.load_study(study_name="wine_lr", storage=storage).trials) == 1

@@ -1,8 +1,10 @@
 """The processed-data cache: hit on the second load, keyed by source, settings and split,
-never poisoned by a crash."""
+never poisoned by a crash, nor by others who can write its folder."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import os
 from pathlib import Path
@@ -123,3 +125,45 @@ def test_truncated_entry_is_rebuilt(make_data, tmp_path: Path, counting) -> None
 def test_cache_off_writes_nothing(make_data, tmp_path: Path) -> None:
     make_data(path=str(table_csv(tmp_path / "t.csv")), cache=False).load()
     assert not (tmp_path / "cache").exists()
+
+
+def _relabel_test_split(entry: Path) -> None:
+    """Rewrite ``entry`` as someone who can write the cache folder can: its test targets
+    flipped, the checksum recomputed (a checksum only says an entry is whole)."""
+    payload = torch.load(io.BytesIO(entry.read_bytes()[65:]), weights_only=True)
+    payload["targets"]["test"] = 1 - payload["targets"]["test"]
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    entry.write_bytes(
+        hashlib.sha256(buffer.getvalue()).hexdigest().encode() + b"\n" + buffer.getvalue()
+    )
+
+
+def test_cache_folder_others_can_write_is_not_read(
+    make_data, tmp_path: Path, counting, caplog
+) -> None:
+    path = str(table_csv(tmp_path / "t.csv"))
+    first = make_data(path=path, features=counting())
+    first.load()
+    (entry,) = (tmp_path / "cache").glob("test-*.pt")
+    _relabel_test_split(entry)
+    (tmp_path / "cache").chmod(0o775)  # a lab's shared folder
+    again = make_data(path=path, features=counting())
+    with caplog.at_level(logging.WARNING):
+        again.load()
+    assert "others can write to it (mode 775)" in caplog.text
+    assert counting.fits == 2  # featurized again, the shared entry not read
+    assert torch.equal(again.tensors["test"][1], first.tensors["test"][1])
+    # An entry in a folder only its user can write is read: a hit, as the cache is for.
+    (tmp_path / "cache").chmod(0o700)
+    make_data(path=path, features=counting()).load()
+    assert counting.fits == 2
+
+
+def test_cache_folder_is_created_for_its_user_alone(make_data, tmp_path: Path) -> None:
+    previous = os.umask(0o002)  # a umask that makes group-writable folders
+    try:
+        make_data(path=str(table_csv(tmp_path / "t.csv"))).load()
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "cache").stat().st_mode & 0o777 == 0o700

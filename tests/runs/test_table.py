@@ -37,7 +37,7 @@ def test_results_frame_columns_in_documented_order(tmp_path: Path) -> None:
     frame = results_frame(find_results([fake_sweep(tmp_path)]), root=tmp_path)
     assert list(frame.columns[:4]) == ["job", "status", "model", "seed"]
     assert list(frame.columns[4:]) == [
-        "test/acc", "val/acc", "fit_seconds", "test_seconds", "n_params", "error", "config",
+        "test/acc", "val/acc", "fit_seconds", "test_seconds", "n_params", "error", "config", "data",
         "run_dir",
     ]  # fmt: skip
     assert frame["run_dir"][0] == str(tmp_path / "model=mlp,seed=0")
