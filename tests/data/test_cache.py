@@ -160,6 +160,18 @@ def test_cache_folder_others_can_write_is_not_read(
     assert counting.fits == 2
 
 
+def test_sticky_folder_reads_only_its_users_entries(make_data, tmp_path: Path, caplog) -> None:
+    path = str(table_csv(tmp_path / "t.csv"))
+    make_data(path=path).load()
+    (tmp_path / "cache").chmod(0o1777)  # as /tmp: others add files, never change this user's
+    (entry,) = (tmp_path / "cache").glob("test-*.pt")
+    assert make_data(path=path).cache.read("test", entry.stem.split("-", 1)[1]) is not None
+    entry.chmod(0o666)  # an entry that others could have rewritten
+    with caplog.at_level(logging.WARNING):
+        assert make_data(path=path).cache.read("test", entry.stem.split("-", 1)[1]) is None
+    assert f"ignoring {entry}: others can write to it (mode 666)" in caplog.text
+
+
 def test_cache_folder_is_created_for_its_user_alone(make_data, tmp_path: Path) -> None:
     previous = os.umask(0o002)  # a umask that makes group-writable folders
     try:

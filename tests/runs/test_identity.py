@@ -157,7 +157,7 @@ def test_sweep_of_another_experiment_into_a_sweep_folder_runs_its_jobs(tmp_path:
     code, out, err, sweep = ran["digits_again"]
     assert code == 0, out + err
     assert "Jobs: 1 done." in out and "skipped" not in out
-    assert "held a finished run of another job" in err
+    assert "held a finished run of another job" in out + err
     (result,) = [result for _, result in find_results([sweep])]
     assert "test/rmse" in result["metrics"]
     assert "test/acc" not in (sweep / "leaderboard.md").read_text()

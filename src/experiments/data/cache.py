@@ -6,11 +6,12 @@ writing never leaves a half-written entry under a real key. Each entry starts wi
 SHA-256 of its payload, checked on every read: a garbled entry is a miss, not a result.
 
 A checksum says an entry is whole, not who wrote it: whoever can write the folder can write
-an entry with a matching checksum, and so change the results of every run that reads it.
-The cache is therefore used only in a folder that no one else can write
-(`untrusted_reason`): one owned by this user and neither group- nor world-writable, as the
-cache creates its folder (mode 0700). A folder shared by a lab is refused, with the reason,
-and the run featurizes its data itself.
+an entry with a matching checksum (or rename one entry over another), and so change the
+results of every run that reads it. The cache therefore reads only this user's entries
+(`untrusted_reason`), in a folder that no one else can write: owned by this user and
+neither group- nor world-writable, as the cache creates its folder (mode 0700), or sticky
+as ``/tmp`` is. A folder shared by a lab is refused, with the reason, and the run featurizes
+its data itself.
 
 The cache is an optimization, never a reason for a run to fail: a cache folder that cannot
 be written (full, read-only, a file) or that others can write is reported once and the run
@@ -24,6 +25,7 @@ import io
 import json
 import logging
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +47,11 @@ def default_cache_dir() -> Path:
 
 
 def untrusted_reason(path: Path) -> str | None:
-    """Why files in ``path`` (a folder or a file) could have been written by someone else,
-    or None when only this user (or root) can write it; None also when it does not exist
-    yet (the cache creates it, mode 0700)."""
+    """Why a file in ``path`` (a cache folder, or an entry in one) could have been written by
+    someone else, or None when only this user (or root) can write it: it is theirs and not
+    writable by others, or a folder with the sticky bit (``/tmp``: others may add files, which
+    are theirs, never change or rename this user's). None also when it does not exist yet
+    (the cache creates its folder, mode 0700)."""
     try:
         info = path.stat()
     except OSError:
@@ -55,7 +59,7 @@ def untrusted_reason(path: Path) -> str | None:
     owner = getattr(os, "getuid", lambda: info.st_uid)()
     if info.st_uid not in (owner, 0):
         return f"it belongs to another user (uid {info.st_uid})"
-    if info.st_mode & 0o022:
+    if info.st_mode & 0o022 and not (path.is_dir() and info.st_mode & stat.S_ISVTX):
         return f"others can write to it (mode {info.st_mode & 0o777:o})"
     return None
 

@@ -230,7 +230,7 @@ def _local(source: str, path: Path, data_files: str | list[str] | None) -> Sourc
                 cause = f"split '{empty.group(1)}' has no rows (a file with a header only?)"
             raise ConfigError(f"dataset.path: cannot read '{path}' as {fmt}: {cause}") from error
 
-    return Source(f"{fmt}:{path}", fingerprint, load)
+    return Source(f"{fmt}:{path.resolve()}", fingerprint, load)
 
 
 def _load_hub(repo_id: str, data_files: str | list[str] | None) -> DatasetDict:
