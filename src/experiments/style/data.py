@@ -11,7 +11,8 @@ import pytorch_lightning as pl
 import torch
 
 from experiments.config.errors import ConfigError
-from experiments.style.images import read_image
+from experiments.data.fingerprint import files_digest
+from experiments.style.images import image_path, read_image
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -72,6 +73,25 @@ class StyleImages(pl.LightningDataModule):
         self.content, self.style = str(content), str(style)
         self.size, self.style_size = size, style_size or size
         self.images: Batch | None = None
+
+    def fingerprint(self) -> dict[str, str]:
+        """What the images are: the bytes of both files (`experiments.data.fingerprint`);
+        part of the run's identity.
+
+        Raises:
+            ConfigError: an image file is missing (both reported at once).
+        """
+        files, problems = [], []
+        for key, spec in (("content", self.content), ("style", self.style)):
+            try:
+                files.append(image_path(spec, f"dataset.{key}"))
+            except ConfigError as error:
+                problems += error.problems
+        if problems:
+            raise ConfigError(problems)
+        # each image is its own root: the two may live in unrelated folders
+        digests = "+".join(files_digest(file, [file])[:32] for file in files)
+        return {"source": f"style:{self.content}+{self.style}", "rows": f"sha256-{digests}"}
 
     def load(self) -> StyleShapes:
         """Read and scale both images (once).
