@@ -20,7 +20,9 @@ from experiments.config.suggest import did_you_mean
 from experiments.data.batches import Augment, Splits, TensorBatches, on_device
 from experiments.data.cache import TensorCache, cache_key, default_cache_dir
 from experiments.data.checks import check_no_empty_cells
+from experiments.data.columns import column_values
 from experiments.data.fitted import FEATURIZER_FILES, dump_state, file_name, load_state
+from experiments.data.rows import TableRows
 from experiments.data.sources import Source, hub_fingerprint, resolve_source
 from experiments.data.splits import split_source, training_subset
 from experiments.data.targets import class_indices, class_names, numeric_targets, scale_targets
@@ -48,6 +50,9 @@ class DataShapes:
     vocab_size: int | None = None
     max_length: int | None = None
     target_log: bool = False
+    # Tables: (column, first feature, end feature) of each one-hot encoded categorical
+    # column, for models that take categories natively (`experiments.data.tables`).
+    one_hot_groups: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def in_features(self) -> int:
@@ -65,7 +70,9 @@ class Featurizer(Protocol):
 
     A featurizer is a dataclass: its init fields are its settings, part of the cache key of
     the tensors it makes. Implementations: `ImageFeatures`, `BagOfWords`, `TokenIds`,
-    `TableFeatures`."""
+    `TableFeatures`. Splits come as Hugging Face `Dataset`s, or as `TableRows` (one
+    pyarrow table each) to a featurizer whose class sets ``columnar = True``: tables of many
+    plain columns, which `datasets` handles in time proportional to their columns per step."""
 
     kind: str  # image | text | tabular
     # True: the featurizer fills or reports missing input cells itself; False: the data
@@ -82,7 +89,9 @@ class Featurizer(Protocol):
         """Features of ``rows`` (named ``name`` in errors) with the fit of `fit_transform`."""
         ...
 
-    def shape_info(self) -> dict[str, int]: ...
+    def shape_info(self) -> dict[str, Any]:
+        """What the fit tells models beyond the shape (`DataShapes` fields by name)."""
+        ...
 
     def fitted_state(self) -> dict[str, Any]:
         """What the fit learned: scikit-learn objects, numpy arrays and plain values only
@@ -236,6 +245,7 @@ class DataModule(pl.LightningDataModule):
             target_log=self.info["target_log"],
             vocab_size=self.info.get("vocab_size"),
             max_length=self.info.get("max_length"),
+            one_hot_groups=tuple(tuple(group) for group in self.info.get("one_hot_groups", ())),
         )
 
     def fingerprint(self) -> dict[str, str]:
@@ -333,6 +343,8 @@ class DataModule(pl.LightningDataModule):
 
     def _featurize(self, source: DatasetDict) -> dict[str, Any]:
         """The cache entry: inputs and targets per split, and what the shapes need."""
+        if getattr(self.features, "columnar", False):
+            source = {name: TableRows.of(split) for name, split in source.items()}
         columns = self._check_columns(next(iter(source.values())).column_names)
         checked = [("dataset.target_column", self.target_column)]
         if not self.features.handles_missing:
@@ -367,12 +379,13 @@ class DataModule(pl.LightningDataModule):
         """The featurizer's input columns, after checking that they and the target exist."""
         wanted = {"dataset.target_column": [self.target_column]}
         wanted["dataset.features"] = self.features.columns(available, self.target_column)
+        present = set(available)  # a set: tables may have 100,000 columns
         missing = [
             f"{key}: no column '{column}'{did_you_mean(column, available)}; the data has "
             f"{', '.join(available)}"
             for key, columns in wanted.items()
             for column in columns
-            if column not in available
+            if column not in present
         ]
         if missing:
             raise ConfigError(missing)
@@ -384,7 +397,7 @@ class DataModule(pl.LightningDataModule):
             source, self.target_column, stratify, self.val_size, self.test_size, self.split_seed
         )
         if self.train_size is not None:
-            targets = np.asarray(splits["train"][self.target_column])
+            targets = np.asarray(column_values(splits["train"], self.target_column))
             rows = training_subset(targets, self.train_size, self.split_seed, stratify)
             splits["train"] = splits["train"].select(rows)
         return splits
@@ -478,4 +491,5 @@ def load_fitted(run_dir: Path, features: Featurizer) -> DataShapes:
     shapes["in_shape"] = tuple(shapes["in_shape"])
     if shapes["class_names"] is not None:
         shapes["class_names"] = tuple(shapes["class_names"])
+    shapes["one_hot_groups"] = tuple(tuple(g) for g in shapes.get("one_hot_groups", ()))
     return DataShapes(**shapes)

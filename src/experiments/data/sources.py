@@ -18,6 +18,7 @@ import numpy as np
 from datasets import Array2D, ClassLabel, Dataset, DatasetDict, Features
 
 from experiments.config.errors import ConfigError
+from experiments.data.checks import warn_about_duplicate_columns
 from experiments.data.fingerprint import code_digest, files_digest
 
 BUILTIN_PREFIX = "builtin:"
@@ -221,6 +222,9 @@ def _local(source: str, path: Path, data_files: str | list[str] | None) -> Sourc
             where = {"data_files": {"train": str(path)}}
         else:
             where = {"data_dir": str(path), "data_files": data_files}
+        if builder == "csv":
+            tables = [p for p in files if path.is_file() or EXTENSIONS.get(p.suffix.lower()) == fmt]
+            warn_about_duplicate_columns(tables, options.get("sep", ","))
         try:
             return datasets.load_dataset(builder, **where, **options)
         except (OSError, ValueError, datasets.exceptions.DatasetGenerationError) as error:

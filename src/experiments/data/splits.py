@@ -7,6 +7,7 @@ from datasets import Dataset, DatasetDict
 from sklearn.model_selection import train_test_split
 
 from experiments.config.errors import ConfigError
+from experiments.data.columns import column_values
 
 
 def split_rows(
@@ -50,7 +51,7 @@ def split_source(
         train, test = source["train"], source["test"]
     else:
         first = source["train"] if "train" in source else next(iter(source.values()))
-        targets = np.asarray(first[target_column])
+        targets = np.asarray(column_values(first, target_column))
         keep, held = split_rows(targets, test_size, split_seed, stratify, "test_size")
         train, test = first.select(keep), first.select(held)
         # val_size is a fraction of all rows; here it is taken from what test left
@@ -58,7 +59,7 @@ def split_source(
     if "validation" in source:
         splits = {"train": train, "val": source["validation"], "test": test}
     else:
-        targets = np.asarray(train[target_column])
+        targets = np.asarray(column_values(train, target_column))
         keep, held = split_rows(targets, val_fraction, split_seed, stratify, "val_size")
         splits = {"train": train.select(keep), "val": train.select(held), "test": test}
     empty = [name for name, split in splits.items() if len(split) == 0]

@@ -8,6 +8,7 @@ from datasets import ClassLabel, Dataset
 
 from experiments.config.errors import ConfigError
 from experiments.data.checks import row_list
+from experiments.data.columns import column_values
 
 
 def class_names(train: Dataset, column: str) -> tuple[str, ...]:
@@ -15,7 +16,7 @@ def class_names(train: Dataset, column: str) -> tuple[str, ...]:
     feature = train.features[column]
     if isinstance(feature, ClassLabel):
         return tuple(feature.names)
-    return tuple(str(value) for value in sorted(set(train[column])))
+    return tuple(str(value) for value in sorted(set(column_values(train, column))))
 
 
 def class_indices(
@@ -31,16 +32,17 @@ def class_indices(
     targets, problems = {}, []
     for name in ("train", *(n for n in splits if n != "train")):
         split = splits[name]
+        raw = column_values(split, column)
         if isinstance(split.features[column], ClassLabel):
-            values = np.asarray(split[column], dtype=np.int64)
+            values = np.asarray(raw, dtype=np.int64)
         else:
             index = {class_name: i for i, class_name in enumerate(names)}
-            values = np.asarray([index.get(str(v), -1) for v in split[column]], dtype=np.int64)
+            values = np.asarray([index.get(str(v), -1) for v in raw], dtype=np.int64)
         if name == "train":
             seen = set(np.unique(values).tolist())
         unseen = [row for row, value in enumerate(values) if value not in seen]
         if unseen:
-            labels = sorted({str(split[column][row]) for row in unseen})
+            labels = sorted({str(raw[row]) for row in unseen})
             problems.append(
                 f"dataset.target_column '{column}': class {', '.join(labels)} in split "
                 f"'{name}' (rows {row_list(unseen)}) never occurs in the train split"
@@ -65,7 +67,7 @@ def numeric_targets(splits: dict[str, Dataset], column: str) -> dict[str, np.nda
                 "regression; expected numbers (or dataset.task=classification)"
             )
             continue
-        raw = split[column]
+        raw = column_values(split, column)
         bad = [row for row, value in enumerate(raw) if not _is_number(value)]
         if bad:
             problems.append(
