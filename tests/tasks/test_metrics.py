@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
+from sklearn.metrics import balanced_accuracy_score
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
 from experiments.tasks.metrics import (
-    AccuracyAndF1,
+    ConfusionMetrics,
     StageMetrics,
     classification_metrics,
     regression_metrics,
@@ -61,11 +64,11 @@ def scores_for(predicted: list[int], classes: int) -> torch.Tensor:
     ],
     ids=["scores", "indices", "absent-classes", "never-predicted", "all-wrong"],
 )  # fmt: skip
-def test_accuracy_and_f1_are_torchmetrics_values(
+def test_confusion_metrics_are_torchmetrics_and_sklearn_values(
     predictions: torch.Tensor, targets: torch.Tensor
 ) -> None:
     classes = 5 if predictions.ndim == 1 else predictions.shape[1]
-    fused = AccuracyAndF1(classes)
+    fused = ConfusionMetrics(classes)
     accuracy = MulticlassAccuracy(classes, average="micro")
     f1 = MulticlassF1Score(classes, average="macro")
     for metric in (fused, accuracy, f1):
@@ -74,6 +77,20 @@ def test_accuracy_and_f1_are_torchmetrics_values(
     values = fused.compute()
     assert float(values["acc"]) == pytest.approx(float(accuracy.compute()), abs=1e-6)
     assert float(values["f1"]) == pytest.approx(float(f1.compute()), abs=1e-6)
+    predicted = predictions if predictions.ndim == 1 else predictions.argmax(1)
+    with warnings.catch_warnings():  # "y_pred contains classes not in y_true": ignored, as here
+        warnings.simplefilter("ignore", UserWarning)
+        balanced = balanced_accuracy_score(targets.numpy(), predicted.numpy())
+    assert float(values["balanced_acc"]) == pytest.approx(balanced, abs=1e-6)
+
+
+def test_balanced_accuracy_of_a_majority_guess_is_chance() -> None:
+    """90 rows of class 0, 10 of class 1, every row predicted 0: accuracy 0.9, balanced 0.5."""
+    metrics = classification_metrics(2)
+    metrics.update(torch.zeros(100, dtype=torch.long), (torch.arange(100) >= 90).long())
+    values = metrics.compute()
+    assert float(values["acc"]) == pytest.approx(0.9)
+    assert float(values["balanced_acc"]) == pytest.approx(0.5)
 
 
 def test_large_buffers_are_flushed_into_the_metrics_early(monkeypatch) -> None:

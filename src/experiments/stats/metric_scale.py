@@ -10,7 +10,9 @@ import numpy as np
 
 # Metrics whose values lie in [0, 1] by definition; R² is at most 1 and unbounded below;
 # errors and losses are at least 0.
-UNIT_INTERVAL = {"acc", "accuracy", "f1", "auroc", "auc", "precision", "recall", "ap"}
+UNIT_INTERVAL = {
+    "acc", "accuracy", "balanced_acc", "f1", "auroc", "auc", "precision", "recall", "ap",
+}  # fmt: skip
 AT_MOST_ONE = {"r2"}
 NON_NEGATIVE = {"rmse", "mae", "mse", "loss"}
 # Default ROPE: 1 point (0.01) on metrics of scale 1; 1% of the reference score otherwise.
@@ -55,7 +57,16 @@ def default_rope(metric: str, reference: float) -> float:
 
 def can_score_rows(metric: str) -> bool:
     """Whether `weighted_scores` can compute the metric from predicted and target values."""
-    return base_name(metric) in {"acc", "accuracy", "f1", "rmse", "mae", "mse", "r2"}
+    return base_name(metric) in {
+        "acc",
+        "accuracy",
+        "balanced_acc",
+        "f1",
+        "rmse",
+        "mae",
+        "mse",
+        "r2",
+    }
 
 
 def weighted_scores(
@@ -66,7 +77,8 @@ def weighted_scores(
 
     Args:
         metric: a name accepted by `can_score_rows`. ``f1`` is macro-averaged over the
-            classes seen in ``target`` or ``predicted``, as torchmetrics logs it.
+            classes seen in ``target`` or ``predicted``, as torchmetrics logs it;
+            ``balanced_acc`` averages recall over the classes a resample's targets hold.
         predicted, target: one value per test row (class ids, or values in the target's
             original units).
         weights: shape ``(resamples, rows)``, non-negative, each row summing to ``rows``.
@@ -78,6 +90,14 @@ def weighted_scores(
     n = weights.shape[1]
     if name in {"acc", "accuracy"}:
         return weights @ (predicted == target).astype(float) / n
+    if name == "balanced_acc":
+        recalls, present = [], []
+        for k in np.unique(target):
+            support = weights @ (target == k).astype(float)
+            hits = weights @ ((predicted == k) & (target == k)).astype(float)
+            recalls.append(np.divide(hits, support, out=np.zeros_like(support), where=support > 0))
+            present.append(support > 0)
+        return np.sum(recalls, axis=0) / np.maximum(np.sum(present, axis=0), 1)
     if name == "f1":
         classes = np.union1d(np.unique(target), np.unique(predicted))
         scores = []
