@@ -1,7 +1,10 @@
 """The estimator kind: scikit-learn estimators on the same splits and metrics as networks.
 
 Model configs name the estimator directly (``estimator: {_target_: sklearn.svm.SVC, C: 1.0}``);
-nothing here wraps an estimator class. A fitted estimator is saved as ``estimator.joblib``
+nothing here wraps an estimator class. Estimators get the features as an array, except those
+that read categorical columns from the dtype (HistGradientBoosting's default
+``categorical_features="from_dtype"``): they get each one-hot block of a table back as one
+column of pandas categories, and split on categories natively. A fitted estimator is saved as ``estimator.joblib``
 (a pickle: loading it can run code, so load only run folders you trust).
 """
 
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
@@ -21,6 +25,7 @@ from torchmetrics import Metric
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.data import DataModule, DataShapes
+from experiments.data.tables import category_codes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs, require_examples
 from experiments.kinds.estimator_file import ESTIMATOR_FILE, load_fitted, save_fitted
 from experiments.kinds.metrics import build_metrics
@@ -47,8 +52,21 @@ def count_learned_values(estimator: BaseEstimator) -> int | None:
     return sum(int(np.size(array)) for array in arrays) if arrays else None
 
 
-def _features(inputs: torch.Tensor) -> np.ndarray:
-    return inputs.flatten(1).numpy()
+def reads_categories(estimator: BaseEstimator) -> bool:
+    """Whether the estimator takes categorical columns as pandas categories (scikit-learn's
+    ``categorical_features="from_dtype"``)."""
+    return estimator.get_params().get("categorical_features") == "from_dtype"
+
+
+def _features(
+    estimator: BaseEstimator, inputs: torch.Tensor, shapes: DataShapes
+) -> np.ndarray | pd.DataFrame:
+    """What the estimator is fitted on and predicts from: the flattened features, or for an
+    estimator that `reads_categories`, a table's one-hot blocks as category columns."""
+    features = inputs.flatten(1).numpy()
+    if shapes.one_hot_groups and reads_categories(estimator):
+        return category_codes(features, shapes.one_hot_groups)
+    return features
 
 
 def score_estimator(
@@ -62,7 +80,7 @@ def score_estimator(
     """``{split}/<metric>`` of a fitted estimator on ``inputs``, with the tasks' torchmetrics
     and the ``extra`` ones (regression: in the original units). Classifiers are scored on
     their predicted classes."""
-    predictions = torch.as_tensor(estimator.predict(_features(inputs)))
+    predictions = torch.as_tensor(estimator.predict(_features(estimator, inputs, shapes)))
     if shapes.task == "classification":
         metrics = classification_metrics(shapes.num_outputs, extra)
         metrics.update(predictions.long(), targets)
@@ -146,7 +164,7 @@ class EstimatorKind:
         )
         train_inputs, train_targets = tensors["train"]
         with threadpool_limits(limits=cfg.threads):
-            features = _features(train_inputs)
+            features = _features(estimator, train_inputs, shapes)
             _check_non_negative(estimator, features)
             start = time.perf_counter()
             try:
@@ -161,7 +179,7 @@ class EstimatorKind:
             start = time.perf_counter()
             metrics |= score_estimator(estimator, shapes, "test", *tensors["test"], extra)
             test_seconds = time.perf_counter() - start
-            predicted = estimator.predict(_features(tensors["test"][0]))
+            predicted = estimator.predict(_features(estimator, tensors["test"][0], shapes))
         scores = {}
         if shapes.task == "classification":
             outputs = self.predict(estimator, cfg, shapes, tensors["test"][0])
@@ -192,10 +210,13 @@ class EstimatorKind:
         name = cfg.model.name
         estimator = load_fitted(path, f"model '{name}' is a scikit-learn estimator")
         fitted_inputs = getattr(estimator, "n_features_in_", None)
-        if not isinstance(estimator, BaseEstimator) or fitted_inputs != shapes.in_features:
+        expected = shapes.in_features
+        if isinstance(estimator, BaseEstimator):  # one input per category column, if it reads them
+            expected = _features(estimator, torch.zeros(1, *shapes.in_shape), shapes).shape[1]
+        if not isinstance(estimator, BaseEstimator) or fitted_inputs != expected:
             raise ConfigError(
                 f"ckpt: '{path}' does not fit model '{name}' of this run: expected a fitted "
-                f"estimator of {shapes.in_features} inputs, got {type(estimator).__name__}"
+                f"estimator of {expected} inputs, got {type(estimator).__name__}"
                 + (f" of {fitted_inputs} inputs" if fitted_inputs is not None else "")
             )
         return estimator
@@ -210,7 +231,7 @@ class EstimatorKind:
     def predict(
         self, model: BaseEstimator, cfg: DictConfig, shapes: DataShapes, inputs: torch.Tensor
     ) -> Outputs:
-        features = _features(inputs)
+        features = _features(model, inputs, shapes)
         with threadpool_limits(limits=cfg.threads):
             if shapes.task == "regression":
                 values = torch.as_tensor(model.predict(features)).float()

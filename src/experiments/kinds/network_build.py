@@ -37,6 +37,8 @@ def _data_arguments(shapes: DataShapes, train_inputs: torch.Tensor) -> dict[str,
     for name in ("vocab_size", "max_length"):
         if getattr(shapes, name) is not None:
             offered[name] = getattr(shapes, name)
+    if shapes.one_hot_groups:  # tables with categorical columns (FT-Transformer's tokens)
+        offered["one_hot_groups"] = shapes.one_hot_groups
     return offered
 
 

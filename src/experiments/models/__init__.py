@@ -11,11 +11,13 @@ from experiments.models.kernel_features import (
 )
 from experiments.models.linear import Linear
 from experiments.models.mlp import MLP
+from experiments.models.tabular import FTTransformer, TabularMLP, TabularResNet
 from experiments.models.text import TextCNN
 
 __all__ = [
     "CNN",
     "MLP",
+    "FTTransformer",
     "FixedFeatureMemo",
     "Linear",
     "NystroemFeatures",
@@ -23,5 +25,7 @@ __all__ = [
     "RandomFeaturesSVM",
     "RandomFourierFeatures",
     "ResNet",
+    "TabularMLP",
+    "TabularResNet",
     "TextCNN",
 ]
