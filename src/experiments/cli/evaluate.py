@@ -86,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"{report['model_file']}: test split")
+    width = max(map(len, report["metrics"]), default=0)
     for name, value in report["metrics"].items():
         beside = f"   (result.json: {recorded[name]:.4f})" if name in recorded else ""
-        print(f"  {name:<10} {value:.4f}{beside}")
+        print(f"  {name:<{width}} {value:.4f}{beside}")
     if report["same_as_result"] is not None:
         same = "equal" if report["same_as_result"] else "DIFFERENT from"
         print(f"Metrics {same} the run's result.json.")
