@@ -16,7 +16,10 @@ from experiments.protocol.settings import ProtocolSettings
 from ..conftest import compose_config
 from ..recsys.test_ratings import write_ratings
 
-MODELS = config_options("model")
+# Every model the protocol compares; a style transfer paints an image and has no search.
+MODELS = [
+    m for m in config_options("model") if "search_space" in compose_config([f"model={m}"]).model
+]
 
 
 def with_space(model: str, space: dict[str, str]):
@@ -33,6 +36,11 @@ def test_every_model_brings_a_search_space_that_fits_it(model: str) -> None:
     assert search.name == model
     assert set(search.space) == set(cfg.model.search_space)
     assert search.space, f"{model} has nothing to search"
+
+
+def test_a_model_without_a_search_space_is_named() -> None:
+    with pytest.raises(ConfigError, match="model 'style_transfer' has none, so the protocol"):
+        model_search(compose_config(["model=style_transfer"]))
 
 
 def test_a_scikit_learn_parameter_left_out_of_the_yaml_is_added() -> None:

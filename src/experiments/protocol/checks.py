@@ -37,6 +37,11 @@ def model_search(cfg: DictConfig, pinned: Iterable[str] = ()) -> ModelSearch:
     where = f"model.{SPACE_KEY}"
     kind = model_kind(cfg.model)
     cfg = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
+    if SPACE_KEY not in cfg.model:
+        raise ConfigError(
+            f"{where}: model '{name}' has none, so the protocol cannot tune it; the protocol "
+            "compares models whose config brings a search space (conf/model/*.yaml)"
+        )
     space = cfg.model.get(SPACE_KEY) or {}
     if not isinstance(space, DictConfig):
         raise ConfigError(f"{where}: expected a map of override key to sweep (model {name})")
