@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import torch
 
+from experiments.core import train
 from experiments.data import TensorBatches
 
 
@@ -32,6 +33,21 @@ def test_inputs_stay_paired_with_targets() -> None:
 
 def test_evaluation_order_is_row_order() -> None:
     assert epoch_rows(batches(shuffle=False), 0) == list(range(10))
+
+
+def test_a_last_training_batch_of_one_row_joins_the_one_before() -> None:
+    # batch norm cannot train on one row (new-thyroid: 129 rows in batches of 32, 64, 128)
+    loader = batches(n=9, shuffle=True, seed=0)
+    assert len(loader) == 2 and [len(t) for _, t in loader] == [4, 5]
+    assert sorted(epoch_rows(loader, 0)) == list(range(9))
+    assert [len(t) for _, t in batches(n=9, shuffle=False)] == [4, 4, 1]  # evaluation: as is
+    assert [len(t) for _, t in batches(n=1, shuffle=True)] == [1]
+
+
+def test_a_network_with_batch_norm_trains_when_one_row_is_left_over(make_cfg, tmp_path) -> None:
+    # 1025 of digits' training rows in batches of 64: 16 full batches and one row
+    cfg = make_cfg("model=tabular_resnet", "dataset.train_size=1025", "trainer.max_epochs=1")
+    assert train(cfg, tmp_path, [])["status"] == "done"
 
 
 def test_drop_last() -> None:

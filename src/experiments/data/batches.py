@@ -58,7 +58,9 @@ class TensorBatches:
     Args:
         inputs: all inputs of the split, first dimension = rows.
         targets: all targets of the split, same number of rows.
-        batch_size: rows per batch; the last batch may be smaller unless ``drop_last``.
+        batch_size: rows per batch; the last batch may be smaller unless ``drop_last``. A
+            last training batch of one row joins the batch before it: batch norm cannot
+            normalize a single row (`batch_sizes`).
         shuffle: draw a new seeded permutation each epoch (training) or keep row order.
         seed: seed of the permutation.
         drop_last: drop a last batch smaller than ``batch_size``.
@@ -102,10 +104,11 @@ class TensorBatches:
     @property
     def batch_count(self) -> int:
         """Batches per epoch (``len`` counts groups of them when ``steps_per_call`` > 1)."""
-        rows = self._rows()
-        if self.drop_last:
-            return rows // self.batch_size
-        return -(-rows // self.batch_size)
+        return len(self.batch_sizes())
+
+    def batch_sizes(self) -> list[int]:
+        """The rows of each batch of an epoch, in order."""
+        return batch_sizes(self._rows(), self.batch_size, self.shuffle, self.drop_last)
 
     def __len__(self) -> int:
         return -(-self.batch_count // self.steps_per_call)
@@ -119,27 +122,37 @@ class TensorBatches:
             yield group
 
     def _batches(self) -> Iterator[Batch]:
+        sizes = self.batch_sizes()
+        end = sum(sizes)
         if self.shuffle:
             order = self.sampler.indices(self.inputs.device)
             batches = (
                 (take_rows(self.inputs, rows), take_rows(self.targets, rows))
-                for rows in order[: self.batch_count * self.batch_size].split(self.batch_size)
+                for rows in order[:end].split(sizes)
             )
         else:
             rank, world = self.sampler.rank, self.sampler.world_size
             inputs, targets = self.inputs[rank::world], self.targets[rank::world]
-            end = self.batch_count * self.batch_size
-            batches = zip(
-                inputs[:end].split(self.batch_size),
-                targets[:end].split(self.batch_size),
-                strict=True,
-            )
+            batches = zip(inputs[:end].split(sizes), targets[:end].split(sizes), strict=True)
         if self.augment is None:
             yield from batches
             return
         generator = self.sampler.generator(self.inputs.device)
         for inputs, targets in batches:
             yield self.augment(inputs, generator), targets
+
+
+def batch_sizes(rows: int, batch_size: int, training: bool, drop_last: bool = False) -> list[int]:
+    """The rows of each batch when ``rows`` are cut into batches of ``batch_size``: the last
+    one smaller (or dropped with ``drop_last``), except that a last training batch of one
+    row joins the batch before it, since batch norm cannot normalize a single row."""
+    full, rest = divmod(rows, batch_size)
+    sizes = [batch_size] * full
+    if rest == 1 and training and full > 0:
+        sizes[-1] += 1
+    elif rest and not drop_last:
+        sizes.append(rest)
+    return sizes
 
 
 def take_rows(tensor: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,7 @@ from datasets import Dataset, DatasetDict
 
 from experiments.config.errors import ConfigError
 from experiments.config.suggest import did_you_mean
-from experiments.data.batches import Augment, Splits, TensorBatches, on_device
+from experiments.data.batches import Augment, Splits, TensorBatches, batch_sizes, on_device
 from experiments.data.cache import TensorCache, cache_key, default_cache_dir
 from experiments.data.checks import check_no_empty_cells
 from experiments.data.columns import column_values
@@ -293,7 +293,7 @@ class DataModule(pl.LightningDataModule):
     @property
     def batches_per_epoch(self) -> int:
         """Training batches per epoch in one process (the last one may be smaller)."""
-        return -(-self.num_train // self.batch_size)
+        return len(batch_sizes(self.num_train, self.batch_size, training=True))
 
     def _settings(self) -> dict[str, Any]:
         """Everything besides the source that the processed tensors depend on."""
