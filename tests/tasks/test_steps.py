@@ -118,7 +118,7 @@ def test_bad_steps_per_call_is_refused(setting) -> None:
 
 
 def test_grouped_batches_are_the_same_batches_in_lists() -> None:
-    inputs, targets = torch.arange(10.0)[:, None], torch.arange(10)
+    inputs, targets = torch.arange(11.0)[:, None], torch.arange(11)  # batches of 3, 3, 3, 2
     one = TensorBatches(inputs, targets, batch_size=3, shuffle=True, seed=1)
     grouped = TensorBatches(inputs, targets, batch_size=3, shuffle=True, seed=1, steps_per_call=3)
     groups = list(grouped)
