@@ -120,7 +120,9 @@ def _fit_and_test(
     kind.check_data(cfg.model, datamodule)
     shapes = datamodule.load()
     logged = kind.logged_metrics(cfg, shapes)
-    monitor, monitor_mode = resolve_monitor(cfg.monitor, cfg.monitor_mode, shapes.task, logged)
+    monitor, monitor_mode = resolve_monitor(
+        cfg.monitor, cfg.monitor_mode, shapes.task, logged, cfg.get("metrics")
+    )
     with open_dict(cfg):  # callbacks read ${monitor}, resolved when they are built
         cfg.monitor, cfg.monitor_mode = monitor, monitor_mode
     if rank_zero_only.rank == 0:  # what experiments-predict needs from the data

@@ -121,8 +121,9 @@ class ProtocolSweeper(Sweeper):
             # monitor=auto follows the data's task, as each job resolves it (ratings data
             # has no task: its experiments name the monitor)
             monitor, mode = resolve_monitor(
-                self.config.monitor, self.config.monitor_mode, self.config.dataset.get("task"), None
-            )
+                self.config.monitor, self.config.monitor_mode, self.config.dataset.get("task"),
+                None, self.config.get("metrics"),
+            )  # fmt: skip
             settings = ProtocolSettings.from_config(self.config.protocol, monitor, mode)
         except ConfigError as error:
             problems += error.problems
