@@ -26,12 +26,14 @@ DEFAULT_TASKS = {"classification": ClassificationTask, "regression": RegressionT
 
 def _data_arguments(shapes: DataShapes, train_inputs: torch.Tensor) -> dict[str, Any]:
     """What the data can tell a network, by parameter name. ``train_inputs`` serves networks
-    that need data at build time (Nystroem landmarks, ``gamma="scale"``)."""
+    that need data at build time (Nystroem landmarks, ``gamma="scale"``); ``two_classes``
+    the linear heads that give two classes one weight row, as scikit-learn does."""
     offered = {
         "in_features": shapes.in_features,
         "in_shape": shapes.in_shape,
         "num_outputs": shapes.num_outputs,
         "train_inputs": train_inputs,
+        "two_classes": shapes.task == "classification" and shapes.num_outputs == 2,
     }
     # token-id inputs only (dataset/features=tokens)
     for name in ("vocab_size", "max_length"):

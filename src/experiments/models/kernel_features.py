@@ -20,6 +20,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from experiments.models.linear import LinearScores
+
 
 def resolve_gamma(gamma: float | str, train_inputs: torch.Tensor | None) -> float:
     """``gamma`` as a number; ``"scale"`` means ``1 / (n_features * var(X))`` over the
@@ -167,6 +169,8 @@ class RandomFeaturesSVM(nn.Module):
         n_features: number of random features D; more approximates the kernel better.
         gamma: RBF width, a number or ``"scale"``.
         train_inputs: training inputs (from the data), used only for ``gamma="scale"``.
+        two_classes: a two-class classification (from the data): a head of one weight row,
+            as scikit-learn's (`experiments.models.linear.LinearScores`).
     """
 
     def __init__(
@@ -176,12 +180,13 @@ class RandomFeaturesSVM(nn.Module):
         n_features: int = 2000,
         gamma: float | str = "scale",
         train_inputs: torch.Tensor | None = None,
+        two_classes: bool = False,
     ) -> None:
         super().__init__()
         self.features = RandomFourierFeatures(
             in_features, n_features, resolve_gamma(gamma, train_inputs)
         )
-        self.head = nn.Linear(n_features, num_outputs)
+        self.head = LinearScores(n_features, num_outputs, two_classes=two_classes)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(inputs))
@@ -196,6 +201,8 @@ class NystroemSVM(nn.Module):
         num_outputs: classes or regression targets (from the data).
         n_components: number of landmarks (all training rows when there are fewer).
         gamma: RBF width, a number or ``"scale"``.
+        two_classes: a two-class classification (from the data): a head of one weight row,
+            as scikit-learn's (`experiments.models.linear.LinearScores`).
     """
 
     def __init__(
@@ -204,11 +211,12 @@ class NystroemSVM(nn.Module):
         num_outputs: int,
         n_components: int = 1000,
         gamma: float | str = "scale",
+        two_classes: bool = False,
     ) -> None:
         super().__init__()
         rows = torch.randperm(len(train_inputs))[:n_components]
         self.features = NystroemFeatures(train_inputs[rows], resolve_gamma(gamma, train_inputs))
-        self.head = nn.Linear(len(rows), num_outputs)
+        self.head = LinearScores(len(rows), num_outputs, two_classes=two_classes)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(inputs))
