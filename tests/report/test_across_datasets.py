@@ -5,17 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from experiments.cli.compare import main as compare
+from experiments.config.errors import ConfigError
 from experiments.report.across_datasets import compare_across_datasets
 from tests.report.protocol_folders import protocol_folder
 
 MODELS = {"cnn": 0.98, "mlp": 0.96, "svm": 0.94, "logreg": 0.92}
 
 
+def on_dataset(folder: Path, name: str) -> Path:
+    """The protocol folder, its runs' dataset renamed (`protocol_folder` writes digits)."""
+    for config in folder.rglob(".hydra/config.yaml"):
+        content = yaml.safe_load(config.read_text())
+        content["dataset"]["name"] = name
+        config.write_text(yaml.safe_dump(content))
+    return folder
+
+
 def folders(root: Path, count: int) -> list[Path]:
     return [
-        protocol_folder(root / f"d{i}", MODELS, splits=3, seeds=1, trials=1, seed=i)
+        on_dataset(
+            protocol_folder(root / f"d{i}", MODELS, splits=3, seeds=1, trials=1, seed=i), f"d{i}"
+        )
         for i in range(count)
     ]
 
@@ -52,3 +65,17 @@ def test_protocol_folders_bad_input(tmp_path: Path, capsys) -> None:
     assert compare([str(tmp_path / "empty")]) == 2
     assert "no finished re-run below" in capsys.readouterr().err
     assert not (tmp_path / "empty" / "report.md").exists()
+
+
+def test_the_same_dataset_twice_is_refused(tmp_path: Path, capsys) -> None:
+    first, second = folders(tmp_path, 2)
+    on_dataset(second, "d0")  # another protocol on the same data
+    with pytest.raises(ConfigError, match="are protocols on the same data"):
+        compare_across_datasets([first, second])
+    out = tmp_path / "out"
+    assert compare([str(first), str(second), "--out", str(out)]) == 2
+    assert (
+        f"{first} and {second} are protocols on the same data (d0): a comparison across "
+        "datasets counts each dataset once" in capsys.readouterr().err
+    )
+    assert not out.exists() and not (first / "report.md").exists()

@@ -65,3 +65,54 @@ def test_a_failing_summary_exits_1_and_still_counts_the_jobs(
     printed = capsys.readouterr().out
     assert "Jobs: 1 done." in printed
     assert "could not be written (TypeError: dtype 'str'" in printed
+
+
+def _done(folder: Path, launch: str, overrides: list[str], metrics: dict) -> None:
+    write_result(
+        folder,
+        {"status": "done", "launch": launch, "overrides": overrides, "metrics": metrics,
+         "monitor": "val/acc", "monitor_mode": "max"},
+    )  # fmt: skip
+
+
+def _end_of(sweep: Path, launch: str) -> None:
+    end = CollectResults()
+    end.launch = launch
+    config = OmegaConf.create(
+        {"hydra": {"sweep": {"dir": str(sweep)}}, "monitor": "auto", "monitor_mode": "auto"}
+    )
+    end.on_multirun_end(config)
+
+
+def test_a_plain_sweep_ends_with_what_one_split_says(tmp_path: Path, capsys) -> None:
+    kappa = "+metrics.kappa={_target_:torchmetrics.classification.MulticlassCohenKappa}"
+    for model, val in (("svm_linear", 0.95), ("mlp", 0.97)):
+        for lr in ("0.1", "0.01"):
+            overrides = ["experiment=spam", kappa, f"model={model}", f"optimizer.lr={lr}", "seed=0"]
+            _done(tmp_path / f"{model},{lr}", "now", overrides, {"val/acc": val + float(lr)})
+    _end_of(tmp_path, "now")
+    printed = capsys.readouterr().out.rstrip().splitlines()
+    assert printed[-3].startswith("TensorBoard: tensorboard --logdir")
+    assert printed[-1].startswith(
+        "With these settings and one split, model=mlp,optimizer.lr=0.1 leads on val/acc, which "
+        "its test rows cannot confirm or refute (no test_predictions.npz to test on);"
+    )
+    # The overrides as written (a + kept), the models swept, the seed left to the protocol.
+    assert printed[-1].endswith(
+        f"run experiments-train -m experiment=spam '{kappa}' model=mlp,svm_linear protocol=fair "
+        "once per value of optimizer.lr"
+    )
+    assert (tmp_path / "leaderboard.md").read_text().rstrip().endswith(printed[-1])
+
+
+def test_runs_of_two_tasks_get_their_table_but_no_leaderboard(tmp_path: Path, capsys) -> None:
+    _done(tmp_path / "a", "now", ["dataset=digits", "model=mlp"], {"val/acc": 0.9, "test/acc": 0.9})
+    _done(tmp_path / "b", "now", ["dataset=diabetes", "model=mlp"], {"val/rmse": 55.0})
+    _end_of(tmp_path, "now")  # the jobs did their work: no failure exit
+    printed = capsys.readouterr().out
+    assert (
+        "No leaderboard: the runs are of several tasks (classification: 1 run, regression: "
+        "1 run): a leaderboard ranks one task's runs on that task's metrics" in printed
+    )
+    assert (tmp_path / "results.csv").is_file() and not (tmp_path / "leaderboard.md").exists()
+    assert "Jobs: 2 done." in printed

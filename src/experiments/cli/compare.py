@@ -3,9 +3,11 @@
     experiments-compare outputs/svm_vs_deep/2026-11-26_21-32-36_c6b2d7 [more folders...]
 
 Reads every ``result.json`` below the folders, groups runs by their overrides other than the
-seed, prints mean ± std and the 95% confidence interval of each metric over seeds, whether
-the best group's lead is significant (paired t-test over seeds), and the runs that did not
-finish; writes ``results.csv``, ``leaderboard.md`` and ``plots/*.png``.
+seed, prints mean ± std and the 95% interval of each metric, whether the best group's lead
+holds on the test rows (McNemar's test or a paired bootstrap of the saved test predictions,
+Holm-adjusted; never a test over seeds), the runs that did not finish, and what these
+settings did on one split in a sentence with the command that gives a verdict
+(``protocol=fair``); writes ``results.csv``, ``leaderboard.md`` and ``plots/*.png``.
 
 Protocol folders (a protocol sweep's ``search/`` and ``final/`` phases) get their
 ``report.md`` instead (`experiments.report.protocol.report.write_protocol_report`); several
@@ -22,11 +24,11 @@ import sys
 from pathlib import Path
 
 from experiments.config.errors import ConfigError
-from experiments.report.across_datasets import write_across_datasets
+from experiments.report.across_datasets import check_distinct_data, write_across_datasets
 from experiments.report.learning_curve import is_curve_folder, write_curve_report
 from experiments.report.protocol.report import write_protocol_report
-from experiments.report.protocol.runs import is_protocol_folder
-from experiments.report.summary import PLOTS_DIR, summarize
+from experiments.report.protocol.runs import is_protocol_folder, read_protocol
+from experiments.report.summary import PLOTS_DIR, mixed_tasks, summarize
 from experiments.report.table import find_results
 from experiments.runs.result import recorded
 
@@ -36,8 +38,8 @@ MODES = ("max", "min")
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="experiments-compare",
-        description="Leaderboard of the runs below sweep folders: mean ± std and 95%% CI over "
-        "seeds, paired significance test against the best, results.csv, leaderboard.md, plots.",
+        description="Leaderboard of the runs below sweep folders: mean ± std and 95%% interval, "
+        "the best row's lead tested on the test rows, results.csv, leaderboard.md, plots.",
     )
     parser.add_argument("folders", nargs="+", type=Path, help="sweep or run folders")
     parser.add_argument(
@@ -57,7 +59,7 @@ def resolve(args: argparse.Namespace) -> tuple[str, str, Path]:
     Raises:
         ConfigError: every problem at once: a folder that does not exist or holds no
             ``result.json``; no ``--out`` for several folders; a metric no run logged, or none
-            given where the runs recorded no single ``monitor``.
+            given where the runs recorded no single ``monitor``; runs of several tasks.
     """
     problems = [f"{folder}: no such folder" for folder in args.folders if not folder.is_dir()]
     if problems:
@@ -76,6 +78,8 @@ def resolve(args: argparse.Namespace) -> tuple[str, str, Path]:
         )
     elif logged and metric not in logged:
         problems.append(f"--metric: no run logged '{metric}'; they logged {', '.join(logged)}")
+    if mixed := mixed_tasks(results):
+        problems.append(mixed)
     if problems:
         raise ConfigError(problems)
     return metric, mode, args.out or args.folders[0]
@@ -93,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print("experiments-compare: " + "\n  ".join(error.problems), file=sys.stderr)
         return 2
-    summarize(args.folders, metric, mode, out)
+    summary = summarize(args.folders, metric, mode, out)
     print(f"\nWrote {out / 'results.csv'}, {out / 'leaderboard.md'} and {out / PLOTS_DIR}/")
+    if summary.closing:
+        print(f"\n{summary.closing}")
     return 0
 
 
@@ -104,7 +110,8 @@ def compare_protocols(args: argparse.Namespace) -> int:
     Raises:
         ConfigError: protocol folders mixed with plain sweep folders, ``--metric`` or
             ``--mode`` given (a protocol reports the metric it selected on), no ``--out``
-            for several folders, or a folder without finished re-runs.
+            for several folders, two folders on the same data, or a folder without finished
+            re-runs.
     """
     problems = [
         f"{folder}: not a protocol folder (no search/ and final/); compare protocol folders "
@@ -116,6 +123,8 @@ def compare_protocols(args: argparse.Namespace) -> int:
         problems.append("--out: needed when comparing several protocol folders")
     if problems:
         raise ConfigError(problems)
+    if len(args.folders) > 1:  # before any report is written
+        check_distinct_data([read_protocol(folder) for folder in args.folders])
     for folder in args.folders:
         write_protocol_report(folder)
     if len(args.folders) > 1:

@@ -20,13 +20,15 @@ from scipy import stats
 from experiments.config.errors import ConfigError
 from experiments.io.atomic import write_atomic
 from experiments.report.protocol.board import protocol_board
-from experiments.report.protocol.runs import read_protocol
+from experiments.report.protocol.runs import Protocol, read_protocol
 from experiments.report.table import markdown_table
 
 ALPHA = 0.05
 REPORT_FILE = "across_datasets.md"
 DIAGRAM_FILE = "critical_difference.png"
 FEW_DATASETS = 10  # Demšar 2006: the Friedman chi-square is rough below about 10 datasets
+# The dataset config keys that say which rows a protocol ran on (a file, a hub id, a column).
+IDENTITY_KEYS = ("name", "source", "path", "data_files", "target_column", "task")
 
 
 @dataclass
@@ -56,13 +58,15 @@ def compare_across_datasets(folders: list[Path]) -> AcrossDatasets:
     """Rank the models of several protocol folders (one dataset each).
 
     Raises:
-        ConfigError: fewer than two folders, or fewer than two models present in all.
+        ConfigError: fewer than two folders, two folders on the same data (`data_identity`),
+            or fewer than two models present in all.
     """
     if len(folders) < 2:
         raise ConfigError("a comparison across datasets needs at least two protocol folders")
+    protocols = [read_protocol(folder) for folder in folders]
+    check_distinct_data(protocols)
     columns, signs, warnings = {}, {}, []
-    for folder in folders:
-        protocol = read_protocol(folder)
+    for folder, protocol in zip(folders, protocols, strict=True):
         rows, _ = protocol_board(protocol)
         label = protocol.dataset if protocol.dataset not in columns else str(folder)
         columns[label] = {row.model: row.tuned for row in rows if not math.isnan(row.tuned)}
@@ -92,6 +96,37 @@ def compare_across_datasets(folders: list[Path]) -> AcrossDatasets:
     nemenyi = scikit_posthocs.posthoc_nemenyi_friedman(ranks.to_numpy())
     nemenyi.index = nemenyi.columns = ranks.columns
     return AcrossDatasets(scores, ranks, mean_ranks, friedman_p, critical, nemenyi, warnings)
+
+
+def data_identity(protocol: Protocol) -> tuple[tuple[str, str], ...]:
+    """What says which data a protocol ran on: the `IDENTITY_KEYS` of its runs' ``dataset``
+    config (the split settings aside: two protocols on other splits of one table are one
+    dataset)."""
+    for runs in protocol.models.values():
+        dataset = runs.config.get("dataset", {})
+        return tuple((key, str(dataset[key])) for key in IDENTITY_KEYS if key in dataset)
+    return (("folder", str(protocol.folder)),)
+
+
+def check_distinct_data(protocols: list[Protocol]) -> None:
+    """Refuse two protocols on the same data: Friedman and Nemenyi take each dataset as an
+    independent sample, so one counted twice would weigh its ranking double.
+
+    Raises:
+        ConfigError: every pair of folders on the same data.
+    """
+    first: dict[tuple[tuple[str, str], ...], Protocol] = {}
+    problems = []
+    for protocol in protocols:
+        earlier = first.setdefault(data_identity(protocol), protocol)
+        if earlier is not protocol:
+            problems.append(
+                f"{earlier.folder} and {protocol.folder} are protocols on the same data "
+                f"({protocol.dataset}): a comparison across datasets counts each dataset "
+                "once; give one protocol folder per dataset"
+            )
+    if problems:
+        raise ConfigError(problems)
 
 
 def _power_warnings(n: int, k: int, critical: float) -> list[str]:

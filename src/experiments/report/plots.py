@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.report.table import setting_text
+from experiments.report.table import row_label
 
 
 def plot_leaderboard(
@@ -29,7 +29,7 @@ def plot_leaderboard(
     import matplotlib.pyplot as plt
 
     folder.mkdir(parents=True, exist_ok=True)
-    labels = [_label(row, group_by) for row in board.to_dict("records")]
+    labels = [row_label(row, group_by) for row in board.to_dict("records")]
     mean = board[f"{metric} mean"].to_numpy(dtype=float)
     # Error bars from mean to interval ends; a group of one seed has none.
     error = np.nan_to_num(
@@ -64,10 +64,3 @@ def plot_leaderboard(
     figure.savefig(vs_time, dpi=120, bbox_inches="tight")
     plt.close(figure)
     return [by_model, vs_time]
-
-
-def _label(row: dict, group_by: list[str]) -> str:
-    """``mlp`` for one grouping key, ``model=mlp,optimizer.lr=0.01`` for several."""
-    if len(group_by) == 1:
-        return setting_text(row[group_by[0]])
-    return ",".join(f"{key}={setting_text(row[key])}" for key in group_by)

@@ -1,17 +1,24 @@
-"""Summarize sweep folders: results table, leaderboard with significance, files and plots."""
+"""Summarize sweep folders: results table, leaderboard with significance on the test rows,
+files and plots, and for a plain sweep the sentence that ends it."""
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from experiments.config.errors import ConfigError
 from experiments.io.atomic import remove_temporaries, write_atomic
 from experiments.io.lock import folder_lock
+from experiments.report.one_split import one_split_sentence, protocol_command
 from experiments.report.plots import plot_leaderboard
 from experiments.report.table import (
     CONFIG_COLUMN,
@@ -25,6 +32,8 @@ from experiments.report.table import (
     write_table_files,
 )
 from experiments.stats.over_seeds import ALPHA
+from experiments.stats.significance import tested_metric
+from experiments.tasks.metrics import TASK_METRICS
 
 log = logging.getLogger(__name__)
 PLOTS_DIR = "plots"
@@ -35,12 +44,31 @@ NOT_SETTINGS = {"output_root", "launcher"}
 UNRECORDED_DATA = "runs that recorded no data identity [unrecorded]"
 
 
+@dataclass
+class Summary:
+    """What `summarize` collected and concluded.
+
+    Attributes:
+        frame: the results table (`experiments.report.table.results_frame`).
+        closing: for a plain sweep with something to compare, the sentence that ends it
+            (`experiments.report.one_split.one_split_sentence`); else None.
+    """
+
+    frame: pd.DataFrame
+    closing: str | None = None
+
+
 def summarize(
-    folders: list[Path], metric: str, mode: str, out_dir: Path, console: Console | None = None
-) -> pd.DataFrame:
+    folders: list[Path],
+    metric: str,
+    mode: str,
+    out_dir: Path,
+    console: Console | None = None,
+    one_split: bool = True,
+) -> Summary:
     """Collect every run below ``folders``; write ``results.csv``, ``leaderboard.md`` and the
-    plots (``plots/*.png``) into ``out_dir``; print the leaderboard, the significance of the
-    best group's lead and the runs that did not finish; return the results table.
+    plots (``plots/*.png``) into ``out_dir``; print the leaderboard, with the significance of
+    the best group's lead on the test rows, and the runs that did not finish.
 
     Runs are grouped by every override key except ``seed``, ``output_root`` and ``launcher``,
     and sorted by ``metric``. Runs scored on different data (their identities' data differ:
@@ -48,29 +76,35 @@ def summarize(
     data gets its own leaderboard, headed by what the data is, and its plots in
     ``plots/data_<id>/``. When no run finished, only ``results.csv`` is written and the
     unfinished runs are printed.
+
+    Args:
+        one_split: the runs are a plain sweep (not a protocol's or a learning curve's, whose
+            reports answer): ``leaderboard.md`` ends with `Summary.closing`, what these
+            settings did on one split and the command that gives a verdict.
+
+    Raises:
+        ConfigError: the finished runs are of several tasks (`mixed_tasks`); ``results.csv``
+            is written, nothing else.
     """
     # Wide enough for three metrics with their intervals when the output is not a terminal.
     console = console or Console(width=max(Console().width, 140))
     root = folders[0] if len(folders) == 1 else None
-    frame = results_frame(find_results(folders), root=root)
+    runs = find_results(folders)
+    frame = results_frame(runs, root=root)
     if not (frame["status"] == "done").any():  # nothing to rank: the table and the failures
         write_atomic(out_dir / "results.csv", frame.to_csv(index=False))
         console.print(f"No run finished ({len(frame)} runs): no leaderboard.")
         _print_unfinished(frame, console)
-        return frame
+        return Summary(frame)
+    if problem := mixed_tasks(result for _, result in runs):
+        write_atomic(out_dir / "results.csv", frame.to_csv(index=False))
+        raise ConfigError(f"{problem} ({out_dir / 'results.csv'} lists them all)")
     metrics = [metric, *(m for m in _test_metrics(frame) if m != metric)]
     boards = {}  # heading -> (leaderboard, its group keys, its runs)
-    for heading, runs in _by_data(frame).items():
-        group_by = _group_keys(runs)
-        boards[heading] = (leaderboard(runs, metric, mode, group_by), group_by, runs)
-    caption = (
-        f"{P_COLUMN}: is the best row's lead on {metric} real? A paired bootstrap over the "
-        "test rows where every run saved test_predictions.npz; else a two-sided paired t-test "
-        "over the seeds both ran (scipy.stats.ttest_rel: seed noise only, so none for a model "
-        f"whose score does not depend on the seed); sig. = p < {ALPHA}. Cells: mean ± std over "
-        "seeds [95% interval of the mean: from the test rows where saved, else Student t over "
-        "seeds, within the metric's range]."
-    )
+    for heading, part in _by_data(frame).items():
+        group_by = _group_keys(part)
+        boards[heading] = (leaderboard(part, metric, mode, group_by), group_by, part)
+    caption = _caption(metric)
     if any(CONFIG_COLUMN in group_by for _, group_by, _ in boards.values()):
         caption += (
             f" {CONFIG_COLUMN}: id of the composed config (.hydra/config.yaml less the seed and "
@@ -81,25 +115,68 @@ def summarize(
             " The runs were scored on different data (other rows or another split): each "
             "data has its own leaderboard, headed by its source and [data id]."
         )
+    closing = None
+    if one_split:
+        done = [result for _, result in runs if result.get("status") == "done"]
+        closing = one_split_sentence(
+            [(heading, board, group_by or ["run"]) for heading, (board, group_by, _) in boards.items()],
+            metric, mode, *protocol_command(done),
+        )  # fmt: skip
+    note = caption if closing is None else f"{caption}\n\n{closing}"
     with folder_lock(out_dir, SUMMARY_LOCK):  # two sweeps ending into one folder: in turn
         remove_temporaries(out_dir)  # left by a summary that was killed while writing
         shown = {
             heading: format_leaderboard(board, group_by, metrics)
             for heading, (board, group_by, _) in boards.items()
         }
-        write_table_files(out_dir, frame, shown, caption)
+        write_table_files(out_dir, frame, shown, note)
         for heading, (board, group_by, _) in boards.items():
             # one data: plots/; several: plots/data_<id>/ each
             plots = (
                 out_dir / PLOTS_DIR / (f"data_{heading.rsplit('[', 1)[-1][:-1]}" if heading else "")
             )
             plot_leaderboard(board, group_by or ["run"], metric, plots)
-    for heading, (board, group_by, runs) in boards.items():
+    for heading, (board, group_by, part) in boards.items():
         where = f" on {heading}" if heading else ""
-        title = f"Leaderboard{where} ({len(runs)} runs, sorted by {metric})"
+        title = f"Leaderboard{where} ({len(part)} runs, sorted by {metric})"
         _print_board(console, title, board, group_by, metrics, caption)
     _print_unfinished(frame, console)
-    return frame
+    return Summary(frame, closing)
+
+
+def _caption(metric: str) -> str:
+    """What the leaderboard's cells and ``p vs best`` are."""
+    return (
+        f"{P_COLUMN}: does the best row on {metric} also lead on the test rows "
+        f"({tested_metric(metric)})? McNemar's exact test where each side made one prediction "
+        "per row, else a paired permutation test over the rows (a paired bootstrap for F1), "
+        "on the runs' test_predictions.npz; Holm-adjusted over the rows tested; "
+        f"sig. = p < {ALPHA}. Never a test over seeds: they change the initialization, not "
+        "the test rows. Cells: mean ± std over seeds [95% interval of the mean: test metrics "
+        "from the test rows, others Student t over seeds, within the metric's range]."
+    )
+
+
+def mixed_tasks(results: Iterable[dict[str, Any]]) -> str | None:
+    """Why finished runs of several tasks, as their logged metrics show them, make no
+    leaderboard (no metric ranks a classifier against a regressor); None for one task."""
+    counts = Counter(
+        _task(result.get("metrics", {})) for result in results if result.get("status") == "done"
+    )
+    if len(counts) < 2:
+        return None
+    return (
+        "the runs are of several tasks ("
+        + ", ".join(f"{task}: {n} run{'s' * (n > 1)}" for task, n in counts.items())
+        + "): a leaderboard ranks one task's runs on that task's metrics; compare each "
+        "task's runs apart"
+    )
+
+
+def _task(metrics: dict[str, Any]) -> str:
+    """The task whose metrics a run logged (``val/acc``: classification), ``other`` else."""
+    names = {metric.rsplit("/", 1)[-1] for metric in metrics}
+    return next((task for task, own in TASK_METRICS.items() if names & set(own)), "other")
 
 
 def _by_data(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -66,12 +66,14 @@ class CollectResults(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         if not sweep_dir.is_dir():
             return
-        summary_error = _summarize(config, sweep_dir)
+        summary_error, closing = _summarize(config, sweep_dir)
         counts = self._outcomes(sweep_dir, interrupted is not None)
         told = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
         print(f"\nJobs: {told}.")
         print(f"Results: {sweep_dir / 'results.csv'}")
         print(f"TensorBoard: tensorboard --logdir {sweep_dir}")
+        if closing:
+            print(f"\n{closing}")
         if summary_error:
             print(
                 f"The results table and leaderboard could not be written ({summary_error}); "
@@ -119,21 +121,29 @@ def finish_interrupted_sweep(reason: str) -> None:
         print(f"sweep summary failed: {type(error).__name__}: {error}", file=sys.stderr)
 
 
-def _summarize(config: DictConfig, sweep_dir: Path) -> str | None:
+def _summarize(config: DictConfig, sweep_dir: Path) -> tuple[str | None, str | None]:
     """Write and print the sweep's table and leaderboard (and a protocol's or a learning
-    curve's report); the error when the summary could not be made, which Hydra would only
-    have warned about."""
+    curve's report).
+
+    Returns:
+        The error when the summary could not be made, which Hydra would only have warned
+        about; and for a plain sweep the sentence that ends it (`Summary.closing`).
+    """
     protocol, curve = is_protocol_folder(sweep_dir), is_curve_folder(sweep_dir)
     try:
         # A protocol's or a curve's table of every run is written, not printed: its report
         # prints the table that answers the question.
-        summarize(
+        summary = summarize(
             [sweep_dir], *_monitor(config, sweep_dir), sweep_dir,
             console=Console(quiet=True) if protocol or curve else None,
+            one_split=not (protocol or curve),
         )  # fmt: skip
+    except ConfigError as error:  # runs no leaderboard can rank together; results.csv is written
+        print(f"No leaderboard: {error}")
+        return None, None
     except Exception as error:
         log.exception("end-of-sweep summary failed")
-        return f"{type(error).__name__}: {error}"
+        return f"{type(error).__name__}: {error}", None
     report, what = (
         (write_protocol_report, "protocol report") if protocol
         else (write_curve_report, "learning curve") if curve
@@ -144,7 +154,7 @@ def _summarize(config: DictConfig, sweep_dir: Path) -> str | None:
             report(sweep_dir)
         except ConfigError as error:  # no model finished its runs: nothing to report
             print(f"No {what}: {error}")
-    return None
+    return None, summary.closing
 
 
 def _monitor(config: DictConfig, sweep_dir: Path) -> tuple[str, str]:

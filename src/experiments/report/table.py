@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,22 @@ from experiments.io.atomic import write_atomic
 from experiments.report.run_identity import config_id
 from experiments.runs.result import RESULT_FILE, load_result
 from experiments.stats.over_seeds import ALPHA
-from experiments.stats.significance import RUN_DIR_COLUMN, group_interval, p_value_of_lead
+from experiments.stats.significance import (
+    RUN_DIR_COLUMN,
+    GroupRows,
+    Lead,
+    group_interval,
+    holm,
+    lead_of_best,
+    tested_metric,
+)
 
 TIMING_COLUMNS = ["fit_seconds", "test_seconds", "n_params"]
 SEED_KEY = "seed"
-P_COLUMN = "p vs best"
+P_COLUMN = "p vs best"  # Holm-adjusted p-value of the best row's lead on the test rows
 NOTE_COLUMN = "p note"
+LEAD_COLUMN = "test lead"  # best minus this row on the tested metric, positive: the best is ahead
+ROWS_COLUMN = "test rows"
 CONFIG_COLUMN = "config"  # the run's `config_id`: what it ran, less the seed
 PROTOCOL_COLUMNS = ("phase", "split_seed", "trial")  # from a protocol job's `protocol` record
 DATA_COLUMN = "data"  # what its data is: the source and id of its identity's data, if recorded
@@ -100,19 +111,20 @@ def data_label(result: dict[str, Any]) -> str | None:
     return f"{data.get('source')} [{data['id']}]" if data.get("id") else None
 
 
-def leaderboard(
-    frame: pd.DataFrame, metric: str, mode: str, group_by: list[str], seed_key: str = SEED_KEY
-) -> pd.DataFrame:
+def leaderboard(frame: pd.DataFrame, metric: str, mode: str, group_by: list[str]) -> pd.DataFrame:
     """Finished runs grouped by ``group_by`` (the swept settings other than the seed), best
     first by the mean of ``metric`` (``mode`` ``max`` or ``min``; ties keep their order).
 
     Returns:
         One row per group: the group's settings; for every metric ``<m> mean``, ``<m> std``
         (sample std) and the 95% interval of the mean ``<m> low`` / ``<m> high`` (see
-        `experiments.stats.significance.group_interval`); ``seeds`` (runs); mean timings and parameter count; ``p vs best``, the
-        p-value of the best group's lead on ``metric`` over this group (see
-        `_p_values_vs_best`), nan for the best group and where no test applies; and
-        ``p note``, which test gave it or why none did (``tie`` for a mean equal to the best).
+        `experiments.stats.significance.group_interval`); ``seeds`` (runs); mean timings and
+        parameter count; then the best group's lead over each row on the test rows, on
+        ``frame.attrs["tested"]`` (``metric``'s test counterpart: ``val/acc`` ->
+        ``test/acc``; see `_leads_of_best`): ``p vs best`` (Holm-adjusted over the rows
+        tested), ``p note`` (the test, or why none applies; ``tie`` for a mean equal to the
+        best's), ``test lead`` (best minus this row, positive when the best scores better
+        on the test rows) and ``test rows``.
     """
     metric_columns = [m for m in frame.attrs.get("metric_keys", []) if m in frame]
     done = frame[frame["status"] == "done"]
@@ -122,57 +134,50 @@ def leaderboard(
     grouped = done.groupby(group_by, sort=False, dropna=False)
     table = grouped[metric_columns].agg(["mean", "std"])
     table.columns = [f"{name} {stat}" for name, stat in table.columns]
+    held_out = [GroupRows(group.get(RUN_DIR_COLUMN, [])) for _, group in grouped]
     for column in metric_columns:
         intervals = [
-            group_interval(column, group[column].dropna().tolist(), group.get(RUN_DIR_COLUMN))
-            for _, group in grouped
+            group_interval(column, group[column].dropna().tolist(), rows)
+            for (_, group), rows in zip(grouped, held_out, strict=True)
         ]
         table[f"{column} low"] = [low for low, _ in intervals]
         table[f"{column} high"] = [high for _, high in intervals]
     table["seeds"] = grouped.size()
     for column in TIMING_COLUMNS:
         table[column] = grouped[column].mean()
+    table["held_out"] = held_out
     sort_column = f"{metric} mean"
     if sort_column in table.columns:
         table = table.sort_values(sort_column, ascending=mode == "min", kind="stable")
     table = table.reset_index()
-    p_values, notes = _p_values_vs_best(done, table, metric, mode, group_by, seed_key)
-    table[P_COLUMN] = p_values
-    table[NOTE_COLUMN] = notes
+    tested = tested_metric(metric)
+    leads = _leads_of_best(table.pop("held_out").tolist(), table.get(sort_column), tested, mode)
+    table[P_COLUMN] = holm([lead.p_value for lead in leads])
+    table[NOTE_COLUMN] = [lead.note for lead in leads]
+    table[LEAD_COLUMN] = [lead.difference for lead in leads]
+    table[ROWS_COLUMN] = [lead.rows for lead in leads]
+    table.attrs["tested"] = tested
     return table
 
 
-def _p_values_vs_best(
-    done: pd.DataFrame,
-    board: pd.DataFrame,
-    metric: str,
-    mode: str,
-    group_by: list[str],
-    seed_key: str,
-) -> tuple[list[float], list[str]]:
-    """For each leaderboard row, the p-value of the first (best) row's lead and a note
-    (`p_value_of_lead`); a row whose mean equals the best's is a ``tie``, the best row too."""
-    nan_row = ([math.nan] * len(board), [""] * len(board))
-    if board.empty or metric not in done:
-        return nan_row
-    keys = done[group_by].map(_key_text).agg(tuple, axis=1)
-    by_group = dict(tuple(done.groupby(keys, sort=False)))
-    rows = [tuple(row) for row in board[group_by].map(_key_text).to_numpy()]
-    best = by_group.get(rows[0], done.iloc[:0])
-    best_mean = board[f"{metric} mean"].iloc[0] if f"{metric} mean" in board else math.nan
-    p_values, notes = (
-        [math.nan],
-        [TIE if len(board) > 1 and board[f"{metric} mean"].iloc[1] == best_mean else ""],
-    )
-    for index, row in enumerate(rows[1:], start=1):
-        other = by_group.get(row, done.iloc[:0])
-        if board[f"{metric} mean"].iloc[index] == best_mean:
-            p, note = math.nan, TIE
-        else:
-            p, note = p_value_of_lead(best, other, metric, mode, seed_key)
-        p_values.append(p)
-        notes.append(note)
-    return p_values, notes
+def _leads_of_best(
+    held_out: list[GroupRows], means: pd.Series | None, tested: str, mode: str
+) -> list[Lead]:
+    """For each leaderboard row (best first), the first row's lead over it on the test
+    metric ``tested`` (`lead_of_best`). The first row, and a row whose sorting mean equals
+    the first's, get no test: their note is ``tie`` when such a row exists."""
+    none = Lead(math.nan, math.nan, 0, "")
+    if means is None or not held_out:
+        return [none] * len(held_out)
+    ties = [index > 0 and mean == means.iloc[0] for index, mean in enumerate(means)]
+    leads = [replace(none, note=TIE if any(ties) else "")]
+    for rows, tie in zip(held_out[1:], ties[1:], strict=True):
+        leads.append(
+            replace(none, note=TIE)
+            if tie
+            else lead_of_best(tested, held_out[0], rows, mode == "max")
+        )
+    return leads
 
 
 def format_leaderboard(
@@ -182,8 +187,9 @@ def format_leaderboard(
 
     A metric cell is ``mean ± std`` and, ``interval_sep`` after it, the 95% confidence
     interval ``[low, high]``; a group of one seed shows its value alone. Float settings are
-    shortened by `setting_text`. ``p vs best`` is
-    followed by ``sig.`` or ``n.s.`` at the 5% level.
+    shortened by `setting_text`. ``p vs best`` is followed by ``sig.`` or ``n.s.`` at the 5%
+    level, and by ``ahead on test`` where the row scores better than the best one on the
+    test rows.
     """
     shown = board[group_by].map(setting_text) if group_by else board[["run"]].copy()
     for metric in metrics:
@@ -198,9 +204,9 @@ def format_leaderboard(
     if len(board) > 1:
         notes = board[NOTE_COLUMN].tolist()
         best = "best (tie)" if notes[0] == TIE else "best"
+        rows = board[[P_COLUMN, NOTE_COLUMN, LEAD_COLUMN]].iloc[1:].itertuples(index=False)
         shown[P_COLUMN] = [best] + [
-            best if note == TIE else _p_cell(p, note)
-            for p, note in zip(board[P_COLUMN].iloc[1:], notes[1:], strict=True)
+            best if note == TIE else _p_cell(p, note, lead) for p, note, lead in rows
         ]
     return shown
 
@@ -222,6 +228,14 @@ def setting_text(value: Any) -> str:
     return f"{number:.4g}" if "." in text or "e" in text.lower() else text
 
 
+def row_label(row: dict, group_by: list[str]) -> str:
+    """A leaderboard row's name: ``mlp`` for one grouping key, ``model=mlp,optimizer.lr=0.01``
+    for several."""
+    if len(group_by) == 1:
+        return setting_text(row[group_by[0]])
+    return ",".join(f"{key}={setting_text(row[key])}" for key in group_by)
+
+
 def _metric_cell(row: dict, metric: str, interval_sep: str) -> str:
     mean, std = row[f"{metric} mean"], row[f"{metric} std"]
     low, high = row[f"{metric} low"], row[f"{metric} high"]
@@ -231,11 +245,12 @@ def _metric_cell(row: dict, metric: str, interval_sep: str) -> str:
     return f"{mean:.4f}{spread}{interval_sep}[{low:.4f}, {high:.4f}]"
 
 
-def _p_cell(p: float, note: str = "") -> str:
+def _p_cell(p: float, note: str, lead: float) -> str:
     if pd.isna(p):
         return f"n/a: {note}" if note else "n/a"
     verdict = "sig." if p < ALPHA else "n.s."
-    return f"{'<0.0001' if p < 1e-4 else f'{p:.4f}'} {verdict}"
+    ahead = " (ahead on test)" if lead < 0 else ""
+    return f"{'<0.0001' if p < 1e-4 else f'{p:.4f}'} {verdict}{ahead}"
 
 
 def write_table_files(

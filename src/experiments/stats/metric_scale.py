@@ -69,6 +69,20 @@ def can_score_rows(metric: str) -> bool:
     }
 
 
+def row_losses(metric: str, predicted: np.ndarray, target: np.ndarray) -> np.ndarray | None:
+    """Per test row, the loss whose mean over the rows decides ``metric``: 1 for a wrong
+    class (accuracy), the absolute error (MAE), the squared error (MSE, and RMSE and R²,
+    which on the same rows order models as the MSE does); None for F1, which is no mean
+    over rows."""
+    name = base_name(metric)
+    if name in {"acc", "accuracy"}:
+        return (predicted != target).astype(float)
+    if name == "f1":
+        return None
+    error = np.asarray(predicted, float) - np.asarray(target, float)
+    return np.abs(error) if name == "mae" else error**2
+
+
 def weighted_scores(
     metric: str, predicted: np.ndarray, target: np.ndarray, weights: np.ndarray
 ) -> np.ndarray:
@@ -99,22 +113,16 @@ def weighted_scores(
             present.append(support > 0)
         return np.sum(recalls, axis=0) / np.maximum(np.sum(present, axis=0), 1)
     if name == "f1":
+        # One column per class: two matrix products for all classes and resamples at once.
         classes = np.union1d(np.unique(target), np.unique(predicted))
-        scores = []
-        for k in classes:
-            true_positive = weights @ ((predicted == k) & (target == k)).astype(float)
-            predicted_k = weights @ (predicted == k).astype(float)
-            actual_k = weights @ (target == k).astype(float)
-            denominator = predicted_k + actual_k
-            scores.append(
-                np.divide(
-                    2 * true_positive,
-                    denominator,
-                    out=np.zeros_like(denominator),
-                    where=denominator > 0,
-                )
-            )
-        return np.mean(scores, axis=0)
+        is_predicted = (np.asarray(predicted)[:, None] == classes).astype(float)
+        is_actual = (np.asarray(target)[:, None] == classes).astype(float)
+        true_positives = weights @ (is_predicted * is_actual)
+        occurrences = weights @ (is_predicted + is_actual)  # 2 tp + fp + fn per class
+        f1 = np.divide(
+            2 * true_positives, occurrences, out=np.zeros_like(occurrences), where=occurrences > 0
+        )
+        return f1.mean(axis=1)
     error = np.asarray(predicted, float) - np.asarray(target, float)
     if name == "mae":
         return weights @ np.abs(error) / n

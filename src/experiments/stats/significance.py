@@ -1,73 +1,127 @@
-"""Is the best leaderboard row's lead real, and how sure is each row's mean? On one split
-the test rows answer when the runs saved them (``test_predictions.npz``); seeds answer
-only for what seeds change, and never for a model whose score does not depend on them."""
+"""The leaderboard's statistics on one split: how sure each group's mean is, and whether the
+best group (on the sorting metric, usually a validation one) also leads on the test rows.
+
+Only the test rows (``test_predictions.npz``) test a lead. Seeds change the initialization,
+not which rows were tested; and against a model whose score does not depend on the seed (a
+convex model solved to convergence, a deterministic estimator) a test over seeds measures
+the other side's optimizer noise, claiming significance from nothing."""
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from experiments.stats.held_out_rows import interval_on_test_rows, shared_test_rows
+from experiments.stats.held_out_rows import (
+    HeldOutRows,
+    bootstrap_scores,
+    paired_row_test,
+    shared_test_rows,
+)
 from experiments.stats.metric_scale import can_score_rows, clip_to_range
-from experiments.stats.over_seeds import confidence_interval, paired_p_value
-from experiments.stats.verdict import compare_on_test_rows
+from experiments.stats.over_seeds import confidence_interval
+from experiments.stats.verdict import LEVEL
 
 RUN_DIR_COLUMN = "run_dir"  # the run's folder in the results table: which sweep a row came from
-SEED_INDEPENDENT = "score does not depend on the seed"
+TEST = "test/"
 
 
-def group_interval(
-    metric: str, values: list[float], run_dirs: pd.Series | None
-) -> tuple[float, float]:
+def tested_metric(metric: str) -> str:
+    """The test metric that tests a lead on ``metric``: ``val/acc`` -> ``test/acc``."""
+    return TEST + metric.rsplit("/", 1)[-1]
+
+
+class GroupRows:
+    """One leaderboard group's runs on their test rows, read when first needed, with each
+    metric's bootstrap scores computed once (its interval and its test share them).
+
+    Args:
+        run_dirs: the group's run folders.
+    """
+
+    def __init__(self, run_dirs: Sequence[str | Path]) -> None:
+        self.run_dirs = [Path(d) for d in run_dirs]
+        self._scores: dict[str, np.ndarray] = {}
+
+    @functools.cached_property
+    def rows(self) -> HeldOutRows | None:
+        """The runs' predictions on their common test rows; None unless every run saved
+        ``test_predictions.npz`` for the same rows."""
+        return shared_test_rows(self.run_dirs)
+
+    def scores(self, metric: str) -> np.ndarray:
+        """`bootstrap_scores` of ``metric`` (a test metric `can_score_rows` accepts)."""
+        if metric not in self._scores:
+            self._scores[metric] = bootstrap_scores(metric, self.rows)
+        return self._scores[metric]
+
+
+def group_interval(metric: str, values: list[float], group: GroupRows) -> tuple[float, float]:
     """The 95% interval of a group's mean ``metric``: from the test rows (bootstrap) when
-    ``metric`` is a test metric and every run saved ``test_predictions.npz``; else the
-    Student-t interval over seeds cut to the metric's range; nan when the runs all scored
-    the same (seeds that change nothing say nothing about other test rows) or are fewer
-    than two."""
-    if run_dirs is not None and metric.startswith("test/"):
-        from_rows = interval_on_test_rows(metric, [Path(d) for d in run_dirs])
-        if from_rows is not None:
-            return from_rows
+    ``metric`` is a test metric computable from them and every run saved its predictions;
+    else the Student-t interval over seeds (seed noise only), cut to the metric's range;
+    nan when the runs all scored the same or are fewer than two."""
+    if metric.startswith(TEST) and can_score_rows(metric) and group.rows is not None:
+        low, high = np.quantile(group.scores(metric), [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+        return clip_to_range(metric, low, high)
     if len(set(values)) < 2:
         return math.nan, math.nan
     return clip_to_range(metric, *confidence_interval(values))
 
 
-def p_value_of_lead(
-    best: pd.DataFrame, other: pd.DataFrame, metric: str, mode: str, seed_key: str
-) -> tuple[float, str]:
-    """The p-value of ``best``'s lead over ``other`` on ``metric`` (their runs, one row
-    each), and a note saying which test gave it or why none did.
+@dataclass(frozen=True)
+class Lead:
+    """The best group's lead over another on a test metric, on their shared test rows.
 
-    A test metric whose runs all saved ``test_predictions.npz`` on the same rows: the
-    paired bootstrap over the test rows (`compare_on_test_rows`). Otherwise the paired
-    t-test over shared seeds (`paired_p_value`), except when either side scores the same
-    for every seed: a difference over seeds then measures only the other side's seed noise
-    and nothing about the test set, so no p-value is given (``nan``, `SEED_INDEPENDENT`).
+    Attributes:
+        p_value: two-sided p-value of "no difference" (nan when no test applies).
+        difference: best minus other, signed so that positive means the best group scores
+            better on the test rows (nan when unknown).
+        rows: the test rows compared (0 when none).
+        note: the test used, or why none applies.
     """
-    if metric.startswith("test/") and can_score_rows(metric) and RUN_DIR_COLUMN in best:
-        rows_best = shared_test_rows([Path(d) for d in best[RUN_DIR_COLUMN]])
-        rows_other = shared_test_rows([Path(d) for d in other[RUN_DIR_COLUMN]])
-        if rows_best and rows_other and np.array_equal(rows_best[1], rows_other[1]):
-            comparison = compare_on_test_rows(
-                metric, rows_best[0], rows_other[0], rows_best[1], rope=0.0,
-                higher_is_better=mode == "max",
-            )  # fmt: skip
-            return comparison.p_value, f"bootstrap over {comparison.n} test rows"
-    if seed_key not in best or metric not in other:
-        return math.nan, ""
-    series = [frame[metric].dropna() for frame in (best, other)]
-    if any(len(values) > 1 and values.nunique() == 1 for values in series):
-        return math.nan, SEED_INDEPENDENT
-    seeded = [
-        {
-            str(seed): float(value)
-            for seed, value in zip(frame[seed_key], frame[metric], strict=True)
-            if pd.notna(value)
-        }
-        for frame in (best, other)
-    ]
-    return paired_p_value(*seeded)[0], ""
+
+    p_value: float
+    difference: float
+    rows: int
+    note: str
+
+
+def lead_of_best(metric: str, best: GroupRows, other: GroupRows, higher_is_better: bool) -> Lead:
+    """The best group's lead over ``other`` on the test metric ``metric``, tested on the test
+    rows both were scored on (`paired_row_test`: McNemar's exact test or a paired bootstrap).
+
+    Returns:
+        The lead; without a test (a metric the rows cannot give, runs without saved
+        predictions, groups scored on other rows) p-value and difference are nan and the
+        note says why.
+    """
+    if not can_score_rows(metric):
+        return Lead(math.nan, math.nan, 0, f"{metric} is not computed from saved predictions")
+    if best.rows is None or other.rows is None:
+        return Lead(math.nan, math.nan, 0, "no test_predictions.npz to test on")
+    if not np.array_equal(best.rows.target, other.rows.target):
+        return Lead(math.nan, math.nan, 0, "scored on other test rows")
+    test = paired_row_test(
+        metric, best.rows, other.rows, scores=(best.scores(metric), other.scores(metric))
+    )
+    sign = 1 if higher_is_better else -1
+    return Lead(test.p_value, sign * test.difference, test.rows, test.method)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of p-values tested together (the best row against each
+    other one): the family-wise error stays at the level used. nan entries (no test) are
+    left out of the family and stay nan."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(len(p), math.nan)
+    tested = np.flatnonzero(~np.isnan(p))
+    running = 0.0
+    for rank, index in enumerate(tested[np.argsort(p[tested], kind="stable")]):
+        running = max(running, min(1.0, (len(tested) - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted.tolist()
