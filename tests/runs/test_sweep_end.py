@@ -91,18 +91,19 @@ def test_a_plain_sweep_ends_with_what_one_split_says(tmp_path: Path, capsys) -> 
             overrides = ["experiment=spam", kappa, f"model={model}", f"optimizer.lr={lr}", "seed=0"]
             _done(tmp_path / f"{model},{lr}", "now", overrides, {"val/acc": val + float(lr)})
     _end_of(tmp_path, "now")
-    printed = capsys.readouterr().out.rstrip().splitlines()
-    assert printed[-3].startswith("TensorBoard: tensorboard --logdir")
-    assert printed[-1].startswith(
+    printed = capsys.readouterr().out
+    _, closing = printed.split(f"TensorBoard: tensorboard --logdir {tmp_path}\n\n")
+    assert " ".join(closing.split()).startswith(  # wrapped: compare the words
         "With these settings and one split, model=mlp,optimizer.lr=0.1 leads on val/acc, which "
         "its test rows cannot confirm or refute (no test_predictions.npz to test on);"
     )
-    # The overrides as written (a + kept), the models swept, the seed left to the protocol.
-    assert printed[-1].endswith(
-        f"run experiments-train -m experiment=spam '{kappa}' model=mlp,svm_linear protocol=fair "
+    # The overrides as written (a + kept), the models swept, the seed left to the protocol,
+    # the whole command on the last line.
+    assert closing.rstrip().splitlines()[-1] == (
+        f"  experiments-train -m experiment=spam '{kappa}' model=mlp,svm_linear protocol=fair "
         "once per value of optimizer.lr"
     )
-    assert (tmp_path / "leaderboard.md").read_text().rstrip().endswith(printed[-1])
+    assert (tmp_path / "leaderboard.md").read_text().rstrip().endswith(closing.rstrip())
 
 
 def test_runs_of_two_tasks_get_their_table_but_no_leaderboard(tmp_path: Path, capsys) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import shlex
+import textwrap
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,6 +25,7 @@ from experiments.report.wording import compared
 from experiments.stats.over_seeds import ALPHA
 
 PROTOCOL = "protocol=fair"
+WIDTH = 100  # of the sentence's lines, before the command
 
 
 def protocol_command(results: Iterable[dict[str, Any]]) -> tuple[str, list[str]]:
@@ -69,7 +71,8 @@ def one_split_sentence(
         command, varied: from `protocol_command`.
 
     Returns:
-        The sentence; None when no leaderboard has two rows (nothing was compared).
+        The sentence, wrapped, the command on a line of its own (whole, to copy); None
+        when no leaderboard has two rows (nothing was compared).
     """
     found = [
         f"on {heading}, " * bool(heading) + _best_against_runner_up(board, group_by, metric, mode)
@@ -79,11 +82,12 @@ def one_split_sentence(
     if not found:
         return None
     once = f" once per value of {', '.join(varied)}" if varied else ""
-    return (
+    prose = (
         f"With these settings and one split, {'; '.join(found)}; that is how these settings "
         "did on this split, not a verdict: for one, with every model tuned on the same budget "
-        f"over repeated splits, run {command}{once}"
+        "over repeated splits, run"
     )
+    return f"{textwrap.fill(prose, WIDTH)}\n  {command}{once}"  # the command on a line of its own
 
 
 def _best_against_runner_up(
