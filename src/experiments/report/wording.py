@@ -8,7 +8,8 @@ from experiments.stats.metric_scale import base_name, metric_range
 
 # How a metric is called in a sentence; other names as logged (``kappa``).
 NAMES = {
-    "acc": "accuracy", "accuracy": "accuracy", "f1": "F1", "auroc": "ROC-AUC",
+    "acc": "accuracy", "accuracy": "accuracy", "balanced_acc": "balanced accuracy",
+    "f1": "F1", "auroc": "ROC-AUC",
     "ap": "average precision", "rmse": "RMSE", "mae": "MAE", "mse": "MSE", "r2": "R²",
 }  # fmt: skip
 

@@ -70,13 +70,18 @@ def can_score_rows(metric: str) -> bool:
 
 
 def row_losses(metric: str, predicted: np.ndarray, target: np.ndarray) -> np.ndarray | None:
-    """Per test row, the loss whose mean over the rows decides ``metric``: 1 for a wrong
-    class (accuracy), the absolute error (MAE), the squared error (MSE, and RMSE and R²,
-    which on the same rows order models as the MSE does); None for F1, which is no mean
-    over rows."""
+    """Per test row, the loss whose mean over the rows decides ``metric`` on these rows: 1
+    for a wrong class (accuracy); for balanced accuracy the same, weighted by
+    ``rows / (classes * rows of its class)`` (the mean is 1 - balanced accuracy); the
+    absolute error (MAE); the squared error (MSE, and RMSE and R², which on the same rows
+    order models as the MSE does). None for F1, which is no mean over rows."""
     name = base_name(metric)
-    if name in {"acc", "accuracy"}:
-        return (predicted != target).astype(float)
+    if name in {"acc", "accuracy", "balanced_acc"}:
+        wrong = (np.asarray(predicted) != np.asarray(target)).astype(float)
+        if name != "balanced_acc":
+            return wrong
+        classes, index, counts = np.unique(target, return_inverse=True, return_counts=True)
+        return wrong * len(wrong) / (len(classes) * counts[index])
     if name == "f1":
         return None
     error = np.asarray(predicted, float) - np.asarray(target, float)

@@ -18,7 +18,7 @@ TASK_MONITOR = {"classification": ("val/acc", "max"), "regression": ("val/rmse",
 # Whether a higher value is better, for the metrics this package logs under these names
 # (``objective``: the training objective a convex model converged on).
 HIGHER_IS_BETTER = {
-    "acc": True, "f1": True, "auroc": True, "ap": True, "r2": True,
+    "acc": True, "balanced_acc": True, "f1": True, "auroc": True, "ap": True, "r2": True,
     "loss": False, "objective": False, "rmse": False, "mae": False,
 }  # fmt: skip
 # Recommenders' ranking metrics at a cut-off: ``hr@10``, ``ndcg@10``.
