@@ -4,6 +4,8 @@ bad run folders and checkpoints give one message and exit status 2."""
 from __future__ import annotations
 
 import json
+import pathlib
+import pickle
 import platform
 import shutil
 import subprocess
@@ -11,9 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from experiments.cli.evaluate import evaluate, main
 from experiments.config.errors import ConfigError
+from experiments.config.trusted import Trust
 
 from .conftest import run_cli_commands, train_run
 from .runs.test_checkpoints import garble
@@ -64,7 +68,7 @@ def _foreign(runs: dict[str, Path]) -> str:
 
 def _no_estimator(runs: dict[str, Path], tmp_path: Path) -> str:
     copy = shutil.copytree(runs["estimator"], tmp_path / "copy")
-    (copy / "estimator.joblib").unlink()
+    (copy / "estimator.skops").unlink()
     return str(copy)
 
 
@@ -75,7 +79,7 @@ def _no_estimator(runs: dict[str, Path], tmp_path: Path) -> str:
         (lambda runs, tmp: str(tmp), "is not a run folder (no .hydra/config.yaml)"),
         (lambda runs, tmp: _corrupt(runs["network"]), "cannot read"),
         (lambda runs, tmp: _foreign(runs), "does not fit model 'logreg' of this run"),
-        (_no_estimator, "has no estimator.joblib: it did not finish fitting"),
+        (_no_estimator, "has no estimator.skops: it did not finish fitting"),
     ],
     ids=["missing folder", "not a run", "corrupt checkpoint", "other model", "no estimator"],
 )
@@ -117,3 +121,82 @@ def test_garbled_checkpoint_and_gone_process_are_reported(runs, tmp_path: Path) 
     garble(run_dir / "checkpoints" / "last.ckpt")
     with pytest.raises(ConfigError, match=r"last\.ckpt does not match its recorded checksum"):
         evaluate(run_dir)
+
+
+# A run folder from elsewhere is data: what its config or model file would run, nothing runs.
+PRECIOUS = "the user's own file\n"
+
+
+def poisoned(run: Path, folder: Path, key: str, node: dict) -> Path:
+    """A copy of ``run`` whose ``.hydra/config.yaml`` has ``node`` (a nested ``_target_``)
+    at ``key``, as a colleague's folder could."""
+    copy = shutil.copytree(run, folder)
+    cfg = OmegaConf.load(copy / ".hydra" / "config.yaml")
+    OmegaConf.update(cfg, key, node, force_add=True)
+    OmegaConf.save(cfg, copy / ".hydra" / "config.yaml")
+    return copy
+
+
+def attacks(victim: Path) -> dict[str, tuple[str, dict]]:
+    """Keys instantiated by predict and eval, each set to a target that writes ``victim``."""
+    return {
+        "savetxt": ("model.net.dropout", {"_target_": "numpy.savetxt", "fname": str(victim), "X": [[1]]}),
+        "open": ("dataset.features.scale", {"_target_": "builtins.open", "file": str(victim), "mode": "w"}),
+        "interpolated": ("model.net.dropout", {"_target_": "${oc.env:EVIL_TARGET}", "fname": str(victim), "X": [[1]]}),
+        "created": ("model.net.dropout", f"${{oc.create:{{_target_: numpy.savetxt, fname: '{victim}', X: [[1]]}}}}"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("attack", ["savetxt", "open", "interpolated", "created"])
+def test_a_poisoned_config_runs_nothing(runs, tmp_path: Path, capsys, monkeypatch, attack) -> None:
+    monkeypatch.setenv("EVIL_TARGET", "numpy.savetxt")
+    victim = tmp_path / "victim.txt"
+    victim.write_text(PRECIOUS)
+    key, node = attacks(victim)[attack]
+    folder = poisoned(runs["mlp"], tmp_path / "from-a-colleague", key, node)
+    assert main([f"ckpt={folder}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"experiments-eval: {key}._target_: '")
+    assert "If you trust the folder's author, allow it with --trust " in err
+    assert victim.read_text() == PRECIOUS and not (folder / "eval.json").exists()
+
+
+def test_a_trusted_package_is_built(runs, tmp_path: Path) -> None:
+    """``--trust`` names what the user trusts: here the lab package ``tests`` of this repo."""
+    task = {"_target_": "tests.kinds.lab_parts.StepCountingTask", "_partial_": True}
+    folder = poisoned(runs["mlp"], tmp_path / "lab", "model.task", task)
+    with pytest.raises(ConfigError, match=r"'tests\.kinds\.lab_parts\.StepCountingTask' is not a"):
+        evaluate(folder)
+    report, _ = evaluate(folder, Trust(packages=("tests.kinds",)))
+    assert report["metrics"]["test/acc"] > 0
+
+
+class Payload:
+    """What a pickle may hold: unpickling it writes a file."""
+
+    def __init__(self, victim: Path) -> None:
+        self.victim = victim
+
+    def __reduce__(self):
+        return pathlib.Path.write_text, (self.victim, "owned")
+
+
+def test_an_old_pickled_estimator_loads_only_when_trusted(runs, tmp_path: Path, capsys) -> None:
+    folder = shutil.copytree(runs["estimator"], tmp_path / "old")
+    (folder / "estimator.skops").unlink()
+    victim = tmp_path / "victim.txt"
+    (folder / "estimator.joblib").write_bytes(pickle.dumps(Payload(victim)))
+    assert main([f"ckpt={folder}"]) == 2
+    err = capsys.readouterr().err
+    assert "estimator.joblib' is a pickle" in err and "--trust-pickle" in err
+    assert not victim.exists()
+
+
+def test_a_skops_file_of_untrusted_types_is_refused(runs, tmp_path: Path) -> None:
+    import skops.io
+
+    folder = shutil.copytree(runs["estimator"], tmp_path / "odd")
+    (folder / "estimator.skops").write_bytes(skops.io.dumps(Payload(tmp_path / "victim.txt")))
+    with pytest.raises(ConfigError, match=r"holds types outside .*tests\.test_evaluate\.Payload"):
+        evaluate(folder)
+    assert not (tmp_path / "victim.txt").exists()

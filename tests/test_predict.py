@@ -18,6 +18,7 @@ from experiments.config.errors import ConfigError
 from .conftest import train_run
 from .data.test_images import image_folder
 from .data.test_text import messages
+from .test_evaluate import PRECIOUS, attacks, poisoned
 
 LEARN = ["optimizer.lr=0.1", "trainer.max_epochs=20"]
 
@@ -142,3 +143,16 @@ def test_predict_needs_no_training_data(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_values_are_printed_for_people(value, shown: str) -> None:
     assert readable(value) == shown
+
+
+@pytest.mark.parametrize("attack", ["savetxt", "open"])
+def test_a_poisoned_run_folder_runs_nothing(runs, tmp_path: Path, capsys, attack) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text(PRECIOUS)
+    key, node = attacks(victim)[attack]
+    folder = poisoned(runs["logreg"], tmp_path / "from-a-colleague", key, node)
+    assert main([f"ckpt={folder}", "text=win free cash now"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"experiments-predict: {key}._target_: ")
+    assert "--trust " in captured.err and not captured.out
+    assert victim.read_text() == PRECIOUS

@@ -61,7 +61,7 @@ def test_item_knn_uses_the_neighbours(runs) -> None:
     result = read_result(runs["item_knn"])
     bias = read_result(runs["bias"])["metrics"]["test/rmse"]
     assert result["status"] == "done" and result["metrics"]["test/rmse"] < 0.8 * bias
-    assert (runs["item_knn"] / "estimator.joblib").is_file()
+    assert (runs["item_knn"] / "estimator.skops").is_file()
 
 
 def test_recommendations_are_unrated_items_best_first(runs) -> None:

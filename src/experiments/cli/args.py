@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from experiments.config.trusted import Trust
+
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
 
@@ -36,3 +38,22 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
         "--json", type=boolean, nargs="?", const=True, default=False,
         help="print JSON for scripts (also json=true)",
     )  # fmt: skip
+
+
+def add_trust_flags(parser: argparse.ArgumentParser) -> None:
+    """``--trust PACKAGE`` (repeatable) and ``--trust-pickle``: what the user trusts in a run
+    folder from elsewhere beyond the allow-list (`experiments.config.trusted`)."""
+    parser.add_argument(
+        "--trust", action="append", default=[], metavar="PACKAGE",
+        help="build the classes of this package (or module, or exact name) that the run's "
+        "config names, e.g. your lab's own: its code runs; repeatable",
+    )  # fmt: skip
+    parser.add_argument(
+        "--trust-pickle", type=boolean, nargs="?", const=True, default=False,
+        help="load an old run's estimator.joblib, a pickle that runs any code it names",
+    )  # fmt: skip
+
+
+def trust_of(args: argparse.Namespace) -> Trust:
+    """The `Trust` that `add_trust_flags`' flags gave."""
+    return Trust(packages=tuple(args.trust), pickle=args.trust_pickle)

@@ -7,7 +7,8 @@ Rebuilds the run from its folder (config, same test rows, network with the check
 weights or the fitted scikit-learn estimator: `experiments.core.saved`), scores the test
 split as the run did, prints the metrics next to those in the run's ``result.json``, and
 writes them beside the run: ``eval.json`` for the run's own model (``checkpoints/last.ckpt``
-or ``estimator.joblib``), ``eval-<checkpoint name>.json`` for another checkpoint.
+or ``estimator.skops``), ``eval-<checkpoint name>.json`` for another checkpoint. A run folder
+from elsewhere is data: see `experiments.core.saved` for what is trusted (``--trust``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from experiments.cli.args import add_json_flag, parse_key_values
+from experiments.cli.args import add_json_flag, add_trust_flags, parse_key_values, trust_of
 from experiments.config.errors import ConfigError
+from experiments.config.trusted import Trust
 from experiments.core.saved import load_run
 from experiments.io.atomic import write_atomic
 from experiments.runs.result import now_iso, read_result
@@ -28,8 +30,9 @@ from experiments.runs.result import now_iso, read_result
 PROGRAM = "experiments-eval"
 
 
-def evaluate(ckpt: str | Path) -> tuple[dict[str, Any], Path]:
-    """Score a run's model on its test split again and write the report beside the run.
+def evaluate(ckpt: str | Path, trust: Trust | None = None) -> tuple[dict[str, Any], Path]:
+    """Score a run's model on its test split again and write the report beside the run;
+    ``trust``: what the user trusts in the run folder beyond the allow-list (`load_run`).
 
     Returns:
         The report (``model_file``, ``metrics``, ``test_seconds``, ``evaluated``, and
@@ -41,7 +44,7 @@ def evaluate(ckpt: str | Path) -> tuple[dict[str, Any], Path]:
     Raises:
         ConfigError: see `experiments.core.saved.load_run`.
     """
-    run = load_run(ckpt)
+    run = load_run(ckpt, trust=trust)
     metrics, seconds = run.test_metrics()
     # result.json holds the metrics of the run's own model only
     result = read_result(run.run_dir) or {}  # a gone process's `running` reads `interrupted`
@@ -71,13 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--ckpt", required=True,
-        help="run folder (its checkpoints/last.ckpt or estimator.joblib) or a .ckpt file in one",
+        help="run folder (its checkpoints/last.ckpt or estimator.skops) or a .ckpt file in one",
     )  # fmt: skip
     add_json_flag(parser)
+    add_trust_flags(parser)
     args = parse_key_values(parser, argv)
     logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)  # no device banner
     try:
-        report, path = evaluate(args.ckpt)
+        report, path = evaluate(args.ckpt, trust_of(args))
     except ConfigError as error:
         print(f"{PROGRAM}: " + "\n  ".join(error.problems), file=sys.stderr)
         return 2

@@ -30,8 +30,9 @@ import logging
 import sys
 from typing import Any
 
-from experiments.cli.args import add_json_flag, parse_key_values
+from experiments.cli.args import add_json_flag, add_trust_flags, parse_key_values, trust_of
 from experiments.config.errors import ConfigError
+from experiments.config.trusted import Trust
 from experiments.core.saved import Outputs, SavedRun, load_run
 from experiments.data.inputs import read_inputs
 
@@ -41,8 +42,11 @@ MARGINS_NOTE = (
 )
 
 
-def predict(ckpt: str, files: list[str], texts: list[str], top: int) -> dict[str, Any]:
-    """The run's predictions for the inputs, as printed by ``--json``.
+def predict(
+    ckpt: str, files: list[str], texts: list[str], top: int, trust: Trust | None = None
+) -> dict[str, Any]:
+    """The run's predictions for the inputs, as printed by ``--json``; ``trust``: what the
+    user trusts in the run folder beyond the allow-list (`load_run`).
 
     Returns:
         ``run``, ``model``, ``kind`` (``probabilities``, ``margins`` or ``values``), ``note``
@@ -54,7 +58,7 @@ def predict(ckpt: str, files: list[str], texts: list[str], top: int) -> dict[str
     Raises:
         ConfigError: a bad run, model file or input (see `load_run`, `read_inputs`).
     """
-    run = load_run(ckpt, with_data=False)
+    run = load_run(ckpt, with_data=False, trust=trust)
     featurizer = run.features
     inputs = read_inputs(featurizer, files, texts)
     outputs = run.predict(featurizer.transform(inputs.rows, "input"))
@@ -72,7 +76,9 @@ def predict(ckpt: str, files: list[str], texts: list[str], top: int) -> dict[str
     }
 
 
-def recommendations(ckpt: str, user: str | None, item: str | None, top: int) -> dict[str, Any]:
+def recommendations(
+    ckpt: str, user: str | None, item: str | None, top: int, trust: Trust | None = None
+) -> dict[str, Any]:
     """A recommender run's answer for ``user`` (top unrated items) or ``item`` (similar
     items), as printed by ``--json``: ``run``, ``model``, ``user`` or ``item`` (with its
     ``title``), an optional ``note`` (cold start), and ``recommendations`` or ``similar``:
@@ -85,7 +91,7 @@ def recommendations(ckpt: str, user: str | None, item: str | None, top: int) -> 
         raise ConfigError(
             "give user=<id> (recommendations) or item=<id> (similar items), one of them"
         )
-    run = load_run(ckpt)
+    run = load_run(ckpt, trust=trust)
     if not run.kind.recommends:
         raise ConfigError(
             f"user=/item=: model '{run.cfg.model.name}' is not a recommender; give input= or text="
@@ -167,15 +173,16 @@ def main(argv: list[str] | None = None) -> int:
         "--top", type=int, default=None, help="classes shown per input (3), or items (10)"
     )
     add_json_flag(parser)
+    add_trust_flags(parser)
     args = parse_key_values(parser, argv)
     logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)
     asks_items = args.user is not None or args.item is not None
     top = max(args.top if args.top is not None else (10 if asks_items else 3), 1)
     try:
         if asks_items:
-            report = recommendations(args.ckpt, args.user, args.item, top)
+            report = recommendations(args.ckpt, args.user, args.item, top, trust_of(args))
         else:
-            report = predict(args.ckpt, args.input, args.text, top)
+            report = predict(args.ckpt, args.input, args.text, top, trust_of(args))
     except ConfigError as error:
         print(f"{PROGRAM}: " + "\n  ".join(error.problems), file=sys.stderr)
         return 2

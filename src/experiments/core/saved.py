@@ -2,8 +2,10 @@
 
 A run folder holds the composed config Hydra saved (``.hydra/config.yaml``) and the trained
 model its kind saved (`experiments.kinds`: ``checkpoints/last.ckpt`` for networks, loaded
-with ``weights_only=True``; ``estimator.joblib`` for scikit-learn models, a pickle: load only
-run folders you trust).
+with ``weights_only=True``; ``estimator.skops`` for fitted estimators, loaded with skops'
+type checks). A folder from elsewhere is data: its config is instantiated only when every
+``_target_`` in it is trusted (`experiments.config.trusted`), and an old run's pickled
+``estimator.joblib`` only when the user says so (`Trust`).
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import ConfigError, instantiate_checked
+from experiments.config.trusted import Trust, check_trusted
 from experiments.data import DataModule, DataShapes, Featurizer, load_fitted
 from experiments.kinds import ModelKind, Outputs, model_kind
+from experiments.kinds.estimator_file import ESTIMATOR_FILE, PICKLED_FILE
 from experiments.runs.process import prepare_torch
 
 CONFIG_FILE = Path(".hydra") / "config.yaml"
+TRUST_FLAG = "--trust {package}"  # how `experiments-predict` and `-eval` trust a package
 
 
 def locate(ckpt: str | Path) -> tuple[Path, Path]:
@@ -30,8 +35,8 @@ def locate(ckpt: str | Path) -> tuple[Path, Path]:
 
     Args:
         ckpt: a run folder (its kind's model file: ``checkpoints/last.ckpt``, or
-            ``estimator.joblib`` for scikit-learn models), or a model file inside one
-            (e.g. ``<run>/checkpoints/best.ckpt``).
+            ``estimator.skops`` for fitted estimators; an older run's ``estimator.joblib``),
+            or a model file inside one (e.g. ``<run>/checkpoints/best.ckpt``).
 
     Raises:
         ConfigError: no such path, no run folder, or the run saved no model.
@@ -51,6 +56,8 @@ def locate(ckpt: str | Path) -> tuple[Path, Path]:
         return run_dir, path
     kind = model_kind(OmegaConf.load(run_dir / CONFIG_FILE).model)
     model_file = run_dir / kind.model_file
+    if kind.model_file == ESTIMATOR_FILE and not model_file.is_file():
+        model_file = run_dir / PICKLED_FILE  # loaded only when trusted (`Trust.pickle`)
     if not model_file.is_file():
         raise ConfigError(
             f"ckpt: run '{run_dir}' has no {kind.model_file}: {kind.missing_model_hint}"
@@ -77,7 +84,8 @@ class SavedRun:
     @property
     def is_default_model(self) -> bool:
         """Whether this is the model the run's own ``result.json`` was tested with."""
-        return self.model_file == self.run_dir / self.kind.model_file
+        default = self.run_dir / self.kind.model_file
+        return self.model_file in (default, self.run_dir / PICKLED_FILE)
 
     def test_metrics(self) -> tuple[dict[str, float], float]:
         """The test-split metrics, computed as the run computed them, and the seconds taken.
@@ -95,7 +103,7 @@ class SavedRun:
         return self.kind.predict(self.model, self.cfg, self.shapes, inputs)
 
 
-def load_run(ckpt: str | Path, with_data: bool = True) -> SavedRun:
+def load_run(ckpt: str | Path, with_data: bool = True, trust: Trust | None = None) -> SavedRun:
     """Rebuild a run from its folder: its data module (same split seed, so the same test
     rows) and its trained model. Sets torch's thread count and seeds to the run's, so that
     metrics come out as in the run.
@@ -107,14 +115,19 @@ def load_run(ckpt: str | Path, with_data: bool = True) -> SavedRun:
             the training data. Networks built from training rows (Nystroem landmarks,
             ``gamma: scale``), and datasets without a featurizer (ratings, the images of a
             style transfer), load the data either way.
+        trust: what the user trusts in the folder beyond the allow-list (`Trust`); None:
+            nothing.
 
     Raises:
-        ConfigError: no such run or model file; a file that is no model of the run's kind
-            or does not fit the run's model; the run's data (or saved featurizer)
-            cannot be loaded.
+        ConfigError: no such run or model file; a config that names an untrusted
+            ``_target_``; a file that is no model of the run's kind, names untrusted types,
+            or does not fit the run's model; the run's data (or saved featurizer) cannot be
+            loaded.
     """
     run_dir, model_file = locate(ckpt)
     cfg = OmegaConf.load(run_dir / CONFIG_FILE)
+    trust = trust or Trust()
+    check_trusted(cfg, trust, str(run_dir / CONFIG_FILE), TRUST_FLAG)
     kind = model_kind(cfg.model)
     prepare_torch(cfg.threads, cfg.seed)
     datamodule = None
@@ -125,7 +138,7 @@ def load_run(ckpt: str | Path, with_data: bool = True) -> SavedRun:
     else:
         features = instantiate_checked(cfg.dataset.features, "dataset.features")
         shapes = load_fitted(run_dir, features)
-    model = kind.load(cfg, datamodule, shapes, model_file)
+    model = kind.load(cfg, datamodule, shapes, model_file, trust)
     return SavedRun(run_dir, model_file, cfg, kind, datamodule, features, shapes, model)
 
 

@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 from pytorch_lightning.loggers import Logger
 
 from experiments.config.errors import ConfigError
+from experiments.config.trusted import Trust
 from experiments.data import DataModule, DataShapes
 
 # What a model says about rows: class probabilities (softmax of a cross-entropy network,
@@ -118,13 +119,21 @@ class ModelKind(Protocol):
         ...
 
     def load(
-        self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes, path: Path
+        self,
+        cfg: DictConfig,
+        datamodule: DataModule | None,
+        shapes: DataShapes,
+        path: Path,
+        trust: Trust,
     ) -> Any:
         """The trained model saved at ``path`` by a run of config ``cfg``; ``datamodule`` is
         None when only the run's saved featurizer and shapes were loaded (to predict).
+        ``trust`` says what the user trusts in a file from elsewhere: nothing untrusted is
+        loaded (no pickle; only allow-listed types).
 
         Raises:
-            ConfigError: the file is not a model of this kind or does not fit the config.
+            ConfigError: the file is not a model of this kind, names an untrusted type, or
+                does not fit the config.
         """
         ...
 

@@ -4,8 +4,9 @@ Model configs name the estimator directly (``estimator: {_target_: sklearn.svm.S
 nothing here wraps an estimator class. Estimators get the features as an array, except those
 that read categorical columns from the dtype (HistGradientBoosting's default
 ``categorical_features="from_dtype"``): they get each one-hot block of a table back as one
-column of pandas categories, and split on categories natively. A fitted estimator is saved as ``estimator.joblib``
-(a pickle: loading it can run code, so load only run folders you trust).
+column of pandas categories, and split on categories natively. A fitted estimator is
+saved as ``estimator.skops`` (`experiments.kinds.estimator_file`: loading it builds only
+trusted types).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from torchmetrics import Metric
 
 from experiments.config import ConfigError, instantiate_checked
+from experiments.config.trusted import Trust
 from experiments.data import DataModule, DataShapes
 from experiments.data.tables import category_codes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs, require_examples
@@ -205,10 +207,15 @@ class EstimatorKind:
         )
 
     def load(
-        self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes, path: Path
+        self,
+        cfg: DictConfig,
+        datamodule: DataModule | None,
+        shapes: DataShapes,
+        path: Path,
+        trust: Trust,
     ) -> BaseEstimator:
         name = cfg.model.name
-        estimator = load_fitted(path, f"model '{name}' is a scikit-learn estimator")
+        estimator = load_fitted(path, f"model '{name}' is a scikit-learn estimator", trust)
         fitted_inputs = getattr(estimator, "n_features_in_", None)
         expected = shapes.in_features
         if isinstance(estimator, BaseEstimator):  # one input per category column, if it reads them

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 
 from experiments.config import ConfigError, instantiate_checked
+from experiments.config.trusted import Trust
 from experiments.data import DataModule, DataShapes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs, require_examples
 from experiments.kinds.metrics import build_metrics
@@ -151,8 +152,15 @@ class NetworkKind:
         )
 
     def load(
-        self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes, path: Path
+        self,
+        cfg: DictConfig,
+        datamodule: DataModule | None,
+        shapes: DataShapes,
+        path: Path,
+        trust: Trust,
     ) -> pl.LightningModule:
+        """The task with the checkpoint's weights, loaded with ``weights_only=True`` (no
+        pickle, whatever ``trust`` says)."""
         if path.suffix != ".ckpt":
             raise ConfigError(
                 f"ckpt: '{path}': model '{cfg.model.name}' is a network; expected a .ckpt file"

@@ -2,7 +2,7 @@
 
 Not a network and not trained by gradient: fitted in closed form on the sparse user-item
 matrix (numpy and scipy.sparse), like a scikit-learn estimator (``fit`` / ``predict``),
-and saved the same way (joblib).
+and saved the same way (skops).
 """
 
 from __future__ import annotations

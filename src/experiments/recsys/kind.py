@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.utilities import rank_zero_only
@@ -21,6 +22,7 @@ from torchmetrics import MeanAbsoluteError, MeanSquaredError, MetricCollection
 
 from experiments.config import instantiate_checked
 from experiments.config.errors import ConfigError
+from experiments.config.trusted import Trust
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs
 from experiments.kinds.estimator_file import ESTIMATOR_FILE, load_fitted, save_fitted
 from experiments.kinds.network import NetworkKind
@@ -30,6 +32,9 @@ from experiments.recsys.item_knn import ItemKNN
 from experiments.recsys.ranking_metrics import ranking_metrics
 from experiments.recsys.ratings import IdIndex
 from experiments.recsys.task import RecommendationTask
+
+# What a fitted ItemKNN's skops file holds besides the types skops trusts by default.
+ITEM_KNN_TYPES = tuple(f"{t.__module__}.{t.__qualname__}" for t in (ItemKNN, sp.csr_matrix))
 
 
 def require_ratings(model: DictConfig, datamodule: Any) -> None:
@@ -87,7 +92,7 @@ class RecommenderKind(NetworkKind):
         # The tested model is the saved one (none with trainer.enable_checkpointing=false).
         saved = run.run_dir / self.model_file
         if saved.is_file() and rank_zero_only.rank == 0:
-            task = self.load(run.cfg, run.datamodule, run.shapes, saved)
+            task = self.load(run.cfg, run.datamodule, run.shapes, saved, Trust())
             log_item_embeddings(run.logger.experiment, task, run.datamodule)
         return outcome
 
@@ -108,8 +113,8 @@ class RecommenderKind(NetworkKind):
 
 
 class RecommenderEstimatorKind:
-    """Recommenders fitted in closed form (``model.estimator``: `ItemKNN`), saved with joblib
-    as scikit-learn estimators are, scored with the metrics of `RecommendationTask`."""
+    """Recommenders fitted in closed form (``model.estimator``: `ItemKNN`), saved with skops
+    as scikit-learn estimators are (`ItemKNN` trusted by its exact name), scored with the metrics of `RecommendationTask`."""
 
     name = "recommender_estimator"
     recommends = True
@@ -146,9 +151,16 @@ class RecommenderEstimatorKind:
         return outcome
 
     def load(
-        self, cfg: DictConfig, datamodule: RatingsDataModule, shapes: RatingsShapes, path: Path
+        self,
+        cfg: DictConfig,
+        datamodule: RatingsDataModule,
+        shapes: RatingsShapes,
+        path: Path,
+        trust: Trust,
     ) -> ItemKNN:
-        estimator = load_fitted(path, f"model '{cfg.model.name}' is fitted in closed form")
+        estimator = load_fitted(
+            path, f"model '{cfg.model.name}' is fitted in closed form", trust, ITEM_KNN_TYPES
+        )
         similarity = getattr(estimator, "similarity_", None)
         if similarity is None or similarity.shape[0] != shapes.num_items:
             raise ConfigError(
