@@ -11,22 +11,35 @@ Two callers need it, before Hydra parses the command line:
   with the overrides recorded in ``<run folder>/.hydra/overrides.yaml``.
 - ``experiments-train rerun=<run folder>``: repeat a run, in a new folder, with the same
   recorded overrides (other overrides given beside it are added).
+
+A run folder may come from elsewhere, and its recorded overrides are data (`checked`): they
+may set no Hydra setting (``hydra.callbacks`` would run code before any check), choose no
+config file outside the config folders (``model=../../tmp/x``), hold no interpolation, and
+name no ``_target_`` that is not trusted (`experiments.config.trusted`; ``trust=[mylab]``
+beside ``resume=`` or ``rerun=`` trusts a lab's package). Everything else they can do is to
+choose options of the user's own config folders and set values.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import OverrideParseException
 from omegaconf import ListConfig, OmegaConf
 
+from experiments.config.compose import CONF_DIR
 from experiments.config.errors import ConfigError
+from experiments.config.trusted import TARGET_KEY, Trust
 from experiments.runs.result import RESULT_FILE, read_result
 
 JOB_VARIABLE = "EXPERIMENTS_DDP_JOB"
 RESUME_KEY = "resume"
 RERUN_KEY = "rerun"
+TRUST_KEY = "trust"
 _FLAGS = {"true", "false"}
 
 
@@ -54,7 +67,8 @@ def recorded_overrides(run_dir: Path) -> list[str]:
         overrides = OmegaConf.load(path)
         if not isinstance(overrides, ListConfig):
             raise ValueError(f"a {type(overrides).__name__}, not a list")
-        listed = [str(override) for override in overrides]
+        # as written: an interpolation in the file is an override's text, not resolved here
+        listed = [str(override) for override in OmegaConf.to_container(overrides)]
     except Exception as error:  # YAML, encoding or type errors alike
         raise ConfigError(f"{path}: unreadable ({error}); the run cannot be re-entered") from None
     recorded = (read_result(run_dir) or {}).get("overrides")
@@ -75,15 +89,17 @@ def _quoted(path: str) -> str:
 
 
 def _without(overrides: list[str], key: str) -> list[str]:
-    return [o for o in overrides if o.lstrip("+~").partition("=")[0] != key]
+    return [o for o in overrides if _key(o) != key]
 
 
 def reentry_argv(argv: list[str], environ: Mapping[str, str]) -> list[str]:
-    """``argv`` rewritten for a DDP child, ``resume=<run folder>`` or ``rerun=<run folder>``;
-    else unchanged (``resume=true`` and ``resume=false`` are plain overrides).
+    """``argv`` rewritten for a DDP child, ``resume=<run folder>`` or ``rerun=<run folder>``
+    (``trust=[...]`` beside them says what the folder may instantiate: `checked`); else
+    unchanged (``resume=true`` and ``resume=false`` are plain overrides).
 
     Raises:
-        ConfigError: ``resume=`` or ``rerun=`` names a folder that is not a run folder.
+        ConfigError: ``resume=`` or ``rerun=`` names a folder that is not a run folder, or
+            one whose recorded overrides could run code (`checked`).
     """
     program, arguments = argv[0], argv[1:]
     if JOB_VARIABLE in environ and environ.get("LOCAL_RANK", "0") != "0":
@@ -97,13 +113,102 @@ def reentry_argv(argv: list[str], environ: Mapping[str, str]) -> list[str]:
             f"hydra.job_logging.handlers.file.filename={_quoted(job['run_dir'] + f'/run.rank{rank}.log')}",
         ]
     keys = {argument.partition("=")[0]: argument for argument in arguments}
-    given = [a for a in arguments if a.partition("=")[0] not in (RESUME_KEY, RERUN_KEY)]
+    given = [a for a in arguments if a.partition("=")[0] not in (RESUME_KEY, RERUN_KEY, TRUST_KEY)]
+    trust = Trust(packages=_trusted_packages(keys.get(TRUST_KEY)))
     if RERUN_KEY in keys:
         run_dir = Path(keys[RERUN_KEY].partition("=")[2])
-        return [program, *_without(recorded_overrides(run_dir), RESUME_KEY), *given]
+        return [program, *checked(run_dir, trust), *given]
     resume = keys.get(RESUME_KEY, "").partition("=")[2]
     if not resume or resume.lower() in _FLAGS:
         return argv
-    run_dir = Path(resume)
-    recorded = _without(recorded_overrides(run_dir), RESUME_KEY)
+    recorded = checked(Path(resume), trust)
     return [program, *recorded, *given, f"hydra.run.dir={_quoted(resume)}", f"{RESUME_KEY}=true"]
+
+
+def checked(run_dir: Path, trust: Trust) -> list[str]:
+    """The recorded overrides of ``run_dir`` (`recorded_overrides`, less ``resume`` and
+    ``trust``: a folder cannot trust itself), refused where they could run code.
+
+    Raises:
+        ConfigError: unreadable overrides, or one problem per override that sets a Hydra
+            setting, chooses a config file outside the config folders, holds an
+            interpolation, or names a ``_target_`` that ``trust`` does not allow.
+    """
+    recorded = [o for o in recorded_overrides(run_dir) if _key(o) not in (RESUME_KEY, TRUST_KEY)]
+    where = run_dir / ".hydra" / "overrides.yaml"
+    try:
+        parsed = OverridesParser.create().parse_overrides(recorded)
+    except OverrideParseException as error:
+        raise ConfigError(f"{where}: unreadable ({error}); the run cannot be re-entered") from None
+    problems = [
+        f"{where}: '{text}': {problem}"
+        for text, override in zip(recorded, parsed, strict=True)
+        if (problem := _danger(override.key_or_group, override.value(), trust))
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return recorded
+
+
+def _danger(key: str, value: object, trust: Trust) -> str | None:
+    """What a recorded override could do that a run folder must not, or None."""
+    if key.split(".")[0].split("/")[0] == "hydra":
+        return "a run folder sets no Hydra setting; give it on the command line if you mean it"
+    if "." not in key and key not in _root_keys() and not _plain_option(value):
+        return "not a config option name (a path outside the config folders?)"
+    for name, item in _leaves(key, value):
+        if isinstance(item, str) and "${" in item:
+            return "an interpolation; a run folder's overrides are re-entered as plain values"
+        if name.rpartition(".")[2] == TARGET_KEY and not (
+            isinstance(item, str) and trust.allows(item)
+        ):
+            package = str(item).partition(".")[0]
+            return (
+                f"'{item}' is not a class experiments trusts in a run folder; building it "
+                f"could run any code. If you trust the folder's author, add {TRUST_KEY}=[{package}]"
+            )
+    return None
+
+
+def _leaves(key: str, value: object) -> Iterator[tuple[str, object]]:
+    """Each plain value in ``value`` with its dotted key below ``key``."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _leaves(f"{key}.{name}", item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(key, item)
+    else:
+        yield key, value
+
+
+def _plain_option(value: object) -> bool:
+    """Whether ``value`` names config options (``tfidf``, ``tuned/cats_dogs_cnn``, a list of
+    them) or none (``model=null``), not a path that leaves the config folder."""
+    if isinstance(value, list):
+        return all(_plain_option(item) for item in value)
+    if value is None:
+        return True
+    parts = str(value).split("/")
+    return isinstance(value, str) and ".." not in parts and "" not in parts
+
+
+@functools.cache
+def _root_keys() -> frozenset[str]:
+    """The plain settings of the root config (``seed``, ``output_root``): the keys without a
+    dot that name no config group."""
+    root = OmegaConf.load(CONF_DIR / "train.yaml")
+    return frozenset(str(key) for key in root if key not in ("defaults", "hydra"))
+
+
+def _trusted_packages(argument: str | None) -> tuple[str, ...]:
+    """The packages of ``trust=mylab`` or ``trust=[mylab,other]``."""
+    if argument is None:
+        return ()
+    (override,) = OverridesParser.create().parse_overrides([argument])
+    value = override.value()
+    return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+
+
+def _key(override: str) -> str:
+    return override.lstrip("+~").partition("=")[0]
