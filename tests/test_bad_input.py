@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import struct
+import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -11,8 +15,10 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 
 from experiments.config.errors import ConfigError
 from experiments.core import train
+from experiments.runs.paths import check_output_folder
 
 from .conftest import compose_config, run_cli_commands
+from .data.test_images import image_folder
 
 
 @pytest.mark.parametrize(
@@ -120,3 +126,93 @@ def test_cli_exits_nonzero_with_one_message(cli_runs, override: str, message: st
     assert "Traceback" not in output
     for result in out.rglob("result.json"):
         assert json.loads(result.read_text())["status"] == "failed"
+
+
+def bomb_png(path: Path, side: int = 20000) -> Path:
+    """A PNG that says it is ``side`` x ``side`` pixels (400 MB decoded at 20000): PIL
+    refuses it as a decompression bomb when it reads the header, so the file stays tiny."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)  # 8-bit grayscale
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0"))
+        + chunk(b"IEND", b"")
+    )  # fmt: skip
+    return path
+
+
+def test_a_decompression_bomb_among_the_images(make_cfg, tmp_path: Path) -> None:
+    folder = image_folder(tmp_path / "images")
+    bomb = bomb_png(folder / "dark" / "huge.png")
+    with pytest.raises(ConfigError) as error:
+        train(make_cfg("dataset=imagefolder", f"dataset.path={folder}"), tmp_path / "run", [])
+    assert str(bomb) in str(error.value) and "decompression bomb" in str(error.value)
+
+
+ONE_CLASS_MODELS = ["logreg", "mlp", "sk_logreg", "svm_linear"]
+
+
+@pytest.mark.parametrize("model", ONE_CLASS_MODELS)
+def test_a_target_of_one_class_is_one_message_for_every_model(make_cfg, tmp_path, model) -> None:
+    table = tmp_path / "one_class.csv"
+    table.write_text("x,y\n" + "".join(f"{i},yes\n" for i in range(30)))
+    overrides = [
+        "dataset=csv",
+        f"dataset.path={table}",
+        "dataset.target_column=y",
+        "dataset.task=classification",
+    ]
+    with pytest.raises(ConfigError, match="the train split holds one class, 'yes'; a classifier"):
+        train(make_cfg(*overrides, f"model={model}"), tmp_path / "run", [])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the point is a machine without a GPU")
+def test_trainer_gpu_without_a_gpu_says_it_trains_on_the_cpu(make_cfg, tmp_path, caplog) -> None:
+    result = train(make_cfg("trainer=gpu", "trainer.max_epochs=1"), tmp_path, [])
+    assert result["status"] == "done" and result["provenance"]["device"] == "cpu"
+    (warning,) = [r.getMessage() for r in caplog.records if "no GPU" in r.getMessage()]
+    assert "trainer=gpu" in warning and "training on the CPU" in warning
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", "..", ""])
+def test_experiment_name_is_one_folder_name(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ConfigError, match=f"experiment_name: '{re.escape(name)}' is not a folder"):
+        check_output_folder(name, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_output_folder_problems_are_one_line(tmp_path: Path) -> None:
+    readonly = tmp_path / "readonly"
+    readonly.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(readonly)]
+    ).returncode:
+        pytest.skip("cannot mount a read-only tmpfs here")
+    try:
+        ran = run_cli_commands(
+            [
+                ["experiments-train", f"output_root={tmp_path / 'out'}", "experiment_name=../../x"],
+                [
+                    "experiments-train",
+                    "-m",
+                    f"output_root={tmp_path / 'out'}",
+                    "experiment_name=a/b",
+                ],
+                ["experiments-train", f"output_root={readonly}"],
+            ],
+            tmp_path / "cli",
+        )
+    finally:
+        subprocess.run(["umount", "-l", str(readonly)], check=False)
+    for code, out, err in ran:
+        assert code == 2 and "Traceback" not in out + err, out + err
+        assert len((out + err).strip().splitlines()) == 1, out + err
+    assert "experiment_name: '../../x' is not a folder name" in ran[0][2]
+    assert f"output_root: cannot write the run folder '{readonly}/default/" in ran[2][2]
+    assert "Read-only file system); choose a writable output_root" in ran[2][2]
+    assert not (tmp_path / "x").exists() and not any((tmp_path / "out").rglob("*"))

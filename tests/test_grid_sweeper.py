@@ -3,6 +3,8 @@ once before any job runs (a bad option still stops the sweep before its first jo
 
 from __future__ import annotations
 
+import errno
+import importlib
 import os
 import subprocess
 import sys
@@ -50,3 +52,19 @@ def test_a_bad_option_in_a_seed_sweep_stops_it_before_any_job(tmp_path: Path) ->
     assert done.returncode != 0
     assert "Could not find 'model/nope'" in done.stderr + done.stdout
     assert not list(tmp_path.rglob("result.json"))
+
+
+def test_a_file_hydra_cannot_write_ends_the_sweep_with_one_line(monkeypatch, capsys) -> None:
+    def full_disk(self, arguments):
+        raise OSError(errno.ENOSPC, "No space left on device", "/out/sweep/job/.hydra/config.yaml")
+
+    # the classes as Hydra's plugin scan left them (it imports the plugin modules again)
+    grid_sweeper = importlib.import_module("hydra_plugins.experiments_grid_sweeper.grid_sweeper")
+    basic = next(c for c in grid_sweeper.GridSweeper.__mro__ if c.__name__ == "BasicSweeper")
+    monkeypatch.setattr(basic, "sweep", full_disk)
+    with pytest.raises(SystemExit) as stop:
+        grid_sweeper.GridSweeper(max_batch_size=None, params=None).sweep([])
+    assert stop.value.code == 1
+    assert capsys.readouterr().err == (
+        "'/out/sweep/job/.hydra/config.yaml' could not be written: No space left on device\n"
+    )

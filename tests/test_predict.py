@@ -18,6 +18,7 @@ from experiments.config.errors import ConfigError
 from .conftest import train_run
 from .data.test_images import image_folder
 from .data.test_text import messages
+from .test_bad_input import bomb_png
 from .test_evaluate import PRECIOUS, attacks, poisoned
 
 LEARN = ["optimizer.lr=0.1", "trainer.max_epochs=20"]
@@ -156,3 +157,11 @@ def test_a_poisoned_run_folder_runs_nothing(runs, tmp_path: Path, capsys, attack
     assert captured.err.startswith(f"experiments-predict: {key}._target_: ")
     assert "--trust " in captured.err and not captured.out
     assert victim.read_text() == PRECIOUS
+
+
+def test_a_decompression_bomb_is_one_message(runs, tmp_path: Path, capsys) -> None:
+    bomb = bomb_png(tmp_path / "huge.png")
+    assert main([f"ckpt={runs['images']}", f"input={bomb}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"experiments-predict: input: not an image PIL can read: '{bomb}' (")
+    assert "decompression bomb" in err and len(err.strip().splitlines()) == 1

@@ -100,3 +100,38 @@ def test_ddp_inside_a_sweep_trains_each_job_once(tmp_path: Path) -> None:
         writers = {path.name.split(".")[-2] for path in (job / "tb").glob("events.out.tfevents.*")}
         assert len(writers) == 1, "one process (rank zero) writes events"
         assert scalar_steps(job, "val/acc") == sorted(set(scalar_steps(job, "val/acc")))
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_one_line_and_no_claimed_file(tmp_path: Path) -> None:
+    """A disk full from the start (one line naming the folder, exit 1), and one that fills
+    during a sweep (the job fails with one line; no "Results:" for a table not written)."""
+    full, small = tmp_path / "full", tmp_path / "small"
+    for folder, size in ((full, "128k"), (small, "150k")):
+        folder.mkdir()
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)]
+        )
+        if mounted.returncode:
+            pytest.skip("cannot mount a tmpfs here")
+    try:
+        (full / "filler").write_bytes(b"\0" * 120 * 1024)
+        ran = run_cli_commands(
+            [
+                ["experiments-train", "model=sk_naive_bayes", f"output_root={full}"],
+                ["experiments-train", "-m", "model=sk_naive_bayes", f"hydra.sweep.dir={full}/s"],
+                ["experiments-train", "-m", "seed=0,1", "model=sk_naive_bayes", f"hydra.sweep.dir={small}/s"],
+            ],
+            tmp_path / "cli",
+        )  # fmt: skip
+        csv_written = (small / "s" / "results.csv").is_file()
+    finally:
+        for folder in (full, small):
+            subprocess.run(["umount", "-l", str(folder)], check=False)
+    for code, out, err in ran:
+        assert code == 1 and "Traceback" not in out + err, out + err
+    for _, out, err in ran[:2]:
+        assert (out + err).strip().count("\n") == 0
+        assert f"cannot write the run folder '{full}/" in err and "No space left on device" in err
+    out = ran[2][1] + ran[2][2]
+    assert "No space left on device" in out and ("Results: " in out) == csv_written

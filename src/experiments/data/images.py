@@ -170,6 +170,8 @@ class ImageFeatures:
                 image = PIL.Image.open(source)
                 image.load()
                 images.append(image)
+            except PIL.Image.DecompressionBombError as error:  # not an OSError
+                bad.append(f"{row} ({(cell or {}).get('path') or 'bytes'}: {error})")
             except (OSError, ValueError) as error:
                 bad.append(f"{row} ({(cell or {}).get('path') or error})")
         if bad:

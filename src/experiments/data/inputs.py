@@ -91,8 +91,8 @@ def _images(featurizer: Featurizer, files: list[Path]) -> Inputs:
             image = PIL.Image.open(path)
             image.load()
             images.append(image)
-        except (OSError, ValueError) as error:  # PIL's UnidentifiedImageError is an OSError
-            unreadable.append(f"'{path}' ({error})")
+        except (OSError, ValueError, PIL.Image.DecompressionBombError) as error:
+            unreadable.append(f"'{path}' ({error})")  # UnidentifiedImageError is an OSError
     if unreadable:
         raise ConfigError(f"input: not an image PIL can read: {', '.join(unreadable)}")
     images, notes = featurizer.conform(images)

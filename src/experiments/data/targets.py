@@ -26,7 +26,8 @@ def class_indices(
     holds them).
 
     Raises:
-        ConfigError: a class in val or test never occurs in train (no model could learn it).
+        ConfigError: the train split holds fewer than two classes (nothing to tell apart),
+            or a class in val or test never occurs in train (no model could learn it).
     """
     seen = set()
     targets, problems = {}, []
@@ -40,6 +41,10 @@ def class_indices(
             values = np.asarray([index.get(str(v), -1) for v in raw], dtype=np.int64)
         if name == "train":
             seen = set(np.unique(values).tolist())
+            if len(seen) < 2:
+                raise ConfigError(
+                    _one_class(column, [names[i] for i in seen if 0 <= i < len(names)])
+                )
         unseen = [row for row, value in enumerate(values) if value not in seen]
         if unseen:
             labels = sorted({str(raw[row]) for row in unseen})
@@ -51,6 +56,14 @@ def class_indices(
     if problems:
         raise ConfigError(problems)
     return targets
+
+
+def _one_class(column: str, present: list[str]) -> str:
+    found = f"one class, '{present[0]}'" if present else "no class"
+    return (
+        f"dataset.target_column '{column}': the train split holds {found}; a classifier needs "
+        "at least two (another target column? dataset.task=regression for numbers?)"
+    )
 
 
 def numeric_targets(splits: dict[str, Dataset], column: str) -> dict[str, np.ndarray]:

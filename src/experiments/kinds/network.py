@@ -130,6 +130,7 @@ class NetworkKind:
                 default_root_dir=str(run.run_dir),
                 plugins=[AtomicCheckpointIO()],  # checkpoints whole or absent, checked on resume
             )
+            _warn_of_cpu_fallback(trainer)
             start = time.perf_counter()
             if run.checkpoint:
                 log.info("resuming from %s", run.checkpoint)
@@ -245,6 +246,19 @@ def _callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
         if isinstance(callback, ModelCheckpoint) and callback.dirpath is None:
             callback.dirpath = os.path.realpath(run_dir / "checkpoints")
     return callbacks
+
+
+def _warn_of_cpu_fallback(trainer: pl.Trainer) -> None:
+    """``trainer=gpu`` keeps ``accelerator: auto``, so that the same settings run on a machine
+    without a GPU (tests, a laptop): say so, once per run, rather than train there silently.
+    Mixed precision is what marks a config meant for a GPU."""
+    precision = str(trainer.precision)
+    if trainer.strategy.root_device.type == "cpu" and "mixed" in precision:
+        log.warning(
+            "no GPU on this machine: training on the CPU (trainer=gpu and precision %s ask "
+            "for a GPU; on the CPU mixed precision is slower than 32-bit)",
+            precision,
+        )
 
 
 def _device_name(device: torch.device) -> str:

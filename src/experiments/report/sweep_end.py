@@ -70,7 +70,8 @@ class CollectResults(Callback):
         counts = self._outcomes(sweep_dir, interrupted is not None)
         told = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
         print(f"\nJobs: {told}.")
-        print(f"Results: {sweep_dir / 'results.csv'}")
+        if (sweep_dir / "results.csv").is_file():  # not written on a full disk
+            print(f"Results: {sweep_dir / 'results.csv'}")
         print(f"TensorBoard: tensorboard --logdir {sweep_dir}")
         if closing:
             print(f"\n{closing}")
@@ -141,6 +142,8 @@ def _summarize(config: DictConfig, sweep_dir: Path) -> tuple[str | None, str | N
     except ConfigError as error:  # runs no leaderboard can rank together; results.csv is written
         print(f"No leaderboard: {error}")
         return None, None
+    except OSError as error:  # the machine's limits (a full disk): said once, below
+        return f"{type(error).__name__}: {error}", None
     except Exception as error:
         log.exception("end-of-sweep summary failed")
         return f"{type(error).__name__}: {error}", None

@@ -14,8 +14,10 @@ same keys and the same grid, so experiment files and command lines do not change
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.config_store import ConfigStore
@@ -34,6 +36,18 @@ class GridSweeper(BasicSweeper):
     ) -> None:
         super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
         parse_each_file_once(hydra_context.config_loader)
+
+    def sweep(self, arguments: list[str]) -> Any:
+        """Hydra's sweep; a file Hydra cannot write (a job's ``.hydra/`` on a full disk) ends
+        it with the summary of the jobs so far and one line, exit 1, not a traceback."""
+        try:
+            return super().sweep(arguments)
+        except OSError as error:
+            from experiments.report.sweep_end import finish_interrupted_sweep  # at the end only
+
+            print(f"'{error.filename}' could not be written: {error.strerror}", file=sys.stderr)
+            finish_interrupted_sweep("a file that could not be written (above)")
+            sys.exit(1)
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         super().validate_batch_is_legal(list(one_per_shape(batch)))
