@@ -65,6 +65,8 @@ BAD_RUNS = [
     (["model=sk_naive_bayes_multinomial"], "(MultinomialNB) needs non-negative inputs"),
     (["monitor=val/kapa"], "does not log 'val/kapa' (did you mean 'val/acc'?)"),
     (["dataset.features.image_column=imag"], "no column 'imag' (did you mean 'image'?)"),
+    # refused before a DDP process is started: a failing child would take the sweep down
+    (["model=logreg", "trainer=ddp_cpu"], "callbacks.full_batch (optimizer=lbfgs) runs in one"),
 ]
 
 

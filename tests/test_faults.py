@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 
 from experiments.core import train
 from experiments.data.cache import default_cache_dir
@@ -241,11 +242,79 @@ def killed_parallel_worker(tmp_path: Path, tmpfs) -> None:
     )
 
 
+class FailOnRank(pl.Callback):
+    """A lab's callback that fails in one DDP process only, at the start of one epoch."""
+
+    def __init__(self, epoch: int, rank: int = 1) -> None:
+        self.epoch, self.rank = epoch, rank
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        if trainer.global_rank == self.rank and trainer.current_epoch == self.epoch:
+            raise RuntimeError(f"rank {self.rank} fails on purpose")
+
+
+def processes_naming(folder: Path) -> list[int]:
+    """The processes whose command line names ``folder`` (DDP children name their job's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:  # not a process, or gone meanwhile
+            continue
+        if entry.name.isdigit() and str(folder) in command:
+            found.append(int(entry.name))
+    return found
+
+
+DDP = ["trainer=ddp_cpu", "trainer.max_epochs=2"]
+
+
+def failing_ddp_child_in_a_sweep(tmp_path: Path, tmpfs) -> None:
+    """A DDP child that fails on its own (not rank 0): its job `failed` with the child's
+    error, the other job done, the summary, exit 1, no process left."""
+    sweep = tmp_path / "sweep"
+    fail = "+callbacks.fail._target_=tests.test_faults.FailOnRank"
+    code, output = finish(
+        start("-m", *DDP, fail, "+callbacks.fail.epoch=0,9", f"hydra.sweep.dir={sweep}")
+    )
+    assert code == 1, output[-3000:]
+    assert "Jobs: 1 done, 1 failed." in output and "Forcefully terminating" not in output
+    (failed,) = sweep.glob("*epoch=0*")
+    assert result(failed)["status"] == "failed"
+    assert result(failed)["error"] == (
+        "ChildProcessError: DDP process of rank 1 exited with code 1: "
+        "RuntimeError: rank 1 fails on purpose"
+    )
+    assert not processes_naming(sweep)
+
+
+def killed_ddp_child(tmp_path: Path, tmpfs) -> None:
+    """SIGKILL of a DDP child mid-training (the out-of-memory killer): the run `failed`
+    naming the signal, exit 1, one line, no process left."""
+    run_dir = tmp_path / "run"
+    every_epoch = "callbacks.last_checkpoint.min_seconds=0"
+    process = start(
+        "trainer=ddp_cpu", "trainer.max_epochs=60", every_epoch, f"hydra.run.dir={run_dir}"
+    )
+    when(lambda: (run_dir / "checkpoints" / "last.ckpt").is_file(), process)
+    (child,) = [pid for pid in processes_naming(run_dir) if pid != process.pid]
+    os.kill(child, signal.SIGKILL)
+    code, output = finish(process)
+    killed = "DDP process of rank 1 was killed by SIGKILL (the out-of-memory killer, or kill -9)"
+    assert code == 1, output[-3000:]
+    assert f"Run failed: ChildProcessError: {killed}" in output and "Traceback" not in output
+    assert result(run_dir)["status"] == "failed"
+    assert result(run_dir)["error"] == f"ChildProcessError: {killed}"
+    assert not processes_naming(run_dir)
+
+
 FAULTS = [
     sigterm_single_run_across_filesystems,
     ctrl_c_sweep_then_two_reruns_into_its_folder,
     full_disks_for_outputs_and_cache,
     killed_parallel_worker,
+    failing_ddp_child_in_a_sweep,
+    killed_ddp_child,
 ]
 
 

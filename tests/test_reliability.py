@@ -135,3 +135,19 @@ def test_a_full_disk_is_one_line_and_no_claimed_file(tmp_path: Path) -> None:
         assert f"cannot write the run folder '{full}/" in err and "No space left on device" in err
     out = ran[2][1] + ran[2][2]
     assert "No space left on device" in out and ("Results: " in out) == csv_written
+
+
+@pytest.mark.slow
+def test_ddp_children_compose_from_the_users_config_folder(tmp_path: Path) -> None:
+    conf = tmp_path / "mylab" / "conf" / "dataset"
+    conf.mkdir(parents=True)
+    (conf / "moons.yaml").write_text(
+        "defaults: [_base, {features: table}, _self_]\n"
+        "name: moons\nsource: builtin:breast_cancer\ntask: classification\ntarget_column: target\n"
+    )
+    done = cli(
+        "--config-dir", str(conf.parent), "dataset=moons", "trainer=ddp_cpu",
+        "trainer.max_epochs=1", f"hydra.run.dir={tmp_path / 'run'}",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((tmp_path / "run" / "result.json").read_text())["status"] == "done"

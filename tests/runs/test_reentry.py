@@ -105,3 +105,16 @@ def test_resume_of_a_poisoned_folder_writes_nothing(tmp_path: Path) -> None:
     assert code == 2 and "numpy.savetxt' is not a class experiments trusts" in err, out + err
     assert "Traceback" not in err and not victim.exists()
     assert sorted(p.name for p in folder.iterdir()) == [".hydra"]
+
+
+def test_a_ddp_child_keeps_the_users_config_folders() -> None:
+    environ = child_environment(Path(JOB), ["dataset=moons"]) | {"LOCAL_RANK": "1"}
+    argv = reentry_argv(
+        ["prog", "--config-dir", "mylab/conf", "-m", "dataset=moons", "-cn=train",
+         "hydra.searchpath=[pkg://lab.conf]", "trainer=ddp_cpu", "hydra.run.dir=x"],
+        environ,
+    )  # fmt: skip
+    assert argv[:5] == [
+        "prog", "--config-dir", "mylab/conf", "-cn=train", "hydra.searchpath=[pkg://lab.conf]"
+    ]  # fmt: skip
+    assert argv[5] == "dataset=moons" and "-m" not in argv and "trainer=ddp_cpu" not in argv

@@ -22,6 +22,7 @@ from experiments.config import ConfigError
 from experiments.core.job import Job, start
 from experiments.io.lock import folder_lock
 from experiments.report.sweep_end import finish_interrupted_sweep
+from experiments.runs.ddp import report_child_errors
 from experiments.runs.gpus import claim_gpu
 from experiments.runs.interrupt import Interrupted, install_handlers
 from experiments.runs.reentry import reentry_argv
@@ -55,6 +56,7 @@ def main(cfg: DictConfig) -> dict[str, Any] | None:
         log.info("GPU %s", claim_gpu(cfg.gpus))
     install_handlers()  # Ctrl-C and SIGTERM end the run as `interrupted`, not killed
     if rank_zero_only.rank != 0:  # a DDP child: its parent holds the folder
+        report_child_errors()  # its parent fails the job with them
         return start(cfg, job)
     with folder_lock(job.run_dir):  # a second sweep into this folder waits here, then skips
         return start(cfg, job)

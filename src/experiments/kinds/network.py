@@ -23,8 +23,7 @@ from experiments.kinds.base import FitOutcome, Outputs, RunInputs, require_examp
 from experiments.kinds.metrics import build_metrics
 from experiments.kinds.network_build import build_task, count_parameters
 from experiments.runs.checkpoints import AtomicCheckpointIO, verify_checkpoint
-from experiments.runs.ddp import ddp_job_scope
-from experiments.runs.reentry import child_environment
+from experiments.runs.ddp import child_ready, ddp_job_scope
 from experiments.tasks import quiet_lightning_warnings
 from experiments.tasks.callbacks import FitClock, LastEpochMetrics
 from experiments.tasks.monitor import logged_metrics
@@ -121,16 +120,18 @@ class NetworkKind:
         clock = FitClock()  # fit_seconds over every attempt when resuming
         last_epoch = LastEpochMetrics()  # its metrics when resuming finds no epoch to train
         self.group_steps(cfg, datamodule, task)
-        with ddp_job_scope(child_environment(run.run_dir, run.overrides)):
+        with ddp_job_scope(run.run_dir, run.overrides) as children:
             trainer = instantiate_checked(
                 cfg.trainer,
                 "trainer",
                 logger=run.logger,
-                callbacks=[*_callbacks(cfg, run.run_dir), clock, last_epoch],
+                callbacks=[*_callbacks(cfg, run.run_dir), clock, last_epoch, children],
                 default_root_dir=str(run.run_dir),
                 plugins=[AtomicCheckpointIO()],  # checkpoints whole or absent, checked on resume
             )
+            _check_before_launch(trainer)
             _warn_of_cpu_fallback(trainer)
+            child_ready()  # a DDP child: rank 0 waits for this before it trains
             start = time.perf_counter()
             if run.checkpoint:
                 log.info("resuming from %s", run.checkpoint)
@@ -246,6 +247,18 @@ def _callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
         if isinstance(callback, ModelCheckpoint) and callback.dirpath is None:
             callback.dirpath = os.path.realpath(run_dir / "checkpoints")
     return callbacks
+
+
+def _check_before_launch(trainer: pl.Trainer) -> None:
+    """What a callback can refuse from the trainer's settings alone (`check_trainer`, e.g.
+    `FullBatch` under DDP), before any DDP process is started.
+
+    Raises:
+        ConfigError: a callback refuses these settings.
+    """
+    for callback in trainer.callbacks:
+        if callable(check := getattr(callback, "check_trainer", None)):
+            check(trainer)
 
 
 def _warn_of_cpu_fallback(trainer: pl.Trainer) -> None:

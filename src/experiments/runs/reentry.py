@@ -6,7 +6,8 @@ Two callers need it, before Hydra parses the command line:
   plus ``hydra.run.dir=...``; inside a multirun (``-m``) that would re-run the whole sweep
   in every child and open a stray folder (``hydra.run.dir`` is not the job's folder in a
   multirun). The parent job exports its folder and overrides (`child_environment`), and a
-  child turns its command line into a single run of exactly that job.
+  child turns its command line into a single run of exactly that job, composed from the
+  same config folders (``--config-dir``, ``hydra.searchpath``).
 - ``experiments-train resume=<run folder>``: continue an interrupted run in its own folder,
   with the overrides recorded in ``<run folder>/.hydra/overrides.yaml``.
 - ``experiments-train rerun=<run folder>``: repeat a run, in a new folder, with the same
@@ -40,6 +41,8 @@ JOB_VARIABLE = "EXPERIMENTS_DDP_JOB"
 RESUME_KEY = "resume"
 RERUN_KEY = "rerun"
 TRUST_KEY = "trust"
+SEARCHPATH_KEY = "hydra.searchpath"
+_LOCATION_FLAGS = {"--config-dir", "-cd", "--config-path", "-cp", "--config-name", "-cn"}
 _FLAGS = {"true", "false"}
 
 
@@ -107,6 +110,7 @@ def reentry_argv(argv: list[str], environ: Mapping[str, str]) -> list[str]:
         rank = environ["LOCAL_RANK"]
         return [
             program,
+            *_config_location(arguments),
             *job["overrides"],
             f"hydra.run.dir={_quoted(job['run_dir'])}",
             "hydra.output_subdir=null",  # the parent wrote .hydra/ already
@@ -208,6 +212,19 @@ def _trusted_packages(argument: str | None) -> tuple[str, ...]:
     (override,) = OverridesParser.create().parse_overrides([argument])
     value = override.value()
     return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+
+
+def _config_location(arguments: list[str]) -> list[str]:
+    """The words of ``arguments`` that say where configs are found (``--config-dir DIR``,
+    ``-cp``, ``-cn``, ``hydra.searchpath=[...]``): a DDP child composes its job from the
+    same folders as its parent."""
+    kept, follows = [], False
+    for argument in arguments:
+        flag = argument.partition("=")[0]
+        if follows or flag in _LOCATION_FLAGS or _key(argument) == SEARCHPATH_KEY:
+            kept.append(argument)
+        follows = argument in _LOCATION_FLAGS  # the flag's value is the next word
+    return kept
 
 
 def _key(override: str) -> str:

@@ -191,18 +191,26 @@ class FullBatch(pl.Callback):
             under DDP (each process would search the line on its own rows and fall out of step).
     """
 
+    def check_trainer(self, trainer: pl.Trainer) -> None:
+        """Refuse DDP from the trainer's settings, before its processes are started.
+
+        Raises:
+            ConfigError: more than one process.
+        """
+        if trainer.world_size > 1:
+            raise ConfigError(
+                "callbacks.full_batch (optimizer=lbfgs) runs in one process; for DDP use a "
+                "minibatch optimizer such as optimizer=adamw"
+            )
+
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.check_trainer(trainer)
         uses_lbfgs = any(isinstance(o, torch.optim.LBFGS) for o in trainer.optimizers)
         if uses_lbfgs and not getattr(pl_module.loss, "smooth", True):
             raise ConfigError(
                 f"optimizer=lbfgs needs a smooth loss, but {type(pl_module.loss).__name__}"
                 "(squared=false) is not; set the model's loss squared=true (scikit-learn's "
                 "LinearSVC/LinearSVR 'squared' losses), or train it with optimizer=adamw"
-            )
-        if trainer.world_size > 1:
-            raise ConfigError(
-                "callbacks.full_batch (optimizer=lbfgs) runs in one process; for DDP use a "
-                "minibatch optimizer such as optimizer=adamw"
             )
         trainer.datamodule.batch_size = trainer.datamodule.num_train
         trainer.datamodule.shuffle = False
