@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from experiments.config import compose_config
-from hydra_plugins.experiments_grid_sweeper.grid_sweeper import one_per_shape
+from hydra_plugins.experiments_grid_sweeper.grid_sweeper import data_problems, one_per_shape
 
 
 def test_the_default_sweeper_is_the_grid_with_the_cheaper_check() -> None:
@@ -68,3 +68,46 @@ def test_a_file_hydra_cannot_write_ends_the_sweep_with_one_line(monkeypatch, cap
     assert capsys.readouterr().err == (
         "'/out/sweep/job/.hydra/config.yaml' could not be written: No space left on device\n"
     )
+
+
+def configs(*common: str, model: str = "svm_linear,logreg,mlp") -> list:
+    """One composed config per job of ``-m model=... seed=0,1 *common``."""
+    return [
+        compose_config([*common, f"model={name}", f"seed={seed}"])
+        for name in model.split(",") for seed in (0, 1)
+    ]  # fmt: skip
+
+
+def test_models_that_do_not_fit_the_data_are_said_once_with_the_fix() -> None:
+    problems = data_problems(configs("experiment=svm_vs_deep", "dataset=diabetes"))
+    assert problems == [
+        "model 'svm_linear' supports classification only, but the data is a regression task "
+        "(dataset.task)",
+        "model 'logreg' supports classification only, but the data is a regression task "
+        "(dataset.task)",
+        "the data is a regression task: for its models, experiment=regression",
+    ]
+    (estimator,) = data_problems(configs("dataset=diabetes", model="sk_svc"))[:1]
+    assert estimator.startswith("model 'sk_svc' is a scikit-learn classifier (SVC)")
+
+
+def test_a_dataset_problem_is_said_once_for_all_jobs() -> None:
+    problems = data_problems(configs("dataset.features.image_column=imag"))
+    assert len(problems) == 1 and "no column 'imag' (did you mean 'image'?)" in problems[0]
+    assert data_problems(configs()) == []
+
+
+@pytest.mark.slow
+def test_a_sweep_of_models_that_cannot_fit_the_data_runs_no_job(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "experiments.cli.train", "-m", "experiment=svm_vs_deep",
+            "dataset=diabetes", f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        ],
+        capture_output=True, text=True, timeout=300, env=os.environ,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output[-3000:]
+    assert output.count("supports classification only") == 2 and "Traceback" not in output
+    assert "experiment=regression" in output and "Re-run" not in output
+    assert not list(tmp_path.rglob("result.json"))

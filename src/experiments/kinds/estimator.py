@@ -141,6 +141,15 @@ class EstimatorKind:
     def check_data(self, model: DictConfig, datamodule: Any) -> None:
         require_examples(model, datamodule)
 
+    def check_task(self, model: DictConfig, shapes: DataShapes) -> None:
+        """Refuse a classifier for regression data or the reverse, before fitting.
+
+        Raises:
+            ConfigError: the estimator does not do ``shapes.task``.
+        """
+        estimator = instantiate_checked(model.estimator, "model.estimator")
+        prepare_estimator(estimator, model.name, shapes, seed=0)
+
     def describe(self, cfg: DictConfig) -> dict[str, Any]:
         # estimators use no optimizer, batches or epochs
         return {"model": OmegaConf.to_container(cfg.model, resolve=True)}

@@ -21,7 +21,7 @@ from experiments.config.trusted import Trust
 from experiments.data import DataModule, DataShapes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs, require_examples
 from experiments.kinds.metrics import build_metrics
-from experiments.kinds.network_build import build_task, count_parameters
+from experiments.kinds.network_build import build_loss, build_task, count_parameters
 from experiments.runs.checkpoints import AtomicCheckpointIO, verify_checkpoint
 from experiments.runs.ddp import child_ready, ddp_job_scope
 from experiments.tasks import quiet_lightning_warnings
@@ -61,6 +61,16 @@ class NetworkKind:
 
     def check_data(self, model: DictConfig, datamodule: Any) -> None:
         require_examples(model, datamodule)
+
+    def check_task(self, model: DictConfig, shapes: DataShapes) -> None:
+        """Refuse a data task the model has no loss for, without building the network (a
+        sweep checks each model once before any job: `GridSweeper`).
+
+        Raises:
+            ConfigError: the model does not support ``shapes.task``.
+        """
+        if "loss" in model:
+            build_loss(model, shapes)
 
     def build_task(
         self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes

@@ -23,7 +23,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweepe
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from experiments.config.parse_once import parse_each_file_once
 
@@ -43,6 +43,8 @@ class GridSweeper(BasicSweeper):
         try:
             return super().sweep(arguments)
         except OSError as error:
+            if error.errno is None:  # Hydra's MissingConfigException is an OSError too
+                raise
             from experiments.report.sweep_end import finish_interrupted_sweep  # at the end only
 
             print(f"'{error.filename}' could not be written: {error.strerror}", file=sys.stderr)
@@ -50,7 +52,22 @@ class GridSweeper(BasicSweeper):
             sys.exit(1)
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
-        super().validate_batch_is_legal(list(one_per_shape(batch)))
+        """Compose one job per shape (a bad option fails here); then, for jobs that run on
+        this machine, load each distinct dataset once and check each model against it:
+        a problem that every job of a shape would meet stops the sweep before any job, each
+        said once (exit 2)."""
+        shapes = list(one_per_shape(batch))
+        configs = [
+            self.hydra_context.config_loader.load_sweep_config(
+                master_config=self.config, sweep_overrides=list(o)
+            )
+            for o in shapes
+        ]
+        if "slurm" in str(self.config.hydra.launcher.get("_target_", "")).lower():
+            return  # its data may be where only the cluster's nodes see it
+        if problems := data_problems(configs):
+            print("Bad configuration, found before any job ran:\n  " + "\n  ".join(problems))
+            sys.exit(2)
 
 
 @dataclass
@@ -88,3 +105,44 @@ def job_shape(overrides: Sequence[str]) -> tuple[tuple[str, str | None], ...]:
         )
         for override in parsed
     )
+
+
+# An experiment that compares models of each task, for the message of a mismatch.
+TASK_EXPERIMENTS = {
+    "regression": "experiment=regression",
+    "classification": "experiment=svm_vs_deep",
+}
+
+
+def data_problems(configs: Sequence[DictConfig]) -> list[str]:
+    """What the jobs of ``configs`` would fail on before training that their data decides:
+    the dataset itself (each distinct one loaded once, in this process; the data cache
+    hands the jobs the same tensors) and each model against its data (its kind's
+    ``check_data`` and ``check_task``). Each problem once, in order, with the experiment
+    that fits the data's task when models do not."""
+    from experiments.config import ConfigError, instantiate_checked  # at sweep time only
+    from experiments.kinds import model_kind
+
+    problems: list[str] = []
+    loaded: dict[str, Any] = {}
+    for cfg in configs:
+        key = OmegaConf.to_yaml(cfg.dataset, resolve=True)
+        try:
+            if key not in loaded:
+                loaded[key] = None  # a dataset that fails is reported once
+                datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)
+                loaded[key] = (datamodule, datamodule.load())
+            if loaded[key] is None:
+                continue
+            datamodule, shapes = loaded[key]
+            kind = model_kind(cfg.model)
+            kind.check_data(cfg.model, datamodule)
+            if callable(check := getattr(kind, "check_task", None)):
+                check(cfg.model, shapes)
+        except ConfigError as error:
+            problems += [p for p in error.problems if p not in problems]
+    tasks = {entry[1].task for entry in loaded.values() if entry}
+    if any("(dataset.task)" in p for p in problems) and len(tasks) == 1:
+        (task,) = tasks
+        problems.append(f"the data is a {task} task: for its models, {TASK_EXPERIMENTS[task]}")
+    return problems
