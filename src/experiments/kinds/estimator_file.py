@@ -25,8 +25,16 @@ from experiments.kinds.base import RunInputs
 
 ESTIMATOR_FILE = Path("estimator.skops")
 PICKLED_FILE = Path("estimator.joblib")  # written by runs before skops
-# Types skops does not trust by default that fitted scikit-learn estimators hold.
-TRUSTED_TYPES = ("numpy.dtype", "sklearn.tree._tree.Tree")
+# Types skops does not trust by default that fitted scikit-learn estimators hold: trees, and
+# HistGradientBoosting's predictors with its partial of `check_array` (skops rebuilds a
+# partial from its function, which must be trusted itself).
+TRUSTED_TYPES = (
+    "numpy.dtype",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
+)
 PICKLE_FLAG = "--trust-pickle"
 
 

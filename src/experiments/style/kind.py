@@ -13,6 +13,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import ConfigError, instantiate_checked
+from experiments.config.trusted import Trust
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs
 from experiments.style.data import StyleImages, StyleShapes
 from experiments.style.features import build_features
@@ -122,7 +123,7 @@ class StyleKind:
             test_step=trainer.global_step,
         )
 
-    def load(self, cfg: DictConfig, datamodule: Any, shapes: Any, path: Path) -> Any:
+    def load(self, cfg: DictConfig, datamodule: Any, shapes: Any, path: Path, trust: Trust) -> Any:
         raise _nothing_to_load(cfg, path)
 
     def score(self, model: Any, cfg: DictConfig, datamodule: Any, shapes: Any) -> dict[str, float]:
