@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hydra.utils import instantiate
 
+from experiments.config.trusted import Trust
 from experiments.core import train
 from experiments.kinds import model_kind
 from experiments.runs.result import TEST_PREDICTIONS_FILE
@@ -59,7 +60,7 @@ def test_estimator_predicts_what_scikit_learn_predicts(model: str, make_cfg, tmp
     assert result["metrics"]["test/acc"] == pytest.approx(accuracy)
 
     kind = model_kind(cfg.model)  # what experiments-predict and -eval load and run
-    loaded = kind.load(cfg, None, shapes, tmp_path / "run" / kind.model_file)
+    loaded = kind.load(cfg, None, shapes, tmp_path / "run" / kind.model_file, Trust())
     outputs = kind.predict(loaded, cfg, shapes, datamodule.tensors["test"][0])
     assert np.array_equal(outputs.values.argmax(1).numpy(), predicted)
     if model == "sk_hist_gradient_boosting":
@@ -83,5 +84,5 @@ def test_gradient_boosting_takes_one_hot_features_as_numbers_when_told(make_cfg,
     train(cfg, tmp_path / "run", overrides)
     kind = model_kind(cfg.model)
     shapes = instantiate(cfg.dataset).load()
-    loaded = kind.load(cfg, None, shapes, tmp_path / "run" / kind.model_file)
+    loaded = kind.load(cfg, None, shapes, tmp_path / "run" / kind.model_file, Trust())
     assert loaded.n_features_in_ == 7 and loaded.is_categorical_ is None
