@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
+import skops.io
 import torch
 from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
@@ -15,10 +16,12 @@ from sklearn.base import is_classifier
 
 from experiments.config import CONF_DIR, config_options, instantiate_checked
 from experiments.config.errors import ConfigError
+from experiments.config.trusted import Trust
 from experiments.core import train
 from experiments.data import DataShapes, TensorBatches
 from experiments.kinds import model_kind
 from experiments.kinds.estimator import prepare_estimator, score_estimator
+from experiments.kinds.estimator_file import ESTIMATOR_FILE, load_fitted
 from experiments.kinds.network_build import build_task
 
 from .conftest import compose_config
@@ -74,6 +77,10 @@ def test_every_model_trains_a_step_on_its_kind_of_data(model: str, tmp_path: Pat
         estimator.fit(tensors["train"][0].flatten(1).numpy(), tensors["train"][1].numpy())
         metrics = score_estimator(estimator, shapes, "test", *tensors["test"])
         assert metrics and all(v == v for v in metrics.values())  # no NaN
+        # what a run saves loads back with no trust beyond the allow-list
+        (tmp_path / ESTIMATOR_FILE).write_bytes(skops.io.dumps(estimator))
+        loaded = load_fitted(tmp_path / ESTIMATOR_FILE, model, Trust())
+        assert score_estimator(loaded, shapes, "test", *tensors["test"]) == metrics
         return
     task = build_task(cfg.model, cfg.optimizer, cfg.scheduler, shapes, tensors["train"][0])
     before = [p.detach().clone() for p in task.parameters()]

@@ -25,15 +25,22 @@ from experiments.kinds.base import RunInputs
 
 ESTIMATOR_FILE = Path("estimator.skops")
 PICKLED_FILE = Path("estimator.joblib")  # written by runs before skops
-# Types skops does not trust by default that fitted scikit-learn estimators hold: trees, and
+# Types skops does not trust by default that fitted scikit-learn estimators hold: trees,
 # HistGradientBoosting's predictors with its partial of `check_array` (skops rebuilds a
-# partial from its function, which must be trusted itself).
+# partial from its function, which must be trusted itself), and k-NN's search trees with
+# the distances of its Minkowski metric (p = 1, 2, other, infinite).
 TRUSTED_TYPES = (
     "numpy.dtype",
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "functools.partial",
     "sklearn.utils.validation.check_array",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.metrics._dist_metrics.ManhattanDistance64",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
+    "sklearn.metrics._dist_metrics.ChebyshevDistance64",
 )
 PICKLE_FLAG = "--trust-pickle"
 
