@@ -29,6 +29,9 @@ def blobs(rows):
 
 
 def _loader_module(folder: Path, shift: float, monkeypatch) -> object:
+    # Two edits in one second with the same length look unchanged to a written .pyc (its check
+    # is size and mtime in seconds): no bytecode, as the shell of this project's machine has it.
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
     (folder / "lab_rows.py").write_text(LOADER.replace("{shift}", str(shift)))
     monkeypatch.syspath_prepend(str(folder))
     if "lab_rows" in sys.modules:

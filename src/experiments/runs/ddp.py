@@ -44,6 +44,9 @@ DDP_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD
 HANDSHAKE_KEY = "handshake"  # in the job's exported variable: the folder children report to
 BAD_INPUT_EXIT = 2  # what a child exits with for a ConfigError (`experiments.core.job`)
 CHILD_EXIT_SECONDS = 30  # for a child that reported its error to exit (it tears down first)
+# A killed child's sockets close before it can be reaped: rank 0 may hear of the broken
+# connection first. How long rank 0's failure waits to tell that apart from its own.
+CHILD_DEATH_SECONDS = 2.0
 
 
 class ChildWatch(pl.Callback):
@@ -79,6 +82,9 @@ class ChildWatch(pl.Callback):
             if child.poll() is None and (self.handshake / f"rank{rank}.error").is_file():
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     child.wait(timeout=CHILD_EXIT_SECONDS)
+        deadline = time.monotonic() + CHILD_DEATH_SECONDS
+        while all(child.poll() is None for child in self.children) and time.monotonic() < deadline:
+            time.sleep(0.05)
         if self.failure is None:
             self.failure = next(
                 (
