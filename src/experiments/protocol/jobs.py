@@ -80,7 +80,7 @@ def _job(
 ) -> Job:
     params = ", ".join(f"{key}: {text}" for key, text in trial.params.items())
     record = (
-        f"{{phase: {phase}, model: {_quoted(trial.model)}, trial: {trial.number}, "
+        f"{{phase: {phase}, model: {quoted(trial.model)}, trial: {trial.number}, "
         f"params: {{{params}}}, split_seed: {split_seed}, seed: {seed}}}"
     )
     overrides = (
@@ -93,11 +93,12 @@ def _job(
         *extra,
         f"seed={seed}",
         f"{RECORD_KEY}={record}",
-        f"hydra.sweep.subdir={_quoted(folder)}",  # quoted: a comma would make it a sweep
+        f"hydra.sweep.subdir={quoted(folder)}",  # quoted: a comma would make it a sweep
     )
     return Job(folder=folder, overrides=overrides)
 
 
-def _quoted(text: str) -> str:
+def quoted(text: str) -> str:
+    """``text`` as a quoted override value: a comma, a space or a bracket stays text."""
     escaped = text.replace("\\", "\\\\").replace("'", "\\'")
     return f"'{escaped}'"

@@ -24,7 +24,7 @@ knows nothing of Hydra: a learning curve runs it once per training size, with a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Launch = Callable[[Sequence[Job]], None]  # runs the jobs; they write <sweep>/<folder>/result.json
 Choices = dict[str, dict[int, Trial]]  # model -> split seed -> the trial chosen for that split
+# Batches of jobs, each to be run (its result.json files written) before the next is asked
+# for; what the generator returns is what the batches decided.
+Batches = Generator[list[Job], None, Choices]
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,27 @@ def run_protocol(
 ) -> Choices:
     """Run both phases into ``sweep_dir`` and return each model's chosen trial per split (a
     split none of whose trials finished has no choice, and no final jobs)."""
-    chosen = search(models, settings, sweep_dir, launch, prefix)
-    launch(final_jobs(chosen, settings.seeds, prefix))
+    return run_batches(protocol_batches(models, settings, sweep_dir, prefix), launch)
+
+
+def protocol_batches(
+    models: Sequence[ModelSearch], settings: ProtocolSettings, sweep_dir: Path, prefix: str = ""
+) -> Batches:
+    """Both phases as batches of jobs (`run_protocol` launches each in turn; a suite of
+    datasets launches the batches of all its protocols together); returns the choices."""
+    chosen = yield from search_batches(models, settings, sweep_dir, prefix)
+    yield final_jobs(chosen, settings.seeds, prefix)
     return chosen
+
+
+def run_batches(batches: Batches, launch: Launch) -> Choices:
+    """Launch each batch of ``batches`` before asking for the next; return what they decided."""
+    while True:
+        try:
+            jobs = next(batches)
+        except StopIteration as stop:
+            return stop.value
+        launch(jobs)
 
 
 def final_jobs(chosen: Choices, seeds: int, prefix: str = "") -> list[Job]:
@@ -96,11 +117,18 @@ def search(
     launch: Launch,
     prefix: str = "",
 ) -> Choices:
+    """Phase 1 (`search_batches`), each batch launched in turn."""
+    return run_batches(search_batches(models, settings, sweep_dir, prefix), launch)
+
+
+def search_batches(
+    models: Sequence[ModelSearch], settings: ProtocolSettings, sweep_dir: Path, prefix: str = ""
+) -> Batches:
     """Phase 1: ``settings.trials`` trials per model and split searched (every split when
-    nested, the model's ``split_seed`` when once), launched in rounds (one round for random
-    draws; with TPE one new trial per search a round, since each depends on the results
-    before it). A model with nothing to search has one configuration, its defaults, and no
-    search job. Returns each model's trial with the best validation score, per split."""
+    nested, the model's ``split_seed`` when once), in rounds (one round for random draws;
+    with TPE one new trial per search a round, since each depends on the results before
+    it). A model with nothing to search has one configuration, its defaults, and no search
+    job. Returns each model's trial with the best validation score, per split."""
     searched = {
         (model.name, split_seed): model
         for model in models
@@ -109,7 +137,7 @@ def search(
             range(settings.splits) if settings.tuning == "nested" else (model.split_seed,)
         )
     }
-    ran = _search_rounds(searched, settings, sweep_dir, launch, prefix)
+    ran = yield from _search_rounds(searched, settings, sweep_dir, prefix)
     return {model.name: _choices(model, ran, settings) for model in models}
 
 
@@ -141,10 +169,9 @@ def _search_rounds(
     searched: Mapping[tuple[str, int], ModelSearch],
     settings: ProtocolSettings,
     sweep_dir: Path,
-    launch: Launch,
     prefix: str,
-) -> dict[tuple[str, int], list[tuple[Trial, dict | None]]]:
-    """Launch the trials of every (model, split) search in rounds until each has
+) -> Generator[list[Job], None, dict[tuple[str, int], list[tuple[Trial, dict | None]]]]:
+    """The trials of every (model, split) search in rounds until each has
     ``settings.trials``; returns each search's trials with their ``result.json``."""
     import optuna
 
@@ -173,7 +200,7 @@ def _search_rounds(
                 params = {name: override_text(asked.params[name]) for name in model.space}
                 round_.append((key, Trial(model.name, number, params, model.added), asked))
         jobs = [search_job(trial, key[1], searched[key].seed, prefix) for key, trial, _ in round_]
-        launch(jobs)
+        yield jobs
         for (key, trial, asked), job in zip(round_, jobs, strict=True):
             result = read_result(sweep_dir / job.folder)
             ran[key].append((trial, result))
