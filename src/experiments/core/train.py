@@ -6,6 +6,7 @@ Reads top to bottom: threads and seed, data, model kind, fit, test, result.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
     Raises:
         ConfigError: bad config or data, found before training; the result says ``failed``.
     """
+    clocks = time.perf_counter(), time.process_time()
     job_config = identity_config(cfg)  # the config as given, before the run completes it
     if rank_zero_only.rank == 0:  # evaluate and predict then work from any folder
         record_absolute_paths(cfg, run_dir)
@@ -97,6 +99,9 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
         raise
     finally:
         result["finished"] = now_iso()
+        # what the run cost, data included: this process's CPU time counts all its threads
+        result["wall_seconds"] = round(time.perf_counter() - clocks[0], 3)
+        result["cpu_seconds"] = round(time.process_time() - clocks[1], 3)
         write(run_dir, result)
     return result
 
