@@ -14,7 +14,9 @@ Protocol folders (a protocol sweep's ``search/`` and ``final/`` phases) get thei
 of them, one per dataset, are also compared across datasets (mean ranks, Friedman test,
 critical-difference diagram) into ``--out``. A learning curve's folder (a curve sweep's
 ``size_<n>/`` folders) gets its table, plot and crossover
-(`experiments.report.learning_curve.write_curve_report`).
+(`experiments.report.learning_curve.write_curve_report`). A suite's folder (a suite sweep's
+``suite.yaml``, one protocol folder per dataset) gets its report across the datasets
+(`experiments.report.suite.write_suite_report`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from experiments.report.across_datasets import check_distinct_data, write_across
 from experiments.report.learning_curve import is_curve_folder, write_curve_report
 from experiments.report.protocol.report import write_protocol_report
 from experiments.report.protocol.runs import is_protocol_folder, read_protocol
+from experiments.report.suite import is_suite_folder, write_suite_report
 from experiments.report.summary import PLOTS_DIR, mixed_tasks, summarize
 from experiments.report.table import find_results
 from experiments.runs.result import recorded
@@ -89,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``experiments-compare``; returns the exit status (2: bad input)."""
     args = parse_args(argv)
     try:
+        if any(is_suite_folder(folder) for folder in args.folders):
+            return compare_suites(args)
         if any(is_protocol_folder(folder) for folder in args.folders):
             return compare_protocols(args)
         if any(is_curve_folder(folder) for folder in args.folders):
@@ -130,6 +135,30 @@ def compare_protocols(args: argparse.Namespace) -> int:
     if len(args.folders) > 1:
         path = write_across_datasets(args.folders, args.out)
         print(f"\nWrote {path}")
+    return 0
+
+
+def compare_suites(args: argparse.Namespace) -> int:
+    """The report of each suite folder, written into it.
+
+    Raises:
+        ConfigError: suite folders mixed with other folders, ``--metric``, ``--mode`` or
+            ``--out`` given (a suite reports the metric its protocols selected on, into its
+            own folder), or a suite without a finished re-run.
+    """
+    problems = [
+        f"{folder}: not a suite folder (no suite.yaml); compare suite folders alone"
+        for folder in args.folders if not is_suite_folder(folder)
+    ]  # fmt: skip
+    if args.metric or args.mode or args.out:
+        problems.append(
+            "--metric/--mode/--out: a suite reports the metric its protocols selected on, "
+            "into its own folder"
+        )
+    if problems:
+        raise ConfigError(problems)
+    for folder in args.folders:
+        write_suite_report(folder)
     return 0
 
 

@@ -5,9 +5,11 @@ re-trained with several seeds and scored on that split's test rows.
 Kept free of Hydra's launch machinery and light to import (the sweeper plugins import it
 at every start): `run_protocol` takes a ``launch`` function, so a learning curve, a test or
 another sweeper can drive it, and `protocol_batches` gives its jobs batch by batch, so that
-a suite (`experiments.protocol.suite`) launches the batches of several datasets together. `experiments.protocol.checks` (which imports the model kinds)
-is imported where a protocol's input is checked. `run_curve` runs the comparison at several
-training-set sizes (a learning curve), the protocol or each model's defaults at each.
+a suite (`experiments.protocol.suite`, the protocol on each of several datasets) launches
+the batches of all its datasets together. `experiments.protocol.checks` (which imports the
+model kinds) is imported where a protocol's input is checked. `run_curve` runs the
+comparison at several training-set sizes (a learning curve), the protocol or each model's
+defaults at each.
 """
 
 from experiments.protocol.curve import CurveSettings, resolve_sizes, run_curve

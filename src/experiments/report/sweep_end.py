@@ -15,11 +15,13 @@ from omegaconf import DictConfig
 from rich.console import Console
 
 from experiments.config.errors import ConfigError
+from experiments.io.atomic import write_atomic
 from experiments.report.learning_curve import is_curve_folder, write_curve_report
 from experiments.report.protocol.report import write_protocol_report
 from experiments.report.protocol.runs import is_protocol_folder
+from experiments.report.suite import is_suite_folder, write_suite_report
 from experiments.report.summary import summarize
-from experiments.report.table import find_results
+from experiments.report.table import find_results, results_frame
 from experiments.runs.result import LAUNCH_VARIABLE, recorded
 from experiments.tasks.monitor import AUTO
 
@@ -124,21 +126,27 @@ def finish_interrupted_sweep(reason: str) -> None:
 
 def _summarize(config: DictConfig, sweep_dir: Path) -> tuple[str | None, str | None]:
     """Write and print the sweep's table and leaderboard (and a protocol's or a learning
-    curve's report).
+    curve's report; a suite's table and report).
 
     Returns:
         The error when the summary could not be made, which Hydra would only have warned
         about; and for a plain sweep the sentence that ends it (`Summary.closing`).
     """
     protocol, curve = is_protocol_folder(sweep_dir), is_curve_folder(sweep_dir)
+    suite = is_suite_folder(sweep_dir)
     try:
-        # A protocol's or a curve's table of every run is written, not printed: its report
-        # prints the table that answers the question.
-        summary = summarize(
-            [sweep_dir], *_monitor(config, sweep_dir), sweep_dir,
-            console=Console(quiet=True) if protocol or curve else None,
-            one_split=not (protocol or curve),
-        )  # fmt: skip
+        if suite:  # one leaderboard of every dataset's runs would mix datasets: the table only
+            frame = results_frame(find_results([sweep_dir]), root=sweep_dir)
+            write_atomic(sweep_dir / "results.csv", frame.to_csv(index=False))
+            closing = None
+        else:
+            # A protocol's or a curve's table of every run is written, not printed: its report
+            # prints the table that answers the question.
+            closing = summarize(
+                [sweep_dir], *_monitor(config, sweep_dir), sweep_dir,
+                console=Console(quiet=True) if protocol or curve else None,
+                one_split=not (protocol or curve),
+            ).closing  # fmt: skip
     except ConfigError as error:  # runs no leaderboard can rank together; results.csv is written
         print(f"No leaderboard: {error}")
         return None, None
@@ -150,6 +158,7 @@ def _summarize(config: DictConfig, sweep_dir: Path) -> tuple[str | None, str | N
     report, what = (
         (write_protocol_report, "protocol report") if protocol
         else (write_curve_report, "learning curve") if curve
+        else (write_suite_report, "suite report") if suite
         else (None, "")
     )  # fmt: skip
     if report is not None:
@@ -157,7 +166,7 @@ def _summarize(config: DictConfig, sweep_dir: Path) -> tuple[str | None, str | N
             report(sweep_dir)
         except ConfigError as error:  # no model finished its runs: nothing to report
             print(f"No {what}: {error}")
-    return None, summary.closing
+    return None, closing
 
 
 def _monitor(config: DictConfig, sweep_dir: Path) -> tuple[str, str]:

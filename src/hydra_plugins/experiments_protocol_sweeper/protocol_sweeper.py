@@ -109,8 +109,11 @@ class ProtocolSweeper(Sweeper):
             "give them as a sweep, e.g. model=svm_linear,mlp or experiment=svm_vs_deep"
         ]
 
-    def _searches(self, names: list[str], fixed: list[str]) -> tuple[Any, list[Any], list[str]]:
-        """The protocol's settings and each model's search, and the problems found."""
+    def _searches(
+        self, names: list[str], fixed: list[str], dataset: DictConfig | None = None
+    ) -> tuple[Any, list[Any], list[str]]:
+        """The protocol's settings and each model's search, and the problems found, on the
+        config's dataset (or ``dataset``, the composed one of a suite's datasets)."""
         from experiments.config import ConfigError
         from experiments.protocol.checks import model_search
         from experiments.protocol.settings import ProtocolSettings
@@ -120,9 +123,10 @@ class ProtocolSweeper(Sweeper):
         try:
             # monitor=auto follows the data's task, as each job resolves it (ratings data
             # has no task: its experiments name the monitor)
+            task = (self.config.dataset if dataset is None else dataset).get("task")
             monitor, mode = resolve_monitor(
-                self.config.monitor, self.config.monitor_mode, self.config.dataset.get("task"),
-                None, self.config.get("metrics"),
+                self.config.monitor, self.config.monitor_mode, task, None,
+                self.config.get("metrics"),
             )  # fmt: skip
             settings = ProtocolSettings.from_config(self.config.protocol, monitor, mode)
         except ConfigError as error:
