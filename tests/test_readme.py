@@ -23,6 +23,7 @@ SKIPPED = {
     "launcher=parallel": "spawns worker processes (the launchers have their own tests)",
     "protocol=fair": "a whole protocol of 7 models (tests/protocol runs a small one)",
     "curve=geometric": "a learning curve of 36 jobs or more (tests/protocol runs a small one)",
+    "suite=": "the protocol on a folder of tables (tests/protocol/test_suite_cli.py runs a small one)",
     "clicks.parquet": "a user's own file of clicks (tests/recsys/test_ratings.py reads such tables)",
 }
 # Appended to every training command: one epoch, runs in the temporary folder.
@@ -63,7 +64,7 @@ def runnable(command: str, out: Path) -> str | None:
 GROUPS = (
     "dataset", "dataset/features", "dataset/augment", "model", "optimizer", "scheduler",
     "trainer", "logger", "callbacks", "experiment", "hparams_search", "launcher", "protocol",
-    "curve",
+    "curve", "suite",
 )  # fmt: skip
 
 
