@@ -43,7 +43,9 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, s
     return run_sweeps(
         {
             "suite": [*suite, "launcher=parallel"],
-            "suite_again": suite,  # the default launcher: done jobs are found by their folders
+            # the default launcher: done jobs are found by their folders, the same jobs
+            # whatever the suite's other datasets
+            "suite_again": [*suite, "suite.exclude=[gamma]"],
             "capped": [
                 "suite=uci", f"suite.path={tables}", "suite.datasets=[alpha]", "model=sk_logreg,mlp",
                 "protocol.trials=1", "protocol.splits=1", "trainer.max_epochs=500",
@@ -76,16 +78,17 @@ def test_a_suite_runs_the_protocol_per_table_and_reports_across_them(ran) -> Non
     # then every final job in another
     assert "Launching 24 jobs, 2 at a time" in out
     assert out.count("Launching ") == 2
-    report = (sweep / "suite.md").read_text()
-    assert "On 3 datasets of uci, the best deep net (chosen on validation on each)" in report
-    assert "| alpha | 90 | mlp |" in report and "Mean ranks:" in report
+    assert "On 3 datasets of uci, the best deep net (chosen on validation on each)" in out
+    assert "| alpha | 90 | mlp |" in out and "Mean ranks:" in out
+    assert f"Report: {sweep / 'suite.md'}" in out
     assert (sweep / "critical_difference.png").is_file() and (sweep / "suite.csv").is_file()
-    assert "Report: " in out
 
     code, out, err, _ = ran["suite_again"]
     assert code == 0, err[-3000:]
     jobs = len(list(sweep.rglob("result.json")))
     assert f"Jobs: {jobs} skipped (done earlier)." in out
+    assert not list(sweep.rglob(".replaced"))  # no done job was taken for another one
+    assert "On 2 datasets of uci" in (sweep / "suite.md").read_text()
 
 
 @pytest.mark.slow

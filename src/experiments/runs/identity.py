@@ -33,12 +33,13 @@ from experiments.config import ConfigError, instantiate_checked
 
 # Dotted keys that say where or how a run is written or shown, or that a documented setting
 # does not change the numbers of (``steps_per_call``): two runs that differ only in these ran
-# the same job. ``protocol`` is the protocol's record of the job and its settings, ``search``
+# the same job. ``protocol`` is the protocol's record of the job and its settings, ``suite``
+# the datasets a suite runs the job among (its own dataset is in ``dataset``), ``search``
 # and ``callbacks.optuna_pruning`` an Optuna trial's study and number (its sampled values are
 # in the config), ``model.search_space`` what a search may draw: none changes what it trains.
 VOLATILE = (
     "experiment_name", "output_root", "progress_bar", "resume", "gpus", "steps_per_call",
-    "logger", "protocol", "search", "callbacks.optuna_pruning", "model.search_space",
+    "logger", "protocol", "suite", "search", "callbacks.optuna_pruning", "model.search_space",
     "dataset.cache", "dataset.cache_dir",
     "trainer.enable_progress_bar", "trainer.enable_model_summary",
 )  # fmt: skip
