@@ -125,8 +125,7 @@ def write_tables(root: Path, names: Sequence[str] = TABLES) -> Path:
 def settings(**values) -> SuiteSettings:
     node = {
         "name": "uci", "path": None, "datasets": None, "exclude": [], "configs": [],
-        "file": "data.csv", "target_column": "target", "task": "classification",
-        "job_minutes": None,
+        "file": "data.csv", "dataset": "uci", "job_minutes": None,
     }  # fmt: skip
     return SuiteSettings.from_config(OmegaConf.create(node | values))
 
@@ -137,10 +136,7 @@ def test_the_datasets_are_the_subfolders_with_a_table_then_the_configs(tmp_path:
     assert [d.name for d in found] == ["glass", "sonar", "wine", "digits"]
     table = tmp_path.resolve() / "tables" / "glass" / "data.csv"
     assert found[0].source == str(table)
-    assert found[0].overrides == (
-        "dataset=csv", f"dataset.path='{table}'", "dataset.task=classification",
-        "dataset.target_column='target'", "dataset.name='glass'",
-    )  # fmt: skip
+    assert found[0].overrides == ("dataset=uci", f"dataset.path='{table}'", "dataset.name='glass'")
     assert found[3].overrides == ("dataset=digits", "dataset.name='digits'")
     chosen = suite_datasets(settings(path="tables", datasets=["wine", "glass"]), tmp_path)
     assert [d.name for d in chosen] == ["wine", "glass"]
@@ -166,11 +162,10 @@ def test_bad_suites_name_every_problem(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="two datasets are named wine"):
         suite_datasets(settings(path="tables", configs=["wine"]), tmp_path)
     with pytest.raises(ConfigError) as error:
-        settings(task="ranking", job_minutes=0)
+        settings(job_minutes=0)
     assert error.value.problems == [
         "suite: no datasets; give suite.path (a folder of tables, one subfolder each) or "
         "suite.configs (dataset configs by name, e.g. [digits, breast_cancer])",
-        "suite.task: expected one of classification, regression, got 'ranking'",
         "suite.job_minutes: expected a positive number or null, got 0",
     ]
 

@@ -6,8 +6,8 @@ batches of every dataset's protocol launched together.
     <sweep>/<dataset>/search/..., final/..., default/...   its protocol (`experiments.protocol.run`)
 
 The datasets are the subfolders of a folder of tables (``suite.path``; each subfolder holds
-one ``suite.file`` with its label in ``suite.target_column``) and dataset configs by name
-(``suite.configs``). Each dataset's folder is a protocol folder of its own, named by what it
+one ``suite.file``, read with the dataset config ``suite.dataset``) and dataset configs by
+name (``suite.configs``). Each dataset's folder is a protocol folder of its own, named by what it
 is, so a re-run into the same sweep folder skips the done jobs of every dataset. Kept free
 of Hydra, as `experiments.protocol.run`: the sweeper composes and launches.
 """
@@ -25,7 +25,6 @@ from experiments.protocol.jobs import Job, quoted
 from experiments.protocol.run import Batches, Choices
 
 SUITE_FILE = "suite.yaml"  # in the sweep folder: what the report reads
-TASKS = ("classification", "regression")
 # Launches the next batch of each dataset that has one, all at once (dataset name -> jobs).
 SuiteLaunch = Callable[[Mapping[str, Sequence[Job]]], None]
 
@@ -41,8 +40,8 @@ class SuiteSettings:
         exclude: subfolders of ``path`` left out.
         configs: dataset configs by name (``dataset=<name>``), each one more dataset.
         file: the table in each subfolder.
-        target_column: the label's column in every table.
-        task: ``classification`` or ``regression``, for every table.
+        dataset: the dataset config every table runs with, its ``path`` and ``name`` the
+            table's (``uci``: a classification CSV with its class in ``target``).
         job_minutes: a cap on each job's training, the same for every model (None: none).
     """
 
@@ -52,8 +51,7 @@ class SuiteSettings:
     exclude: tuple[str, ...]
     configs: tuple[str, ...]
     file: str
-    target_column: str
-    task: str
+    dataset: str
     job_minutes: float | None
 
     @classmethod
@@ -67,8 +65,6 @@ class SuiteSettings:
                 "suite: no datasets; give suite.path (a folder of tables, one subfolder each) "
                 "or suite.configs (dataset configs by name, e.g. [digits, breast_cancer])"
             )
-        if node.get("task") not in TASKS:
-            problems.append(f"suite.task: expected one of {', '.join(TASKS)}, got {node.get('task')!r}")  # fmt: skip
         minutes = node.get("job_minutes")
         if minutes is not None and (
             isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0
@@ -84,8 +80,7 @@ class SuiteSettings:
             exclude=tuple(map(str, node.get("exclude") or ())),
             configs=tuple(map(str, node.get("configs") or ())),
             file=str(node.get("file") or "data.csv"),
-            target_column=str(node.get("target_column")),
-            task=str(node.get("task")),
+            dataset=str(node.get("dataset") or "uci"),
             job_minutes=None if minutes is None else float(minutes),
         )
 
@@ -167,10 +162,8 @@ def _tables(settings: SuiteSettings, cwd: Path) -> tuple[dict[str, Path], list[s
 
 def _table_overrides(name: str, table: Path, settings: SuiteSettings) -> tuple[str, ...]:
     return (
-        "dataset=csv",
+        f"dataset={settings.dataset}",
         f"dataset.path={quoted(str(table))}",
-        f"dataset.task={settings.task}",
-        f"dataset.target_column={quoted(settings.target_column)}",
         f"dataset.name={quoted(name)}",
     )
 

@@ -23,8 +23,7 @@ class SuiteConf:
     exclude: list[str] = field(default_factory=list)
     configs: list[str] = field(default_factory=list)
     file: str = "data.csv"
-    target_column: str = "target"
-    task: str = "classification"
+    dataset: str = "uci"
     job_minutes: float | None = None
 
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 # Set by the suite for every dataset: a fixed override of one would be silently replaced.
-SUITE_SETS = ("dataset", "dataset.path", "dataset.name", "dataset.task", "dataset.target_column")
+SUITE_SETS = ("dataset", "dataset.path", "dataset.name")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +94,8 @@ class SuiteSweeper(ProtocolSweeper):
         problems += self._model_count_problems(swept["model"])
         problems += [
             f"{_key(line)}: a suite sets it for each of its datasets; give the datasets in "
-            "suite.path (a folder of tables) or suite.configs (dataset configs)"
+            "suite.path (a folder of tables, read with suite.dataset) or suite.configs "
+            "(dataset configs)"
             for line in fixed
             if _key(line) in SUITE_SETS
         ]
