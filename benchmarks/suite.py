@@ -86,7 +86,10 @@ def parity(suite: Suite, reference: pd.DataFrame, metric: str, gap: float) -> pd
         for dataset in ours.index:
             if dataset not in reference.index or math.isnan(ours.loc[dataset, model]):
                 continue
-            difference = 100 * (ours.loc[dataset, model] - reference.loc[dataset, column])
+            # + 0.0: a difference that rounds to zero is shown +0.0, never -0.0
+            difference = (
+                round(100 * (ours.loc[dataset, model] - reference.loc[dataset, column]), 1) + 0.0
+            )
             rows.append(
                 {"model": model, "dataset": dataset, "suite": f"{ours.loc[dataset, model]:.4f}",
                  "reference": f"{reference.loc[dataset, column]:.4f}",
