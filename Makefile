@@ -16,7 +16,7 @@ export HF_HUB_OFFLINE := 1
 # imported. So the commands make runs must be allowed to write that bytecode.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup demo test test-fast lint format clean
+.PHONY: help setup demo test test-fast lint docs format clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,14 +39,18 @@ test: setup lint  ## lint, then every test tier (fast and slow)
 test-fast: setup  ## the fast tier only (what plain `pytest` runs)
 	$(PYTHON) -m pytest -q
 
-lint: setup  ## ruff lint and format check, and the package's layers (import-linter)
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+lint: setup  ## ruff lint and format check, the package's layers (import-linter), the docs site
+	$(VENV)/bin/ruff check src tests benchmarks docs/hooks
+	$(VENV)/bin/ruff format --check src tests benchmarks docs/hooks
 	$(VENV)/bin/lint-imports --no-cache
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+docs: setup  ## serve the docs site on http://127.0.0.1:8000 (mkdocs.yml, docs/)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
 
 format: setup  ## apply ruff's fixes and formatting
-	$(VENV)/bin/ruff check --fix src tests benchmarks
-	$(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff check --fix src tests benchmarks docs/hooks
+	$(VENV)/bin/ruff format src tests benchmarks docs/hooks
 
-clean:  ## remove the environment and caches (keeps outputs/)
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+clean:  ## remove the environment, caches and the built site (keeps outputs/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache site
