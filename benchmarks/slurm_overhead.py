@@ -9,8 +9,8 @@ and, for SLURM, where a job's time goes: the submission (sbatch of the whole arr
 pickles), each job process's start (Python, imports, unpickling, config composition: from
 the process start in submitit's log to the run's ``started``), the run itself (``started``
 to ``finished``: data, fit, test, files), and the launcher's wait beyond the last job.
-These are the numbers the README's 10,000-job calculation uses. Needs root and SLURM
-(see tests/slurm_cluster.py); the cluster is started for the benchmark and stopped after.
+These are the numbers the 10,000-job calculation in benchmarks/README.md uses. Needs root and
+SLURM (see tests/slurm_cluster.py); the cluster is started for the benchmark and stopped after.
 
     .venv/bin/python benchmarks/slurm_overhead.py              # N = 100
     .venv/bin/python benchmarks/slurm_overhead.py --jobs 20

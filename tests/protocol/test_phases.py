@@ -169,9 +169,9 @@ def test_once_searches_the_search_split_and_keeps_its_choice_everywhere(tmp_path
 
 @pytest.mark.parametrize(("tuning", "jobs"), [("nested", 315), ("once", 147)])
 def test_job_counts_of_seven_models(tmp_path: Path, tuning: str, jobs: int) -> None:
-    """What the README states: 7 models x 6 trials x 5 splits x 2 seeds; nested: 210 search
-    jobs, once: 42; then 70 final jobs and up to 35 default ones (here every split chooses
-    a drawn trial, so all 35 run)."""
+    """What docs/guides/protocol.md states: 7 models x 6 trials x 5 splits x 2 seeds; nested:
+    210 search jobs, once: 42; then 70 final jobs and up to 35 default ones (here every split
+    chooses a drawn trial, so all 35 run)."""
     settings = replace(SETTINGS, trials=6, splits=5, tuning=tuning)
     seven = [ModelSearch(f"m{i}", SPACE, frozenset(), split_seed=0, seed=0) for i in range(7)]
     launch = FakeLauncher(tmp_path)
