@@ -10,6 +10,7 @@ that every option appears.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,28 +19,25 @@ from mkdocs.structure.files import File, Files
 
 from experiments.config import CONF_DIR, config_options
 
-# Generated pages, by path inside the site, and the groups each one lists.
-PAGES = {
-    "catalogue/models.md": ("model",),
-    "catalogue/datasets.md": ("dataset", "dataset/features", "dataset/augment"),
-}
-OTHERS = "catalogue/options.md"  # every other group
+# The generated pages, by path inside the site: models, datasets (with their featurizers and
+# augmentations), and every other group.
+MODELS, DATASETS, OTHERS = "catalogue/models.md", "catalogue/datasets.md", "catalogue/options.md"
 SKIPPED_FOLDERS = ("hydra",)  # Hydra's own sweeper/launcher groups: chosen by other options
 
 TITLES = {
-    "catalogue/models.md": "Models",
-    "catalogue/datasets.md": "Datasets and featurizers",
+    MODELS: "Models",
+    DATASETS: "Datasets and featurizers",
     OTHERS: "Every other option",
 }
 INTROS = {
-    "catalogue/models.md": (
+    MODELS: (
         "Every model file under `src/experiments/conf/model/`, chosen with `model=<name>`. "
         "`family` is the model's side in *does a deep net beat the baselines?*; `kind` is how "
         "it trains (network: the Lightning Trainer; estimator: scikit-learn's `fit`); "
         "`searched` are the keys `protocol=fair` tunes. What the kinds do: "
         "[Models](../guides/models.md)."
     ),
-    "catalogue/datasets.md": (
+    DATASETS: (
         "Every dataset file under `src/experiments/conf/dataset/`, chosen with `dataset=<name>`, "
         "and the featurizers (`dataset/features=<name>`) and augmentations "
         "(`+dataset/augment=<name>`). Your own files: [Your data](../guides/data.md)."
@@ -123,62 +121,74 @@ def default_features(node: dict[str, Any]) -> str | None:
     return None
 
 
-def model_rows() -> list[str]:
-    rows = [
-        "| option | family | kind | builds | searched | what it is |",
-        "|---|---|---|---|---|---|",
-    ]
-    for option in config_options("model"):
-        path = CONF_DIR / "model" / f"{option}.yaml"
-        node = yaml.safe_load(path.read_text()) or {}
-        kind = node.get("kind") or ("estimator" if "estimator" in node else "network")
-        searched = ", ".join(f"`{key}`" for key in node.get("search_space") or {})
-        row = (f"`model={option}`", node.get("family"), kind, target(node), searched, summary(path))
-        rows.append("| " + " | ".join(cell(value) for value in row) + " |")
-    return rows
+def options(group: str) -> Iterator[tuple[str, Path, dict[str, Any]]]:
+    """Each option of ``group``: its name, its file and the file's YAML, read as written
+    (its defaults list unresolved)."""
+    for option in config_options(group):
+        path = CONF_DIR / group / f"{option}.yaml"
+        yield option, path, yaml.safe_load(path.read_text()) or {}
 
 
-def dataset_rows() -> list[str]:
-    rows = ["| option | source | task | target column | features | what it is |"]
-    rows.append("|---|---|---|---|---|---|")
-    for option in config_options("dataset"):
-        path = CONF_DIR / "dataset" / f"{option}.yaml"
-        node = yaml.safe_load(path.read_text()) or {}
-        columns = node.get("target_column") or node.get("rating_column")
-        row = (
+def table(columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> list[str]:
+    """A Markdown table's lines."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return lines + ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+
+
+def model_table() -> list[str]:
+    """Every model: family, kind, what it builds, the keys the protocol searches."""
+    rows = (
+        (
+            f"`model={option}`",
+            node.get("family"),
+            node.get("kind") or ("estimator" if "estimator" in node else "network"),
+            target(node),
+            ", ".join(f"`{key}`" for key in node.get("search_space") or {}),
+            summary(path),
+        )
+        for option, path, node in options("model")
+    )
+    return table(("option", "family", "kind", "builds", "searched", "what it is"), rows)
+
+
+def dataset_table() -> list[str]:
+    """Every dataset: source, task, the column to predict, the default featurizer."""
+    rows = (
+        (
             f"`dataset={option}`",
             f"`{node['source']}`" if node.get("source") else None,
             node.get("task") or node.get("objective"),
-            f"`{columns}`" if columns else None,
+            f"`{column}`"
+            if (column := node.get("target_column") or node.get("rating_column"))
+            else None,
             default_features(node),
             summary(path),
         )
-        rows.append("| " + " | ".join(cell(value) for value in row) + " |")
-    return rows
+        for option, path, node in options("dataset")
+    )
+    return table(("option", "source", "task", "target column", "features", "what it is"), rows)
 
 
-def option_rows(group: str) -> list[str]:
-    rows = [f"## `{group}`", "", "| option | what it is |", "|---|---|"]
-    for option in config_options(group):
-        description = summary(CONF_DIR / group / f"{option}.yaml")
-        rows.append(f"| `{group}={option}` | {cell(description)} |")
-    return [*rows, ""]
+def option_table(group: str) -> list[str]:
+    """A group's section: each option and what it is."""
+    rows = ((f"`{group}={option}`", summary(path)) for option, path, _ in options(group))
+    return [f"## `{group}`", "", *table(("option", "what it is"), rows), ""]
 
 
 def pages() -> dict[str, str]:
     """The Markdown of each generated page, by its path inside the site."""
-    listed = {group for groups in PAGES.values() for group in groups}
+    own_pages = ("model", "dataset", "dataset/features", "dataset/augment")
     body = {
-        "catalogue/models.md": model_rows(),
-        "catalogue/datasets.md": [
+        MODELS: model_table(),
+        DATASETS: [
             "## `dataset`",
             "",
-            *dataset_rows(),
+            *dataset_table(),
             "",
-            *option_rows("dataset/features"),
-            *option_rows("dataset/augment"),
+            *option_table("dataset/features"),
+            *option_table("dataset/augment"),
         ],
-        OTHERS: [line for g in config_groups() if g not in listed for line in option_rows(g)],
+        OTHERS: [line for g in config_groups() if g not in own_pages for line in option_table(g)],
     }
     return {
         page: "\n".join([f"# {TITLES[page]}", "", INTROS[page], "", *lines, ""])
