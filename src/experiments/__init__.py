@@ -1,18 +1,18 @@
 """Config-driven experiments: SVM-style baselines against deep nets, with Hydra and Lightning.
 
-The Python API (`experiments.api`): ``experiments.run(overrides)`` and
-``experiments.load_results(folder)``; imported on first use, so that ``import experiments``
+The Python API (`experiments.api`): ``experiments.run(overrides)``,
+``experiments.load_results(folder)`` and ``experiments.load(folder).predict(x)``; imported on first use, so that ``import experiments``
 stays cheap.
 """
 
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "load_results", "run"]
+__all__ = ["__version__", "load", "load_results", "run"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("run", "load_results"):
+    if name in ("run", "load", "load_results"):
         from experiments import api
 
         return getattr(api, name)

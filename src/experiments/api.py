@@ -3,6 +3,8 @@
     import experiments
     result = experiments.run(["model=mlp", "seed=1"])        # one run, as experiments-train
     frame = experiments.load_results("outputs/svm_vs_deep")  # every run below a folder
+    model = experiments.load("outputs/fair/<date>_<uid>")    # a run, protocol or sweep
+    model.predict(table), model.predict_proba(table)           # classes name the columns
 
 A run made here has the same folder as one made by ``experiments-train`` (``.hydra/`` with
 the composed config and overrides, ``result.json``, ``tb/``, checkpoints), so
@@ -12,15 +14,20 @@ the composed config and overrides, ``result.json``, ``tb/``, checkpoints), so
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from omegaconf import OmegaConf
 
 from experiments.config import compose_config
+from experiments.config.trusted import Trust
 from experiments.report.table import find_results, results_frame
+
+if TYPE_CHECKING:
+    from experiments.core.predictor import Predictor
 
 
 def run(
@@ -63,3 +70,30 @@ def load_results(*folders: str | Path) -> pd.DataFrame:
     (``test/acc``), ``fit_seconds``, ``test_seconds`` and ``n_params``."""
     paths = [Path(folder) for folder in folders]
     return results_frame(find_results(paths), root=paths[0] if len(paths) == 1 else None)
+
+
+def load(folder: str | Path, trust: Sequence[str] = (), trust_pickle: bool = False) -> Predictor:
+    """A trained model to predict with, as ``experiments-predict ckpt=<folder>``: a run
+    folder (or a checkpoint in one), a protocol folder (its ``winner/``: the winning
+    configuration trained on all training rows) or a sweep folder (its leaderboard's best
+    run); `Predictor.note` says which run a protocol or sweep folder stood for.
+
+    Args:
+        folder: the run, protocol or sweep folder.
+        trust: packages whose classes the run's config may build beyond the allow-list, as
+            ``--trust`` (a folder from elsewhere is data: `experiments.config.trusted`).
+        trust_pickle: load an old run's pickled ``estimator.joblib`` (``--trust-pickle``).
+
+    Returns:
+        A `Predictor`: ``predict(x)``, ``predict_proba(x)`` (class names as columns) and
+        ``decision_function(x)`` (hinge-loss models' margins), where ``x`` is a DataFrame
+        with the input columns, a list of texts (text models) or of file paths, or a 2-D
+        array of rows in the input columns' order.
+
+    Raises:
+        ConfigError: the messages of ``experiments-predict``: no such run, an untrusted
+            config or model file, a protocol folder without its winner.
+    """
+    from experiments.core.predictor import load as load_predictor  # torch: only when asked
+
+    return load_predictor(folder, Trust(packages=tuple(trust), pickle=trust_pickle))

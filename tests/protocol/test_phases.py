@@ -78,7 +78,7 @@ def test_a_search_in_every_split_then_its_final_jobs(tmp_path: Path) -> None:
     launch = FakeLauncher(tmp_path)
     chosen = run_protocol(models(), SETTINGS, tmp_path, launch)
 
-    search, final = launch.batches  # random draws: every split's search is one batch
+    search, final, _ = launch.batches  # random draws: every split's search is one batch
     assert sorted(job.folder for job in search) == sorted(
         f"search/{model}/split_{r},trial_{k}"
         for model in ("logreg", "svm_linear") for r in range(3) for k in range(5)
@@ -136,7 +136,7 @@ def test_no_test_row_of_a_split_is_read_before_its_configuration_is_fixed(
                 assert WITHHOLD_TEST not in job.overrides
                 assert index > fixed_after[split], job.folder
     search = next(job for job in launch.batches[0] if "split_1," in job.folder)
-    final = next(job for job in launch.batches[-1] if "split_1," in job.folder)
+    final = next(job for job in launch.batches[1] if "split_1," in job.folder)
     searched, scored = (job_rows(job) for job in (search, final))
     assert torch.equal(searched["test"], searched["val"])  # the test phase scores val rows
     assert torch.equal(searched["train"], scored["train"])  # split 1's own rows, same features
@@ -157,7 +157,7 @@ def test_once_searches_the_search_split_and_keeps_its_choice_everywhere(tmp_path
     settings = replace(SETTINGS, tuning="once")
     launch = FakeLauncher(tmp_path)
     chosen = run_protocol(models(), settings, tmp_path, launch)
-    search, final = launch.batches
+    search, final, _ = launch.batches
     assert {job.folder.rsplit(",", 1)[0] for job in search} == {
         "search/logreg/split_0",
         "search/svm_linear/split_0",
@@ -167,11 +167,11 @@ def test_once_searches_the_search_split_and_keeps_its_choice_everywhere(tmp_path
     assert {setting(job, "dataset.split_seed") for job in final} == {"0", "1", "2"}
 
 
-@pytest.mark.parametrize(("tuning", "jobs"), [("nested", 315), ("once", 147)])
+@pytest.mark.parametrize(("tuning", "jobs"), [("nested", 316), ("once", 148)])
 def test_job_counts_of_seven_models(tmp_path: Path, tuning: str, jobs: int) -> None:
     """What docs/guides/protocol.md states: 7 models x 6 trials x 5 splits x 2 seeds; nested:
     210 search jobs, once: 42; then 70 final jobs and up to 35 default ones (here every split
-    chooses a drawn trial, so all 35 run)."""
+    chooses a drawn trial, so all 35 run), and the winner."""
     settings = replace(SETTINGS, trials=6, splits=5, tuning=tuning)
     seven = [ModelSearch(f"m{i}", SPACE, frozenset(), split_seed=0, seed=0) for i in range(7)]
     launch = FakeLauncher(tmp_path)
@@ -186,7 +186,7 @@ def test_a_rerun_asks_the_same_trials_and_launches_nothing_new(tmp_path: Path) -
     run_protocol(models(), SETTINGS, tmp_path, again)
     assert again.batches == first.batches
     defaults = sum(trial.number != 0 for by in chosen.values() for trial in by.values())
-    assert len(list(tmp_path.rglob("result.json"))) == 2 * 3 * 5 + 2 * 3 * 2 + defaults
+    assert len(list(tmp_path.rglob("result.json"))) == 2 * 3 * 5 + 2 * 3 * 2 + defaults + 1
 
 
 def test_tpe_asks_one_trial_per_search_a_round_and_repeats_itself(tmp_path: Path) -> None:
@@ -194,7 +194,7 @@ def test_tpe_asks_one_trial_per_search_a_round_and_repeats_itself(tmp_path: Path
     first = FakeLauncher(tmp_path / "a")
     run_protocol(models(), settings, tmp_path / "a", first)
     searches = 2 * 3  # models x splits
-    assert [len(batch) for batch in first.batches[:-1]] == [2 * searches] + [searches] * 3
+    assert [len(batch) for batch in first.batches[:-2]] == [2 * searches] + [searches] * 3
     again = FakeLauncher(tmp_path / "b")
     run_protocol(models(), settings, tmp_path / "b", again)
     assert again.batches == first.batches

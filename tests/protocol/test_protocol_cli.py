@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import PIL.Image
 import pytest
+
+import experiments
+from experiments.cli.evaluate import main as evaluate_main
 
 from ..conftest import run_sweeps
 from ..recsys.test_ratings import write_ratings
@@ -76,10 +81,26 @@ def test_protocol_runs_both_phases_in_named_folders_and_resumes(ran) -> None:
             default = f"default/{model}/split_{split},seed_0"
             assert (default in results) == (final["protocol"]["trial"] != 0)
     assert (sweep / "report.md").is_file()
+    winner = results["winner"]  # chosen on validation, trained on train + test rows
+    assert winner["protocol"]["phase"] == "winner"
+    assert winner["rows"] == {"train": 1077 + 360, "val": 360, "test": 360}
 
     code, out, err, _ = ran["protocol_again"]
     assert code == 0, err[-3000:]
     assert f"Jobs: {len(results)} skipped (done earlier)." in out
+
+
+@pytest.mark.slow
+def test_predict_and_eval_of_a_protocol_folder_use_its_winner(ran, capsys, tmp_path: Path) -> None:
+    *_, sweep = ran["protocol"]
+    predictor = experiments.load(sweep)
+    assert predictor.run.run_dir == sweep / "winner"
+    assert predictor.note.startswith("protocol folder: using its winner, model ")
+    digit = tmp_path / "digit.png"
+    PIL.Image.fromarray(np.eye(8, dtype=np.uint8) * 255).save(digit)
+    assert predictor.predict([str(digit)]).isin(predictor.classes).all()
+    assert evaluate_main([f"ckpt={sweep}"]) == 0
+    assert "using its winner" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -101,5 +122,5 @@ def test_protocol_compares_recommenders_on_a_ratings_table(ran) -> None:
     """Ratings data has no dataset.task: the protocol takes the monitor its command names."""
     code, out, err, folder = ran["recommenders"]
     assert code == 0, err[-3000:]
-    assert "Jobs: 4 done." in out
+    assert "Jobs: 5 done." in out  # 2 models x (search + final), and the winner
     assert (folder / "report.md").is_file()

@@ -2,6 +2,10 @@
 
     experiments-eval ckpt=outputs/default/2026-11-26_21-56-07_fe5742
     experiments-eval ckpt=outputs/default/2026-11-26_21-56-07_fe5742/checkpoints/best.ckpt
+    experiments-eval ckpt=outputs/fair/2026-11-26_21-56-07_fe5742      # a protocol: its winner
+
+A protocol folder stands for its ``winner/`` run, a sweep folder for its leaderboard's best
+run (`experiments.core.saved.run_folder`); which is said.
 
 Rebuilds the run from its folder (config, same test rows, network with the checkpoint's
 weights or the fitted scikit-learn estimator: `experiments.core.saved`), scores the test
@@ -39,7 +43,8 @@ def evaluate(ckpt: str | Path, trust: Trust | None = None) -> tuple[dict[str, An
         ``same_as_result``: whether the metrics equal the test metrics of the run's
         ``result.json``; None for another model than the one the run was tested with, or when
         the run recorded none; ``run_status``: the run's status, ``interrupted`` for one left
-        ``running`` by a process that is gone) and the path it was written to.
+        ``running`` by a process that is gone; ``chosen``: which run a protocol or sweep
+        folder stood for) and the path it was written to.
 
     Raises:
         ConfigError: see `experiments.core.saved.load_run`.
@@ -59,6 +64,7 @@ def evaluate(ckpt: str | Path, trust: Trust | None = None) -> tuple[dict[str, An
         "evaluated": now_iso(),
         "same_as_result": metrics == recorded if recorded else None,
         "run_status": result.get("status"),
+        **({"chosen": run.note} if run.note else {}),
     }
     name = "eval.json" if run.is_default_model else f"eval-{run.model_file.stem}.json"
     path = run.run_dir / name
@@ -86,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROGRAM}: " + "\n  ".join(error.problems), file=sys.stderr)
         return 2
     recorded = report.pop("recorded")
+    if "chosen" in report:
+        print(f"{PROGRAM}: {report['chosen']}", file=sys.stderr)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

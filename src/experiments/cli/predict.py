@@ -1,9 +1,10 @@
-"""`experiments-predict ckpt=<run folder or checkpoint> input=<file> | text=<text>`: what a
-trained run's model says about new inputs.
+"""`experiments-predict ckpt=<run, protocol or sweep folder> input=<file> | text=<text>`: what
+a trained run's model says about new inputs.
 
     experiments-predict ckpt=outputs/spam/... text="WINNER! Claim your free prize now"
     experiments-predict ckpt=outputs/mnist/... input=digit.png input=more_digits/ --json
     experiments-predict ckpt=outputs/house_prices/... input=houses.csv
+    experiments-predict ckpt=outputs/fair/... input=new.csv out=predictions.csv
     experiments-predict ckpt=outputs/movielens/... user=42 top=10
     experiments-predict ckpt=outputs/movielens/... item=1 --json
 
@@ -14,6 +15,12 @@ like the train images (converted, and resized as training resizes), with a note 
 with probabilities ("82% cat, 15% dog, 2% hat"); hinge-loss models (``svm_*``, LinearSVC, SVC
 without ``probability=True``) have none, so they print their margins (class scores) and say
 so. Regression models print the predicted value in the data's original units.
+
+A protocol folder stands for its ``winner/`` run, a sweep folder for its leaderboard's best
+run; which is said on stderr. ``out=<file.csv>`` writes the input rows with the predicted
+class and per-class probabilities (or margins, or the predicted value), tables read in
+chunks (`experiments.core.predictor.Predictor.write`). The same path serves Python:
+``experiments.load(folder).predict(x)``.
 
 Recommenders (ratings data) take ``user=<id>``: the ``top`` items the user has not rated,
 best first, with their scores (predicted ratings, or ranking scores); or ``item=<id>``: the
@@ -28,18 +35,16 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from experiments.cli.args import add_json_flag, add_trust_flags, parse_key_values, trust_of
 from experiments.config.errors import ConfigError
 from experiments.config.trusted import Trust
-from experiments.core.saved import Outputs, SavedRun, load_run
-from experiments.data.inputs import read_inputs
+from experiments.core.predictor import MARGINS_NOTE, Predictor, load
+from experiments.core.saved import Outputs, load_run
 
 PROGRAM = "experiments-predict"
-MARGINS_NOTE = (
-    "trained with a hinge loss: margins (class scores; the largest wins), not probabilities"
-)
 
 
 def predict(
@@ -49,7 +54,7 @@ def predict(
     user trusts in the run folder beyond the allow-list (`load_run`).
 
     Returns:
-        ``run``, ``model``, ``kind`` (``probabilities``, ``margins`` or ``values``), ``note``
+        ``run``, ``chosen`` (which run a protocol or sweep folder stood for), ``model``, ``kind`` (``probabilities``, ``margins`` or ``values``), ``note``
         (for margins), ``input_notes`` (when inputs were changed to fit the model: photos
         resized or converted), ``target`` (the predicted column), and ``predictions``: per
         input, its ``input`` label and ``class`` with the ``top`` classes' ``probabilities``
@@ -58,12 +63,12 @@ def predict(
     Raises:
         ConfigError: a bad run, model file or input (see `load_run`, `read_inputs`).
     """
-    run = load_run(ckpt, with_data=False, trust=trust)
-    featurizer = run.features
-    inputs = read_inputs(featurizer, files, texts)
-    outputs = run.predict(featurizer.transform(inputs.rows, "input"))
+    predictor = load(ckpt, trust)
+    outputs, inputs = predictor.outputs(files, texts)
+    run = predictor.run
     return {
         "run": str(run.run_dir),
+        **({"chosen": run.note} if run.note else {}),
         "model": run.cfg.model.name,
         "kind": outputs.kind,
         **({"note": MARGINS_NOTE} if outputs.kind == "margins" else {}),
@@ -71,7 +76,7 @@ def predict(
         "target": run.cfg.dataset.target_column,
         "predictions": [
             {"input": label, **row}
-            for label, row in zip(inputs.labels, _rows(run, outputs, top), strict=True)
+            for label, row in zip(inputs.labels, _rows(predictor, outputs, top), strict=True)
         ],
     }
 
@@ -124,10 +129,10 @@ def _recommendation_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _rows(run: SavedRun, outputs: Outputs, top: int) -> list[dict[str, Any]]:
+def _rows(predictor: Predictor, outputs: Outputs, top: int) -> list[dict[str, Any]]:
     if outputs.kind == "values":
         return [{"value": value} for value in outputs.values.tolist()]
-    names = run.shapes.class_names
+    names = predictor.classes
     rows = []
     for scores in outputs.values.tolist():
         ranked = sorted(zip(names, scores, strict=True), key=lambda pair: -pair[1])
@@ -156,6 +161,16 @@ def _line(prediction: dict[str, Any], kind: str, target: str) -> str:
     return f"{label}: {ranked}"
 
 
+def _write(ckpt: str, files: list[str], texts: list[str], out: Path, trust: Trust) -> int:
+    """``out=``: the predictions as a CSV file (`Predictor.write`); says where on stdout."""
+    predictor = load(ckpt, trust)
+    if predictor.note:
+        print(f"{PROGRAM}: {predictor.note}", file=sys.stderr)
+    rows = predictor.write(files, texts, out)
+    print(f"Wrote {rows} predictions of {predictor.run.cfg.model.name} to {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``experiments-predict``; returns the exit status (2: bad input)."""
     parser = argparse.ArgumentParser(
@@ -167,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         help="a file: text lines, an image (or a folder of them), or a CSV table; repeatable",
     )  # fmt: skip
     parser.add_argument("--text", action="append", default=[], help="a text; repeatable")
+    parser.add_argument(
+        "--out", type=Path, help="write the inputs with their predictions to this CSV file"
+    )
     parser.add_argument("--user", help="recommenders: a user id; its top unrated items")
     parser.add_argument("--item", help="recommenders: an item id; the items most like it")
     parser.add_argument(
@@ -179,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     asks_items = args.user is not None or args.item is not None
     top = max(args.top if args.top is not None else (10 if asks_items else 3), 1)
     try:
+        if args.out is not None and not asks_items:
+            return _write(args.ckpt, args.input, args.text, args.out, trust_of(args))
         if asks_items:
             report = recommendations(args.ckpt, args.user, args.item, top, trust_of(args))
         else:
@@ -186,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"{PROGRAM}: " + "\n  ".join(error.problems), file=sys.stderr)
         return 2
+    if "chosen" in report:
+        print(f"{PROGRAM}: {report['chosen']}", file=sys.stderr)
     for note in report.get("input_notes", []):  # on stderr: stdout keeps only the answers
         print(f"{PROGRAM}: note: {note}", file=sys.stderr)
     if args.json:

@@ -6,6 +6,10 @@ with ``weights_only=True``; ``estimator.skops`` for fitted estimators, loaded wi
 type checks). A folder from elsewhere is data: its config is instantiated only when every
 ``_target_`` in it is trusted (`experiments.config.trusted`), and an old run's pickled
 ``estimator.joblib`` only when the user says so (`Trust`).
+
+A protocol folder stands for its ``winner/`` run (`experiments.protocol.winner`), a sweep
+folder for the best run of its leaderboard (`best_run`); the choice is said in
+`SavedRun.note`.
 """
 
 from __future__ import annotations
@@ -24,10 +28,69 @@ from experiments.config.trusted import Trust, check_trusted
 from experiments.data import DataModule, DataShapes, Featurizer, load_fitted
 from experiments.kinds import ModelKind, Outputs, model_kind
 from experiments.kinds.estimator_file import ESTIMATOR_FILE, PICKLED_FILE
+from experiments.protocol.winner import WINNER_DIR
+from experiments.report.protocol.runs import is_protocol_folder
+from experiments.report.run_identity import config_id
+from experiments.report.table import find_results
 from experiments.runs.process import prepare_torch
 
 CONFIG_FILE = Path(".hydra") / "config.yaml"
 TRUST_FLAG = "--trust {package}"  # how `experiments-predict` and `-eval` trust a package
+
+
+def run_folder(path: Path) -> tuple[Path, str | None]:
+    """The run that ``path`` stands for, and a note saying which when it is not ``path``
+    itself: a protocol folder's ``winner/`` (its winning configuration trained on all
+    training rows), or a sweep folder's best run (`best_run`).
+
+    Raises:
+        ConfigError: a protocol folder without a finished ``winner/`` run.
+    """
+    if not path.is_dir() or (path / CONFIG_FILE).is_file():
+        return path, None
+    if is_protocol_folder(path):
+        winner = path / WINNER_DIR
+        if not (winner / CONFIG_FILE).is_file():
+            raise ConfigError(
+                f"ckpt: protocol folder '{path}' has no {WINNER_DIR}/ run (a protocol made "
+                "before the winner phase, or one stopped before it); re-run the protocol "
+                "into the same folder to train it, or give one of its final/ job folders"
+            )
+        return winner, (
+            f"protocol folder: using its winner, {_described(winner)}, trained on all "
+            "training rows (its test split is its validation rows: the protocol's report.md "
+            "has the estimate)"
+        )
+    best = best_run(path)
+    if best is None:
+        return path, None  # `locate` says what is wrong with the folder
+    return best, f"sweep folder: using its leaderboard's best run, {_described(best)}"
+
+
+def best_run(sweep_dir: Path) -> Path | None:
+    """The run the sweep's leaderboard puts first: the finished runs grouped by what they
+    ran (the config less the seed), the group best on the monitored metric (mean over its
+    seeds), and in it the run best on that metric; None when no run below recorded one."""
+    scored = []
+    for run_dir, result in find_results([sweep_dir]):
+        monitor = result.get("monitor")
+        value = (result.get("metrics") or {}).get(monitor)
+        if result.get("status") == "done" and isinstance(value, int | float):
+            sign = -1.0 if result.get("monitor_mode") == "min" else 1.0
+            scored.append((config_id(run_dir), sign * float(value), run_dir))
+    if not scored:
+        return None
+    groups: dict[str | None, list[float]] = {}
+    for group, score, _ in scored:
+        groups.setdefault(group, []).append(score)
+    best_group = max(groups, key=lambda group: sum(groups[group]) / len(groups[group]))
+    return max((s for s in scored if s[0] == best_group), key=lambda s: s[1])[2]
+
+
+def _described(run_dir: Path) -> str:
+    """``run_dir`` and its model and overrides, for the note that names a chosen run."""
+    config = OmegaConf.load(run_dir / CONFIG_FILE)
+    return f"model {config.model.name} ({run_dir})"
 
 
 def locate(ckpt: str | Path) -> tuple[Path, Path]:
@@ -80,6 +143,7 @@ class SavedRun:
     features: Featurizer  # fitted on the run's train split
     shapes: DataShapes
     model: Any
+    note: str | None = None  # which run a protocol or sweep folder stood for (`run_folder`)
 
     @property
     def is_default_model(self) -> bool:
@@ -109,7 +173,8 @@ def load_run(ckpt: str | Path, with_data: bool = True, trust: Trust | None = Non
     metrics come out as in the run.
 
     Args:
-        ckpt: a run folder or a model file inside one (see `locate`).
+        ckpt: a run folder or a model file inside one (see `locate`); a protocol folder
+            (its ``winner/``) or a sweep folder (its best run): see `run_folder`.
         with_data: load the run's data (to score its test split); False: only the fitted
             featurizer and shapes the run saved (``featurizer.npz`` or ``.skops``), to predict without
             the training data. Networks built from training rows (Nystroem landmarks,
@@ -124,7 +189,8 @@ def load_run(ckpt: str | Path, with_data: bool = True, trust: Trust | None = Non
             or does not fit the run's model; the run's data (or saved featurizer) cannot be
             loaded.
     """
-    run_dir, model_file = locate(ckpt)
+    chosen, note = run_folder(Path(ckpt))
+    run_dir, model_file = locate(chosen)
     cfg = OmegaConf.load(run_dir / CONFIG_FILE)
     trust = trust or Trust()
     check_trusted(cfg, trust, str(run_dir / CONFIG_FILE), TRUST_FLAG)
@@ -139,7 +205,7 @@ def load_run(ckpt: str | Path, with_data: bool = True, trust: Trust | None = Non
         features = instantiate_checked(cfg.dataset.features, "dataset.features")
         shapes = load_fitted(run_dir, features)
     model = kind.load(cfg, datamodule, shapes, model_file, trust)
-    return SavedRun(run_dir, model_file, cfg, kind, datamodule, features, shapes, model)
+    return SavedRun(run_dir, model_file, cfg, kind, datamodule, features, shapes, model, note)
 
 
 def _built_from_rows(model: DictConfig) -> bool:

@@ -120,6 +120,7 @@ class DataModule(pl.LightningDataModule):
         target_column: column with the class or value to predict.
         path: local file or folder; with a hub id it replaces the hub (same schema).
         data_files: files of the hub repo or of ``path`` to read; None reads all.
+        delimiter: the cell delimiter of CSV files; None detects it (`resolve_source`).
         target_log: regression only: train on ``log(1 + y)``.
         target_standardize: regression only: train on targets standardized with train mean
             and std. Metrics are always reported in the original units.
@@ -135,6 +136,9 @@ class DataModule(pl.LightningDataModule):
         withhold_test: set the test split aside once loaded: the run's test phase scores the
             validation rows again, so that no test row is trained on, validated on or
             scored (the fair protocol's search jobs, whose configuration is not chosen yet).
+        train_on_all: train on the train and test rows, all rows but the validation ones
+            (which still select the epoch and stop training); the test phase scores the
+            validation rows again. The protocol's winner: its estimate is the protocol's.
         batch_size: training batch size per process.
         eval_batch_size: validation and test batch size.
         shuffle_seed: seed of the per-epoch order of training batches (the run seed).
@@ -169,6 +173,7 @@ class DataModule(pl.LightningDataModule):
         target_column: str | None,
         path: str | None = None,
         data_files: str | list[str] | None = None,
+        delimiter: str | None = None,
         target_log: bool = False,
         target_standardize: bool = False,
         val_size: float = 0.2,
@@ -176,6 +181,7 @@ class DataModule(pl.LightningDataModule):
         split_seed: int = 0,
         train_size: int | float | None = None,
         withhold_test: bool = False,
+        train_on_all: bool = False,
         batch_size: int = 64,
         eval_batch_size: int = 1024,
         shuffle_seed: int = 0,
@@ -193,6 +199,7 @@ class DataModule(pl.LightningDataModule):
         self.target_column = target_column
         self.path = path
         self.data_files = list(data_files) if isinstance(data_files, list | tuple) else data_files
+        self.delimiter = delimiter
         self.target_log = target_log
         self.target_standardize = target_standardize
         self.val_size = val_size
@@ -200,6 +207,7 @@ class DataModule(pl.LightningDataModule):
         self.split_seed = split_seed
         self.train_size = train_size
         self.withhold_test = withhold_test
+        self.train_on_all = train_on_all
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.shuffle_seed = shuffle_seed
@@ -231,7 +239,16 @@ class DataModule(pl.LightningDataModule):
                 "data %s: %s in %.2f s", self.name, "cache hit" if hit else "featurized",
                 time.perf_counter() - start,
             )  # fmt: skip
-            if self.withhold_test:  # after the cache: the entry is the one the final runs read
+            if self.train_on_all:  # after the cache too, whose entry the protocol's runs share
+                (inputs, targets), (more, more_targets) = (
+                    self.tensors["train"],
+                    self.tensors["test"],
+                )
+                self.tensors["train"] = (
+                    torch.cat([inputs, more]),
+                    torch.cat([targets, more_targets]),
+                )
+            if self.withhold_test or self.train_on_all:  # after the cache: the final runs' entry
                 self.tensors["test"] = self.tensors["val"]
         inputs, _ = self.tensors["train"]
         return DataShapes(
@@ -262,7 +279,7 @@ class DataModule(pl.LightningDataModule):
 
     def _source(self) -> Source:
         if self._resolved is None:
-            self._resolved = resolve_source(self.source, self.path, self.data_files)
+            self._resolved = resolve_source(self.source, self.path, self.data_files, self.delimiter)
         return self._resolved
 
     def fitted_features(self) -> Featurizer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from datasets import Dataset
 
 from experiments.config.errors import ConfigError
 from experiments.data.datamodule import Featurizer
+from experiments.data.delimiter import read_table
 from experiments.data.sources import IMAGE_EXTENSIONS
 
 
@@ -103,11 +105,34 @@ def _images(featurizer: Featurizer, files: list[Path]) -> Inputs:
     return Inputs([str(path) for path in paths], rows, notes)
 
 
+def table_chunks(files: list[str], rows: int) -> Iterator[pd.DataFrame]:
+    """The rows of CSV files, ``rows`` at a time, each file's delimiter detected
+    (`read_table`).
+
+    Raises:
+        ConfigError: (before any chunk) no file, or a missing one; (when reached) a file
+            that cannot be read as CSV.
+    """
+    if not files:
+        raise ConfigError("input: nothing to predict; give input=<file>")
+    missing = [path for path in files if not Path(path).exists()]
+    if missing:
+        raise ConfigError(f"input: {', '.join(repr(p) for p in missing)} does not exist")
+    return (chunk for path in files for chunk in _chunks(Path(path), rows))
+
+
+def _chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    try:
+        yield from read_table(path, "input", chunksize=rows)
+    except (OSError, ValueError) as error:  # pandas' parser and empty-file errors
+        raise ConfigError(f"input: cannot read '{path}' as CSV ({error})") from error
+
+
 def _tables(files: list[Path]) -> Inputs:
     frames, labels = [], []
     for path in files:
         try:
-            frame = pd.read_csv(path)
+            frame = read_table(path, "input")
         except (OSError, ValueError) as error:  # pandas' parser and empty-file errors
             raise ConfigError(f"input: cannot read '{path}' as CSV ({error})") from error
         frames.append(frame)

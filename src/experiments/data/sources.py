@@ -19,6 +19,7 @@ from datasets import Array2D, ClassLabel, Dataset, DatasetDict, Features
 
 from experiments.config.errors import ConfigError
 from experiments.data.checks import warn_about_duplicate_columns
+from experiments.data.delimiter import delimiter_of
 from experiments.data.fingerprint import code_digest, files_digest
 
 BUILTIN_PREFIX = "builtin:"
@@ -101,6 +102,7 @@ def resolve_source(
     source: str | Callable[[], Any],
     path: str | None = None,
     data_files: str | list[str] | None = None,
+    delimiter: str | None = None,
 ) -> Source:
     """Resolve ``dataset.source`` (and ``dataset.path``) to a loadable `Source`.
 
@@ -115,6 +117,8 @@ def resolve_source(
             config runs offline.
         data_files: which files of the hub repo or of ``path`` to read (relative names or
             glob patterns); None reads all, with splits from the file names.
+        delimiter: the cell delimiter of local CSV files; None: detected from the first
+            file's head (`experiments.data.delimiter`), and logged when not the format's own.
 
     Raises:
         ConfigError: unknown built-in, a missing path, or a local format without a path.
@@ -137,7 +141,7 @@ def resolve_source(
 
         return Source(source, f"{source}@sklearn-{sklearn.__version__}", BUILTIN_SOURCES[name])
     if path is not None:
-        return _local(source, Path(path), data_files)
+        return _local(source, Path(path), data_files, delimiter)
     if source in LOCAL_FORMATS:
         raise ConfigError(
             f"dataset.path: dataset.source '{source}' reads local files; expected "
@@ -206,7 +210,9 @@ def _local_format(source: str, path: Path, files: list[Path]) -> str:
     return formats.pop()
 
 
-def _local(source: str, path: Path, data_files: str | list[str] | None) -> Source:
+def _local(
+    source: str, path: Path, data_files: str | list[str] | None, delimiter: str | None
+) -> Source:
     if not path.exists():
         raise ConfigError(f"dataset.path: '{path}' does not exist (working folder {Path.cwd()})")
     files = _files(path)
@@ -216,17 +222,22 @@ def _local(source: str, path: Path, data_files: str | list[str] | None) -> Sourc
     builder, options = LOCAL_FORMATS[fmt]
     # The files' bytes, by name: the same rows wherever the folder lies.
     fingerprint = f"{fmt}:{data_files}:sha256-{files_digest(path, files)[:32]}"
+    if delimiter is not None:  # other cells from the same bytes
+        fingerprint += f":sep={delimiter!r}"
 
     def load() -> DatasetDict:
         if path.is_file():
             where = {"data_files": {"train": str(path)}}
         else:
             where = {"data_dir": str(path), "data_files": data_files}
+        read = dict(options)
         if builder == "csv":
             tables = [p for p in files if path.is_file() or EXTENSIONS.get(p.suffix.lower()) == fmt]
-            warn_about_duplicate_columns(tables, options.get("sep", ","))
+            default = options.get("sep", ",")
+            read["sep"] = delimiter_of(tables[0], delimiter, "dataset.path", default)
+            warn_about_duplicate_columns(tables, read["sep"])
         try:
-            return datasets.load_dataset(builder, **where, **options)
+            return datasets.load_dataset(builder, **where, **read)
         except (OSError, ValueError, datasets.exceptions.DatasetGenerationError) as error:
             cause = error.__cause__ or error
             empty = re.search(r'Instruction "(\w+)" corresponds to no data', str(cause))

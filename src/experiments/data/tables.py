@@ -23,6 +23,7 @@ from experiments.data.checks import row_list
 
 log = logging.getLogger(__name__)
 IMPUTE_STRATEGIES = ("mean", "median")
+SHOWN_UNSEEN = 10  # unseen (and known) categories named in a warning
 # A one-hot block of the features: (input column, first feature, end feature).
 OneHotGroup = tuple[str, int, int]
 
@@ -43,7 +44,8 @@ class TableFeatures:
             missing train cells, 1 where the cell was imputed.
         scale: standardize numeric columns with train mean and std.
         min_frequency: categories seen fewer times in train are merged into one
-            "infrequent" column. Categories never seen in train encode as all zeros.
+            "infrequent" column. Categories never seen in train encode as all zeros (or as
+            the infrequent column), with a warning naming them, once per column.
     """
 
     feature_columns: list[str] | None = None
@@ -62,6 +64,8 @@ class TableFeatures:
     transformer: ColumnTransformer | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    # Columns whose unseen categories were warned about (`_warn_about_unseen`): once each.
+    warned: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for key in ("feature_columns", "categorical_columns"):
@@ -188,7 +192,32 @@ class TableFeatures:
             )
         frame = _frame(rows.select_columns(self.inputs), self.categorical)
         _check_numbers(frame, self.numeric, name, self.handles_missing)
+        self._warn_about_unseen(frame, name)
         return self._encode(frame, name)
+
+    def _warn_about_unseen(self, frame: pd.DataFrame, name: str) -> None:
+        """Log, once per column, the categories of ``frame`` the train split did not have:
+        they encode as if the column were empty (all zeros), which changes predictions."""
+        if not self.categorical:
+            return
+        encoder = self.transformer.named_transformers_["categorical"][-1]
+        for column, known in zip(self.categorical, encoder.categories_, strict=True):
+            if column in self.warned:
+                continue
+            values = frame[column].dropna().unique()
+            unseen = sorted(str(v) for v in values[~np.isin(values, known)])
+            if unseen:
+                self.warned.add(column)
+                shown = ", ".join(repr(v) for v in unseen[:SHOWN_UNSEEN])
+                more = (
+                    f" and {len(unseen) - SHOWN_UNSEEN} more" if len(unseen) > SHOWN_UNSEEN else ""
+                )
+                log.warning(
+                    "dataset.features: column '%s' in split '%s' has %d value%s the train split "
+                    "did not have (%s%s), encoded as no known category; known: %s",
+                    column, name, len(unseen), "s" if len(unseen) > 1 else "", shown, more,
+                    ", ".join(map(str, known[:SHOWN_UNSEEN])),
+                )  # fmt: skip
 
     def _encode(self, frame: pd.DataFrame, name: str) -> torch.Tensor:
         # transformers fitted before columns went by position (older runs) take names

@@ -7,6 +7,8 @@ of the same protocol finds the jobs that are done by their folders and skips the
     <sweep>/<prefix>final/<model>/split_<r>,seed_<s>/      split r's chosen trial, seed s, scored
     <sweep>/<prefix>default/<model>/split_<r>,seed_<s>/    the defaults (trial 0) scored on split r,
                                                            where split r chose another trial
+    <sweep>/winner/                                        the winning configuration trained on
+                                                           all training rows (`protocol.winner`)
 
 A search job withholds its split's test rows (``dataset.withhold_test``): its test phase
 scores the validation rows again. Only final and default jobs, launched once the split's
@@ -23,6 +25,9 @@ FINAL = "final"
 DEFAULT = "default"
 PHASES = (SEARCH, FINAL, DEFAULT)
 WITHHOLD_TEST = "++dataset.withhold_test=true"  # ++: a dataset file of the user's may lack it
+TRAIN_ON_ALL = "++dataset.train_on_all=true"
+# The winner is a model to use: saved even when the protocol's runs save none (to save disk).
+SAVE_MODEL = "++trainer.enable_checkpointing=true"
 RECORD_KEY = "protocol.job"  # the config key a job's record is given under; train copies it
 
 
@@ -73,6 +78,12 @@ def default_job(model: str, split_seed: int, seed: int, prefix: str = "") -> Job
     the report's default score, on the same splits as the tuned one."""
     folder = f"{prefix}{DEFAULT}/{model}/split_{split_seed},seed_{seed}"
     return _job(folder, DEFAULT, Trial(model, 0), split_seed, seed)
+
+
+def winner_job(trial: Trial, split_seed: int, folder: str) -> Job:
+    """``trial`` trained on the train and test rows of split ``split_seed``, seed 0, and
+    saved: the model a protocol hands over (`experiments.protocol.winner`)."""
+    return _job(folder, folder, trial, split_seed, 0, (TRAIN_ON_ALL, SAVE_MODEL))
 
 
 def _job(

@@ -33,6 +33,7 @@ from experiments.protocol.jobs import Job, Trial, default_job, final_job, search
 from experiments.protocol.selection import best_trial, validation_score
 from experiments.protocol.settings import ProtocolSettings
 from experiments.protocol.space import make_sampler, override_text
+from experiments.protocol.winner import winner_jobs
 from experiments.runs.result import read_result
 
 if TYPE_CHECKING:
@@ -74,7 +75,9 @@ def run_protocol(
     prefix: str = "",
 ) -> Choices:
     """Run both phases into ``sweep_dir`` and return each model's chosen trial per split (a
-    split none of whose trials finished has no choice, and no final jobs)."""
+    split none of whose trials finished has no choice, and no final jobs); then, but for a
+    learning curve's sizes and a suite's datasets (``prefix``), train the winner
+    (`experiments.protocol.winner`)."""
     return run_batches(protocol_batches(models, settings, sweep_dir, prefix), launch)
 
 
@@ -82,9 +85,12 @@ def protocol_batches(
     models: Sequence[ModelSearch], settings: ProtocolSettings, sweep_dir: Path, prefix: str = ""
 ) -> Batches:
     """Both phases as batches of jobs (`run_protocol` launches each in turn; a suite of
-    datasets launches the batches of all its protocols together); returns the choices."""
+    datasets launches the batches of all its protocols together), then the winner's (none
+    with a ``prefix``); returns the choices."""
     chosen = yield from search_batches(models, settings, sweep_dir, prefix)
     yield final_jobs(chosen, settings.seeds, prefix)
+    if not prefix and (winner := winner_jobs(chosen, models, settings, sweep_dir)):
+        yield winner
     return chosen
 
 

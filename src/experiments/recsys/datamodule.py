@@ -89,6 +89,8 @@ class RatingsDataModule(pl.LightningDataModule):
         split_seed: seed of the split and of the evaluation negatives.
         withhold_test: score the validation rows in the test phase, so that no test row is
             trained on, validated on or scored (the fair protocol's search jobs).
+        train_on_all: train on the train and test rows; the test phase scores the
+            validation rows (the fair protocol's winner).
         eval_negatives: items ranked against each held-out item (``ranking``).
         batch_size: training pairs per batch.
         eval_batch_size: validation and test rows per batch.
@@ -119,6 +121,7 @@ class RatingsDataModule(pl.LightningDataModule):
         val_size: float = 0.1,
         split_seed: int = 0,
         withhold_test: bool = False,
+        train_on_all: bool = False,
         eval_negatives: int = 100,
         batch_size: int = 1024,
         eval_batch_size: int = 4096,
@@ -171,6 +174,7 @@ class RatingsDataModule(pl.LightningDataModule):
         self.val_size = val_size
         self.split_seed = split_seed
         self.withhold_test = withhold_test
+        self.train_on_all = train_on_all
         self.eval_negatives = eval_negatives
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
@@ -232,6 +236,8 @@ class RatingsDataModule(pl.LightningDataModule):
         )
         table = check_ratings(table, self.rating_scale, self.duplicates)
         splits = split_ratings(table, self.split, self.test_size, self.val_size, self.split_seed)
+        if self.train_on_all:
+            splits["train"] = pd.concat([splits["train"], splits["test"]], ignore_index=True)
         self.users, self.items = (
             IdIndex.of(splits["train"][USER]),
             IdIndex.of(splits["train"][ITEM]),
@@ -246,7 +252,7 @@ class RatingsDataModule(pl.LightningDataModule):
                 if ranking
                 else self._pairs(splits[name], False)
             )
-        if self.withhold_test:
+        if self.withhold_test or self.train_on_all:
             self.tensors["test"] = self._withheld(splits["val"])
         self.popularity = np.bincount(self.items.indices(train[ITEM]), minlength=len(self.items))
         self.rated = self._rated(table)
