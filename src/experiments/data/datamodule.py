@@ -20,6 +20,7 @@ from experiments.config.suggest import did_you_mean
 from experiments.data.batches import Augment, Splits, TensorBatches, batch_sizes, on_device
 from experiments.data.cache import TensorCache, cache_key, default_cache_dir
 from experiments.data.checks import check_no_empty_cells
+from experiments.data.class_names import named_classes
 from experiments.data.columns import column_values
 from experiments.data.fitted import FEATURIZER_FILES, dump_state, file_name, load_state
 from experiments.data.rows import TableRows
@@ -121,6 +122,8 @@ class DataModule(pl.LightningDataModule):
         path: local file or folder; with a hub id it replaces the hub (same schema).
         data_files: files of the hub repo or of ``path`` to read; None reads all.
         delimiter: the cell delimiter of CSV files; None detects it (`resolve_source`).
+        class_names: classification: the names to show for the classes, a list, a mapping
+            value -> name, or a file of either (`named_classes`); None: the target's values.
         target_log: regression only: train on ``log(1 + y)``.
         target_standardize: regression only: train on targets standardized with train mean
             and std. Metrics are always reported in the original units.
@@ -174,6 +177,7 @@ class DataModule(pl.LightningDataModule):
         path: str | None = None,
         data_files: str | list[str] | None = None,
         delimiter: str | None = None,
+        class_names: Any = None,
         target_log: bool = False,
         target_standardize: bool = False,
         val_size: float = 0.2,
@@ -200,6 +204,7 @@ class DataModule(pl.LightningDataModule):
         self.path = path
         self.data_files = list(data_files) if isinstance(data_files, list | tuple) else data_files
         self.delimiter = delimiter
+        self.class_names = class_names
         self.target_log = target_log
         self.target_standardize = target_standardize
         self.val_size = val_size
@@ -256,7 +261,8 @@ class DataModule(pl.LightningDataModule):
             task=self.task,
             in_shape=tuple(inputs.shape[1:]),
             num_outputs=len(self.info["class_names"]) if self.task == "classification" else 1,
-            class_names=self.info["class_names"] and tuple(self.info["class_names"]),
+            class_names=self.info["class_names"]
+            and named_classes(tuple(self.info["class_names"]), self.class_names),
             target_mean=self.info["target_mean"],
             target_std=self.info["target_std"],
             target_log=self.info["target_log"],

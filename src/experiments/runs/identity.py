@@ -43,12 +43,13 @@ VOLATILE = (
     "dataset.cache", "dataset.cache_dir",
     "trainer.enable_progress_bar", "trainer.enable_model_summary",
 )  # fmt: skip
-# Dataset keys that change neither which rows a run is scored on nor their targets: runs
-# that differ only in these (and in model settings) rank in one leaderboard. Where the rows
-# lie (``path``, ``data_files``) is in the rows' fingerprint instead.
+# Dataset keys that change neither which rows a run is scored on nor their targets (the
+# names shown for the classes do not): runs that differ only in these (and in model
+# settings) rank in one leaderboard. Where the rows lie (``path``, ``data_files``) is in the
+# rows' fingerprint instead.
 NOT_DATA = (
     "name", "path", "data_files", "batch_size", "eval_batch_size", "on_device", "augment",
-    "features", "train_size", "cache", "cache_dir",
+    "features", "train_size", "cache", "cache_dir", "class_names",
 )  # fmt: skip
 ID_LENGTH = 16  # hex digits of a job's id
 DATA_ID_LENGTH = 8  # hex digits of a data id, shown in leaderboards
