@@ -1,8 +1,8 @@
 """Config-driven experiments: SVM-style baselines against deep nets, with Hydra and Lightning.
 
 The Python API (`experiments.api`): ``experiments.run(overrides)``,
-``experiments.load_results(folder)`` and ``experiments.load(folder).predict(x)``; imported on first use, so that ``import experiments``
-stays cheap.
+``experiments.load_results(folder)`` and ``experiments.load(folder).predict(x)``; imported
+on first use, so that ``import experiments`` stays cheap.
 """
 
 from typing import Any

@@ -4,6 +4,12 @@
     experiments-eval ckpt=outputs/default/2026-11-26_21-56-07_fe5742/checkpoints/best.ckpt
     experiments-eval ckpt=outputs/fair/2026-11-26_21-56-07_fe5742      # a protocol: its winner
 
+``data=<labeled file or folder>`` scores the run on data it has never seen instead (a table
+with the target column, or a folder of images in one sub-folder per class): the same metrics,
+and for classifiers the per-class table and confusion matrix, written to
+``eval-data-<name>.json`` beside the run, the confusion matrix as an image beside it
+(``eval-data-<name>.confusion.png``; `experiments.core.new_data`).
+
 A protocol folder stands for its ``winner/`` run, a sweep folder for its leaderboard's best
 run (`experiments.core.saved.run_folder`); which is said.
 
@@ -24,11 +30,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import PIL.Image
+
 from experiments.cli.args import add_json_flag, add_trust_flags, parse_key_values, trust_of
 from experiments.config.errors import ConfigError
 from experiments.config.trusted import Trust
+from experiments.core.new_data import score_on
 from experiments.core.saved import load_run
-from experiments.io.atomic import write_atomic
+from experiments.io.atomic import atomic_file, write_atomic
+from experiments.report.per_class import confusion_image
 from experiments.runs.result import now_iso, read_result
 
 PROGRAM = "experiments-eval"
@@ -72,6 +82,56 @@ def evaluate(ckpt: str | Path, trust: Trust | None = None) -> tuple[dict[str, An
     return report | {"recorded": recorded}, path
 
 
+def evaluate_on(
+    ckpt: str | Path, data: str, trust: Trust | None = None
+) -> tuple[dict[str, Any], Path]:
+    """Score a run on the labeled ``data`` (`score_on`) and write the report beside the run
+    as ``eval-data-<name>.json``; returns the report (with ``chosen`` where a protocol or
+    sweep folder stood for a run) and its path.
+
+    Raises:
+        ConfigError: see `load_run` and `score_on`.
+    """
+    run = load_run(ckpt, with_data=False, trust=trust)
+    report = score_on(run, data) | {"model_file": str(run.model_file), "evaluated": now_iso()}
+    path = run.run_dir / f"eval-data-{Path(data).stem or 'data'}.json"
+    write_atomic(path, json.dumps(report, indent=2) + "\n")
+    if "confusion_matrix" in report:  # as TensorBoard shows the test split's
+        image = confusion_image(report["confusion_matrix"], tuple(report["per_class"]))
+        with atomic_file(path.with_suffix(".confusion.png"), "wb") as file:
+            PIL.Image.fromarray(image).save(file, format="PNG")
+    return report | ({"chosen": run.note} if run.note else {}), path
+
+
+def per_class_lines(report: dict[str, Any]) -> list[str]:
+    """The per-class table and the confusion matrix of a classifier's report, as text."""
+    names = list(report["per_class"])
+    width = max(len(name) for name in [*names, "class"])
+    lines = [f"  {'class':<{width}}  precision  recall     f1  support"]
+    for name, row in report["per_class"].items():
+        lines.append(
+            f"  {name:<{width}}  {row['precision']:>9.4f}  {row['recall']:.4f}  "
+            f"{row['f1']:.4f}  {row['support']:>7}"
+        )
+    cell = max(len(str(n)) for row in report["confusion_matrix"] for n in row)
+    cell = max(cell, *(len(name) for name in names))
+    lines.append("Confusion matrix (rows: true class, columns: predicted):")
+    lines.append(f"  {'':<{width}}  " + "  ".join(f"{name:>{cell}}" for name in names))
+    for name, row in zip(names, report["confusion_matrix"], strict=True):
+        lines.append(f"  {name:<{width}}  " + "  ".join(f"{n:>{cell}}" for n in row))
+    return lines
+
+
+def _print_data_report(report: dict[str, Any], path: Path) -> None:
+    print(f"{report['model_file']}: {report['rows']} rows of {report['data']}")
+    width = max(map(len, report["metrics"]), default=0)
+    for name, value in report["metrics"].items():
+        print(f"  {name:<{width}} {value:.4f}")
+    if "per_class" in report:
+        print("\n".join(per_class_lines(report)))
+    print(f"Wrote {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``experiments-eval``; returns the exit status (2: bad input)."""
     parser = argparse.ArgumentParser(
@@ -82,21 +142,34 @@ def main(argv: list[str] | None = None) -> int:
         "--ckpt", required=True,
         help="run folder (its checkpoints/last.ckpt or estimator.skops) or a .ckpt file in one",
     )  # fmt: skip
+    parser.add_argument("--data", help="labeled data to score the run on instead of its test split")
     add_json_flag(parser)
     add_trust_flags(parser)
     args = parse_key_values(parser, argv)
     logging.getLogger("pytorch_lightning").setLevel(logging.WARNING)  # no device banner
     try:
-        report, path = evaluate(args.ckpt, trust_of(args))
+        if args.data is not None:
+            report, path = evaluate_on(args.ckpt, args.data, trust_of(args))
+        else:
+            report, path = evaluate(args.ckpt, trust_of(args))
     except ConfigError as error:
         print(f"{PROGRAM}: " + "\n  ".join(error.problems), file=sys.stderr)
         return 2
-    recorded = report.pop("recorded")
     if "chosen" in report:
         print(f"{PROGRAM}: {report['chosen']}", file=sys.stderr)
     if args.json:
+        report.pop("recorded", None)
         print(json.dumps(report, indent=2))
         return 0
+    if args.data is not None:
+        _print_data_report(report, path)
+    else:
+        _print_test_report(report, path)
+    return 0
+
+
+def _print_test_report(report: dict[str, Any], path: Path) -> None:
+    recorded = report.pop("recorded")
     print(f"{report['model_file']}: test split")
     width = max(map(len, report["metrics"]), default=0)
     for name, value in report["metrics"].items():
@@ -108,7 +181,6 @@ def main(argv: list[str] | None = None) -> int:
     if report["run_status"] not in (None, "done"):  # the model of its last saved epoch
         print(f"Note: the run did not finish (result.json: {report['run_status']}).")
     print(f"Wrote {path}")
-    return 0
 
 
 if __name__ == "__main__":

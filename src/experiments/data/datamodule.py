@@ -54,6 +54,9 @@ class DataShapes:
     # Tables: (column, first feature, end feature) of each one-hot encoded categorical
     # column, for models that take categories natively (`experiments.data.tables`).
     one_hot_groups: tuple[tuple[str, int, int], ...] = ()
+    # The target's values per class where ``dataset.class_names`` renames them (labeled
+    # data to score holds the values); None: ``class_names`` are the values.
+    class_values: tuple[str, ...] | None = None
 
     @property
     def in_features(self) -> int:
@@ -263,6 +266,9 @@ class DataModule(pl.LightningDataModule):
             num_outputs=len(self.info["class_names"]) if self.task == "classification" else 1,
             class_names=self.info["class_names"]
             and named_classes(tuple(self.info["class_names"]), self.class_names),
+            class_values=tuple(self.info["class_names"])
+            if self.info["class_names"] and self.class_names is not None
+            else None,
             target_mean=self.info["target_mean"],
             target_std=self.info["target_std"],
             target_log=self.info["target_log"],
@@ -512,7 +518,8 @@ def load_fitted(run_dir: Path, features: Featurizer) -> DataShapes:
     features.restore(state["features"])
     shapes = dict(state["shapes"])
     shapes["in_shape"] = tuple(shapes["in_shape"])
-    if shapes["class_names"] is not None:
-        shapes["class_names"] = tuple(shapes["class_names"])
+    for key in ("class_names", "class_values"):
+        if shapes.get(key) is not None:
+            shapes[key] = tuple(shapes[key])
     shapes["one_hot_groups"] = tuple(tuple(g) for g in shapes.get("one_hot_groups", ()))
     return DataShapes(**shapes)
