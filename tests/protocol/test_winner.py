@@ -49,6 +49,15 @@ def test_the_winner_is_chosen_on_validation_and_its_most_chosen_configuration(
     assert any(line.startswith("protocol.job={phase: winner,") for line in job.overrides)
 
 
+def test_a_tie_on_validation_goes_to_the_first_name_as_in_the_leaderboard(tmp_path: Path) -> None:
+    chosen = {name: {0: Trial(name, 0)} for name in ("sk_logreg", "sk_linear_svc")}
+    for name in chosen:
+        write_final(tmp_path, Trial(name, 0), 0, 0, val=0.98, test=0.9)
+    searches = [ModelSearch(name, {}, frozenset(), 0, 0) for name in chosen]
+    (job,) = winner_jobs(chosen, searches, SETTINGS, tmp_path)
+    assert "model=sk_linear_svc" in job.overrides
+
+
 def test_no_finished_final_run_trains_no_winner(tmp_path: Path) -> None:
     chosen = {"mlp": {0: Trial("mlp", 0)}}
     assert (

@@ -3,7 +3,8 @@ model a user predicts with (``experiments-predict ckpt=<protocol folder>``).
 
 The winner is chosen as the protocol chooses everything, on validation only: the model whose
 chosen configurations score best on validation (the mean over splits of each split's final
-runs, seeds averaged within a split: the protocol leaderboard's ranking), and of that
+runs, seeds averaged within a split; a tie to the first name: the protocol leaderboard's
+ranking, whose first model its report calls best on validation), and of that
 model's per-split choices the configuration chosen on the most splits (a tie: the one with
 the better validation score). It is trained once (seed 0) on the train and test rows of the
 dataset's own split (``dataset.split_seed``), its validation rows still selecting the epoch
@@ -18,6 +19,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from experiments.protocol.jobs import Job, Trial, final_job, winner_job
 from experiments.protocol.selection import validation_score
@@ -50,15 +53,17 @@ def winner_jobs(
         model: _split_scores(by_split, settings, sweep_dir) for model, by_split in chosen.items()
     }
     sign = 1.0 if settings.monitor_mode == "max" else -1.0
-    ranked = [
-        (sign * sum(by_split.values()) / len(by_split), model)
+    # Best mean first, a tie to the first name: the protocol leaderboard's order, whose first
+    # model the report calls best on validation.
+    ranked = sorted(
+        (-sign * float(np.mean(list(by_split.values()))), model)
         for model, by_split in scores.items()
         if by_split
-    ]
+    )
     if not ranked:
         log.error("protocol: no model finished a final run; no winner to train")
         return []
-    _, model = max(ranked)
+    model = ranked[0][1]
     trial = _configuration(chosen[model], scores[model], sign)
     params = " ".join(f"{key}={text}" for key, text in trial.params.items()) or "its defaults"
     log.info(
