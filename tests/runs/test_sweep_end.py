@@ -92,7 +92,7 @@ def test_a_plain_sweep_ends_with_what_one_split_says(tmp_path: Path, capsys) -> 
             _done(tmp_path / f"{model},{lr}", "now", overrides, {"val/acc": val + float(lr)})
     _end_of(tmp_path, "now")
     printed = capsys.readouterr().out
-    _, closing = printed.split(f"TensorBoard: tensorboard --logdir {tmp_path}\n\n")
+    closing = printed.split("Jobs: 4 done.\n\n")[1].split(f"\n\nLeaderboard: {tmp_path}")[0]
     assert " ".join(closing.split()).startswith(  # wrapped: compare the words
         "With these settings and one split, model=mlp,optimizer.lr=0.1 leads on val/acc, which "
         "its test rows cannot confirm or refute (no test_predictions.npz to test on);"

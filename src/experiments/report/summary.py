@@ -25,6 +25,7 @@ from experiments.report.table import (
     DATA_COLUMN,
     P_COLUMN,
     SEED_KEY,
+    aligned_markdown,
     find_results,
     format_leaderboard,
     leaderboard,
@@ -198,6 +199,17 @@ def _print_board(
     metrics: list[str],
     caption: str,
 ) -> None:
+    """The leaderboard as a table drawn to the terminal's width; where the output is not a
+    terminal (piped, redirected, a log), whose width rich cannot know and would squeeze the
+    cells to ("li…"), as the aligned Markdown table of ``leaderboard.md``, nothing cut."""
+    if not console.is_terminal:
+        shown = format_leaderboard(board, group_by, metrics)
+        rows = shown.astype(str).values.tolist()
+        text = f"{title}\n\n{aligned_markdown(list(shown.columns), rows)}"
+        console.print(escape(text), soft_wrap=True, highlight=False)
+        if len(board) > 1:
+            console.print(escape(caption), highlight=False)
+        return
     table = Table(title=title, caption=caption if len(board) > 1 else None, caption_justify="left")
     shown = format_leaderboard(board, group_by, metrics, interval_sep="\n")
     for column in shown.columns:

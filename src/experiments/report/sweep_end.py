@@ -16,9 +16,11 @@ from rich.console import Console
 
 from experiments.config.errors import ConfigError
 from experiments.io.atomic import write_atomic
-from experiments.report.learning_curve import is_curve_folder, write_curve_report
-from experiments.report.protocol.report import write_protocol_report
+from experiments.report.learning_curve import TABLE_MD, is_curve_folder, write_curve_report
+from experiments.report.protocol.ending import protocol_ending
+from experiments.report.protocol.report import REPORT_FILE, write_protocol_report
 from experiments.report.protocol.runs import is_protocol_folder
+from experiments.report.suite import REPORT_FILE as SUITE_FILE
 from experiments.report.suite import is_suite_folder, write_suite_report
 from experiments.report.summary import summarize
 from experiments.report.table import find_results, results_frame
@@ -31,6 +33,10 @@ SKIPPED = "skipped (done earlier)"
 EARLIER_FAILURE = "failed earlier, not re-run"
 DEBUG = "debug (no result)"  # fast_dev_run, limit_*_batches: not ranked, not failed
 OUTCOMES = ("done", SKIPPED, "pruned", DEBUG, "failed", "interrupted", EARLIER_FAILURE)
+# What a sweep folder may hold for its reader, named at the end of the sweep when written.
+WHERE = (("Report", REPORT_FILE), ("Report", TABLE_MD), ("Report", SUITE_FILE),
+         ("Leaderboard", "leaderboard.md"), ("Results", "results.csv"))  # fmt: skip
+WINNER_DIR = "winner"  # a protocol's winning configuration trained on all training rows
 # The multirun of this process, while it runs: `finish_interrupted_sweep` summarizes it.
 _running: tuple[CollectResults, DictConfig] | None = None
 
@@ -38,7 +44,8 @@ _running: tuple[CollectResults, DictConfig] | None = None
 class CollectResults(Callback):
     """Writes ``results.csv``, ``leaderboard.md`` and plots into the sweep folder (and, for a
     protocol sweep, its ``report.md``: `write_protocol_report`), prints the leaderboard, a
-    count of the jobs by outcome and the TensorBoard command, and exits 1 when a job launched
+    count of the jobs by outcome, the sentence that answers (a protocol's after its compact
+    leaderboard), the files written and the TensorBoard command, and exits 1 when a job launched
     by this multirun failed or did not finish, with the command that re-runs just those jobs,
     or when the summary itself failed (Hydra would only warn about it).
 
@@ -72,11 +79,9 @@ class CollectResults(Callback):
         counts = self._outcomes(sweep_dir, interrupted is not None)
         told = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
         print(f"\nJobs: {told}.")
-        if (sweep_dir / "results.csv").is_file():  # not written on a full disk
-            print(f"Results: {sweep_dir / 'results.csv'}")
-        print(f"TensorBoard: tensorboard --logdir {sweep_dir}")
         if closing:
             print(f"\n{closing}")
+        print("\n" + "\n".join(where_lines(sweep_dir)))
         if summary_error:
             print(
                 f"The results table and leaderboard could not be written ({summary_error}); "
@@ -124,13 +129,26 @@ def finish_interrupted_sweep(reason: str) -> None:
         print(f"sweep summary failed: {type(error).__name__}: {error}", file=sys.stderr)
 
 
+def where_lines(sweep_dir: Path) -> list[str]:
+    """``Report: <path>`` and the like for each file of `WHERE` the sweep folder holds (none
+    on a full disk), its winner's folder, and the TensorBoard command."""
+    lines = [
+        f"{label}: {sweep_dir / name}" for label, name in WHERE if (sweep_dir / name).is_file()
+    ]
+    if (sweep_dir / WINNER_DIR).is_dir():
+        lines.append(f"Winner: {sweep_dir / WINNER_DIR} (experiments-predict ckpt={sweep_dir})")
+    return [*lines, f"TensorBoard: tensorboard --logdir {sweep_dir}"]
+
+
 def _summarize(config: DictConfig, sweep_dir: Path) -> tuple[str | None, str | None]:
     """Write and print the sweep's table and leaderboard (and a protocol's or a learning
     curve's report; a suite's table and report).
 
     Returns:
         The error when the summary could not be made, which Hydra would only have warned
-        about; and for a plain sweep the sentence that ends it (`Summary.closing`).
+        about; and the text that ends the sweep: for a plain sweep its sentence
+        (`Summary.closing`), for a protocol its compact leaderboard and answer
+        (`protocol_ending`).
     """
     protocol, curve = is_protocol_folder(sweep_dir), is_curve_folder(sweep_dir)
     suite = is_suite_folder(sweep_dir)
@@ -161,12 +179,14 @@ def _summarize(config: DictConfig, sweep_dir: Path) -> tuple[str | None, str | N
         else (write_suite_report, "suite report") if suite
         else (None, "")
     )  # fmt: skip
-    if report is not None:
-        try:
-            report(sweep_dir)
-        except ConfigError as error:  # no model finished its runs: nothing to report
-            print(f"No {what}: {error}")
-    return None, closing
+    if report is None:
+        return None, closing
+    try:
+        written = report(sweep_dir)
+    except ConfigError as error:  # no model finished its runs: nothing to report
+        print(f"No {what}: {error}")
+        return None, None
+    return None, protocol_ending(written) if protocol else None
 
 
 def _monitor(config: DictConfig, sweep_dir: Path) -> tuple[str, str]:
@@ -175,6 +195,8 @@ def _monitor(config: DictConfig, sweep_dir: Path) -> tuple[str, str]:
     if AUTO not in (config.monitor, config.monitor_mode):
         return config.monitor, config.monitor_mode
     results = [result for _, result in find_results([sweep_dir])]
+    # a job that failed before resolving `auto` recorded `auto`
+    results = [result for result in results if result.get("status") == "done"] or results
     return recorded(results, "monitor") or "val/acc", recorded(results, "monitor_mode") or "max"
 
 

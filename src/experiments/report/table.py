@@ -271,3 +271,15 @@ def markdown_table(shown: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(shown.columns) + " |", "|" + "---|" * len(shown.columns)]
     lines += ["| " + " | ".join(row) + " |" for row in shown.astype(str).itertuples(index=False)]
     return "\n".join(lines) + "\n"
+
+
+def aligned_markdown(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured Markdown table whose columns are padded to their widest cell: the
+    same table rendered, and readable as plain text in a terminal, a log or a pipe."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), rule, *map(line, rows)]) + "\n"

@@ -1,8 +1,13 @@
-"""Differences between two models in words: which side is better and by how much, in the
-metric's units ("mlp's RMSE is 792 higher (worse) than linear_regression's"), never a bare
-signed number whose sign the reader has to decode against the metric's direction."""
+"""How the reports say things. Differences between two models in words: which side is better
+and by how much, in the metric's units ("mlp's RMSE is 792 higher (worse) than
+linear_regression's"), never a bare signed number whose sign the reader has to decode against
+the metric's direction; and the data by what the user gave (``wine.csv``, ``pets/``)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path, PurePath
+from typing import Any
 
 from experiments.stats.metric_scale import base_name, metric_range
 
@@ -48,3 +53,17 @@ def compared(a: str, b: str, metric: str, difference: float, higher_is_better: b
         f"{a}'s {words} is {amount(metric, difference)} {'higher' if higher else 'lower'} "
         f"({verdict}) than {b}'s"
     )
+
+
+def data_name(dataset: Mapping[str, Any]) -> str | None:
+    """The data as the user gave it, from a run's ``dataset`` config: the name of
+    ``dataset.path`` (``wine.csv``; a folder with a slash, ``pets/``) when it reads local
+    files, else ``dataset.name`` (``digits``); None when the config has neither."""
+    path = dataset.get("path")
+    if not path:
+        return str(dataset["name"]) if dataset.get("name") else None
+    name = PurePath(str(path)).name or str(path)
+    folder = (
+        str(path).endswith("/") or dataset.get("source") == "imagefolder" or Path(path).is_dir()
+    )
+    return f"{name}/" if folder else name

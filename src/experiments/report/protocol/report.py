@@ -8,6 +8,7 @@ The protocol sweep calls `write_protocol_report` when it ends; ``experiments-com
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from experiments.io.atomic import write_atomic
@@ -28,11 +29,22 @@ PLOTS_DIR = "plots"
 BASELINE, DEEP = "baseline", "deep"
 
 
-def write_protocol_report(sweep_dir: Path) -> Path:
+@dataclass(frozen=True)
+class ProtocolReport:
+    """What `write_protocol_report` wrote and concluded: ``report.md``'s path, the folder
+    read, its leaderboard (best on validation first) and the one-sentence answer."""
+
+    path: Path
+    protocol: Protocol
+    rows: list[BoardRow]
+    answer: str
+
+
+def write_protocol_report(sweep_dir: Path) -> ProtocolReport:
     """Read the protocol folder ``sweep_dir``, write ``report.md``, ``protocol.csv`` and
-    ``plots/{budget_curve,tuned_by_split,frontier}.png`` into it, log the plots to
-    TensorBoard (``tb/report``), print the leaderboard and the answer, and return the
-    report's path.
+    ``plots/{budget_curve,tuned_by_split,frontier}.png`` into it and log the plots to
+    TensorBoard (``tb/report``); its callers print the answer
+    (`experiments.report.protocol.ending.protocol_ending`).
 
     Raises:
         ConfigError: ``sweep_dir`` holds no finished re-run of a protocol.
@@ -78,8 +90,7 @@ def write_protocol_report(sweep_dir: Path) -> Path:
     write_atomic(sweep_dir / "protocol.csv", board_csv(protocol, rows))
     path = sweep_dir / REPORT_FILE
     write_atomic(path, text)
-    print(f"{board}\n{answer}\nReport: {path}")
-    return path
+    return ProtocolReport(path, protocol, rows, answer)
 
 
 def family(runs: ModelRuns) -> str | None:

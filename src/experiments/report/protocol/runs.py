@@ -27,6 +27,7 @@ import yaml
 from experiments.config.errors import ConfigError
 from experiments.report.run_identity import saved_config
 from experiments.report.table import find_results
+from experiments.report.wording import data_name
 from experiments.stats.verdict import split_means
 
 SEARCH, FINAL, DEFAULT = "search", "final", "default"
@@ -123,11 +124,11 @@ class Protocol:
 
     @property
     def dataset(self) -> str:
-        """The dataset's name, from a re-run's config (``dataset.name``), else the folder's."""
+        """The data as the user gave it, from a re-run's config (`data_name`: ``wine.csv``,
+        ``pets/``, ``digits``), else the folder's name."""
         for runs in self.models.values():
-            name = runs.config.get("dataset", {}).get("name")
-            if name:
-                return str(name)
+            if name := data_name(runs.config.get("dataset", {})):
+                return name
         return self.folder.name
 
     @property
