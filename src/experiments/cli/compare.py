@@ -28,6 +28,7 @@ from pathlib import Path
 from experiments.config.errors import ConfigError
 from experiments.report.across_datasets import check_distinct_data, write_across_datasets
 from experiments.report.learning_curve import is_curve_folder, write_curve_report
+from experiments.report.protocol.ending import protocol_ending
 from experiments.report.protocol.report import write_protocol_report
 from experiments.report.protocol.runs import is_protocol_folder, read_protocol
 from experiments.report.suite import is_suite_folder, write_suite_report
@@ -51,13 +52,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--mode", choices=MODES, help="max or min is best (default: recorded)")
     parser.add_argument(
-        "--out", type=Path, help="where to write the files (default: the folder, when one)"
-    )
+        "--out", type=Path, help="where to write the files (default: the folder, when one; "
+        "with a --metric or --mode other than the runs recorded, its by_<metric>_<mode>/, so "
+        "that the sweep's own leaderboard stays as it was)",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
 def resolve(args: argparse.Namespace) -> tuple[str, str, Path]:
     """The metric, its mode and the output folder, from the arguments and the runs.
+
+    The metric and mode default to the ``monitor`` and ``monitor_mode`` that the finished runs
+    recorded (a run that failed before resolving ``monitor=auto`` recorded ``auto``). The
+    output folder defaults to the one folder given, or, for a metric or mode other than the
+    recorded ones, to its ``by_<metric>_<mode>/``: the sweep's own ``leaderboard.md`` and
+    ``results.csv`` are what the sweep concluded, and stay so.
 
     Raises:
         ConfigError: every problem at once: a folder that does not exist or holds no
@@ -72,8 +81,9 @@ def resolve(args: argparse.Namespace) -> tuple[str, str, Path]:
         raise ConfigError(f"no result.json below {', '.join(map(str, args.folders))}")
     if args.out is None and len(args.folders) > 1:
         problems.append("--out: needed when comparing several folders")
-    metric = args.metric or recorded(results, "monitor")
-    mode = args.mode or recorded(results, "monitor_mode") or "max"
+    finished = [result for result in results if result.get("status") == "done"] or results
+    own = recorded(finished, "monitor"), recorded(finished, "monitor_mode") or "max"
+    metric, mode = args.metric or own[0], args.mode or own[1]
     logged = sorted({name for result in results for name in result.get("metrics", {})})
     if metric is None:
         problems.append(
@@ -85,7 +95,12 @@ def resolve(args: argparse.Namespace) -> tuple[str, str, Path]:
         problems.append(mixed)
     if problems:
         raise ConfigError(problems)
-    return metric, mode, args.out or args.folders[0]
+    if args.out is not None:
+        return metric, mode, args.out
+    out = args.folders[0]
+    if (metric, mode) != own:
+        out = out / f"by_{metric.replace('/', '_')}_{mode}"
+    return metric, mode, out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,7 +146,8 @@ def compare_protocols(args: argparse.Namespace) -> int:
     if len(args.folders) > 1:  # before any report is written
         check_distinct_data([read_protocol(folder) for folder in args.folders])
     for folder in args.folders:
-        write_protocol_report(folder)
+        written = write_protocol_report(folder)
+        print(f"{protocol_ending(written)}\nReport: {written.path}")
     if len(args.folders) > 1:
         path = write_across_datasets(args.folders, args.out)
         print(f"\nWrote {path}")
