@@ -10,7 +10,7 @@ from omegaconf import OmegaConf, open_dict
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.config.compose import config_options
-from experiments.protocol.checks import check_splits, model_search
+from experiments.protocol.checks import check_splits, model_search, verdict_warning
 from experiments.protocol.settings import ProtocolSettings
 
 from ..conftest import compose_config
@@ -123,3 +123,16 @@ def test_protocol_fair_composes_with_its_sweeper_and_valid_defaults() -> None:
     settings = ProtocolSettings.from_config(cfg.protocol, "val/acc", "max")
     assert settings.tuning == "nested" and settings.splits >= 5  # paired splits per model
     assert cfg.protocol.job is None  # set per job by the sweeper
+
+
+@pytest.mark.parametrize("splits", [1, 2, 3, 5])
+def test_splits_that_can_reach_no_verdict_are_said_before_any_job(splits: int) -> None:
+    warning = verdict_warning(splits)
+    if splits != 2:  # one split: its test rows decide; three or more: the paired splits
+        assert warning is None
+        return
+    assert warning.startswith(
+        "protocol.splits=2: no verdict can come of these runs: a verdict needs at least 3 "
+        "paired splits (or a single split, judged on its test rows)"
+    )
+    assert warning.endswith("For a verdict: protocol.splits=3 or more")

@@ -14,6 +14,7 @@ from experiments.config.checks import check_config
 from experiments.kinds import model_kind
 from experiments.protocol.run import ModelSearch
 from experiments.protocol.space import parse_space
+from experiments.stats.verdict import MIN_EVALUATIONS
 
 SPACE_KEY = "search_space"  # under model: override key -> sweep text
 # The sections a search space may reach; values are checked against their `_target_`s.
@@ -111,6 +112,22 @@ def _check_values(cfg: DictConfig, space: dict[str, Any]) -> None:
                 for problem in error.problems
             ]
         ) from None
+
+
+def verdict_warning(splits: int) -> str | None:
+    """Why a protocol over ``splits`` outer splits can reach no verdict, to say before its
+    jobs run; None when it can. Between one split (whose test rows decide: a bootstrap over
+    them) and `MIN_EVALUATIONS` paired splits, every verdict is ``inconclusive`` whatever the
+    scores. Not an error: the tuned scores, their intervals and the budget curves are still
+    worth the runs (a smoke test, a first look)."""
+    if not 1 < splits < MIN_EVALUATIONS:
+        return None
+    return (
+        f"protocol.splits={splits}: no verdict can come of these runs: a verdict needs at least "
+        f"{MIN_EVALUATIONS} paired splits (or a single split, judged on its test rows), so "
+        f"every comparison will say inconclusive; the tuned scores and their intervals are "
+        f"still reported. For a verdict: protocol.splits={MIN_EVALUATIONS} or more"
+    )
 
 
 def check_splits(dataset: DictConfig, split_seeds: Iterable[int]) -> None:

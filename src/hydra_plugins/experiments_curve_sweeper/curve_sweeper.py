@@ -38,6 +38,7 @@ class CurveSweeper(ProtocolSweeper):
 
     def sweep(self, arguments: list[str]) -> None:
         from experiments.config import ConfigError
+        from experiments.protocol.checks import verdict_warning
         from experiments.protocol.curve import SIZE_KEY, run_curve
 
         try:
@@ -46,6 +47,8 @@ class CurveSweeper(ProtocolSweeper):
             log.error("Bad learning curve:\n  %s", "\n  ".join(error.problems))
             sys.exit(2)
         sizes, fixed, models, seeds, tuned = plan
+        if tuned and (warning := verdict_warning(tuned[1].splits)):
+            log.warning(warning)
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")

@@ -65,6 +65,7 @@ class ProtocolSweeper(Sweeper):
 
     def sweep(self, arguments: list[str]) -> None:
         from experiments.config import ConfigError
+        from experiments.protocol.checks import verdict_warning
         from experiments.protocol.run import run_protocol
 
         try:
@@ -72,6 +73,8 @@ class ProtocolSweeper(Sweeper):
         except ConfigError as error:
             log.error("Bad protocol:\n  %s", "\n  ".join(error.problems))
             sys.exit(2)
+        if warning := verdict_warning(settings.splits):
+            log.warning(warning)
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
