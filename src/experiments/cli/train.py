@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 from pytorch_lightning.utilities import rank_zero_only
 
 from experiments.config import ConfigError
+from experiments.config.model_keys import hide_from_first_composition
 from experiments.core.job import Job, start
 from experiments.io.lock import folder_lock
 from experiments.report.sweep_end import finish_interrupted_sweep
@@ -72,10 +73,11 @@ def _route_lightning_logs() -> None:
 
 def cli() -> None:
     """Console entry of ``experiments-train``: ``resume=<run folder>`` and DDP child
-    processes become single runs of their recorded job (`experiments.runs.reentry`), then
-    Hydra takes over."""
+    processes become single runs of their recorded job (`experiments.runs.reentry`), a
+    sweep's fixed keys under ``model`` go to each job's model
+    (`experiments.config.model_keys`), then Hydra takes over."""
     try:
-        sys.argv = reentry_argv(sys.argv, os.environ)
+        sys.argv = hide_from_first_composition(reentry_argv(sys.argv, os.environ))
     except ConfigError as error:
         print(error, file=sys.stderr)
         sys.exit(2)

@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 from rich.console import Console
 
 from experiments.config.errors import ConfigError
+from experiments.config.model_keys import as_fixed
 from experiments.io.atomic import write_atomic
 from experiments.report.learning_curve import TABLE_MD, is_curve_folder, write_curve_report
 from experiments.report.protocol.ending import protocol_ending
@@ -202,5 +203,6 @@ def _monitor(config: DictConfig, sweep_dir: Path) -> tuple[str, str]:
 
 def rerun_command(sweep_dir: Path) -> str:
     """This process's command line, pointed at ``sweep_dir`` so that done jobs are skipped."""
-    arguments = [a for a in sys.argv[1:] if not a.startswith(f"{SWEEP_DIR_KEY}=")]
+    # as the user wrote them (`experiments.config.model_keys`)
+    arguments = [a for a in as_fixed(sys.argv[1:]) if not a.startswith(f"{SWEEP_DIR_KEY}=")]
     return shlex.join(["experiments-train", *arguments, f"{SWEEP_DIR_KEY}={sweep_dir}"])

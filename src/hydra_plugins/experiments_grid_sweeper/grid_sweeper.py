@@ -25,6 +25,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.config.model_keys import as_fixed, compose_each
 from experiments.config.parse_once import parse_each_file_once
 
 
@@ -41,7 +42,7 @@ class GridSweeper(BasicSweeper):
         """Hydra's sweep; a file Hydra cannot write (a job's ``.hydra/`` on a full disk) ends
         it with the summary of the jobs so far and one line, exit 1, not a traceback."""
         try:
-            return super().sweep(arguments)
+            return super().sweep(as_fixed(arguments))
         except OSError as error:
             if error.errno is None:  # Hydra's MissingConfigException is an OSError too
                 raise
@@ -56,16 +57,21 @@ class GridSweeper(BasicSweeper):
         this machine, load each distinct dataset once and check each model against it:
         a problem that every job of a shape would meet stops the sweep before any job, each
         said once (exit 2)."""
-        shapes = list(one_per_shape(batch))
-        configs = [
-            self.hydra_context.config_loader.load_sweep_config(
-                master_config=self.config, sweep_overrides=list(o)
+        from experiments.config import ConfigError  # at sweep time only
+
+        loader = self.hydra_context.config_loader
+        try:  # a fixed key under model that some models lack: said once, naming them
+            configs = compose_each(
+                list(one_per_shape(batch)),
+                lambda overrides: loader.load_sweep_config(self.config, overrides),
             )
-            for o in shapes
-        ]
-        if "slurm" in str(self.config.hydra.launcher.get("_target_", "")).lower():
-            return  # its data may be where only the cluster's nodes see it
-        if problems := data_problems(configs):
+        except ConfigError as error:
+            problems = error.problems
+        else:
+            if "slurm" in str(self.config.hydra.launcher.get("_target_", "")).lower():
+                return  # its data may be where only the cluster's nodes see it
+            problems = data_problems(configs)
+        if problems:
             print("Bad configuration, found before any job ran:\n  " + "\n  ".join(problems))
             sys.exit(2)
 

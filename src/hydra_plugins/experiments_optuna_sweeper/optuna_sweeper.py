@@ -23,6 +23,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.config.model_keys import as_fixed
 from experiments.config.parse_once import parse_each_file_once
 from experiments.protocol.space import distribution
 
@@ -156,7 +157,7 @@ class OptunaSweeper(Sweeper):
         """Config ``params`` and command-line arguments: sweeps into the search space
         (key -> distribution), the rest into overrides every trial gets."""
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
-        lines = [f"{key}={value}" for key, value in self.params.items()] + list(arguments)
+        lines = [f"{key}={value}" for key, value in self.params.items()] + as_fixed(arguments)
         space: dict[str, Any] = {}
         fixed: list[str] = []
         for override in parser.parse_overrides(lines):

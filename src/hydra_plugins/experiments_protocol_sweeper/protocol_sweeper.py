@@ -24,6 +24,7 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.config.model_keys import as_fixed, compose_each
 from experiments.config.parse_once import parse_each_file_once
 
 if TYPE_CHECKING:
@@ -136,10 +137,18 @@ class ProtocolSweeper(Sweeper):
             problems += error.problems
             settings = None
         pinned = {_key(line) for line in fixed}
+        loader = self.hydra_context.config_loader
+        try:  # a fixed key under model that some models lack: said once, naming them
+            configs = compose_each(
+                [[*fixed, f"model={name}"] for name in names],
+                lambda overrides: loader.load_sweep_config(self.config, overrides),
+            )
+        except ConfigError as error:
+            return settings, [], problems + error.problems
         models = []
-        for name in names:
+        for config in configs:
             try:
-                models.append(model_search(self._compose([*fixed, f"model={name}"]), pinned))
+                models.append(model_search(config, pinned))
             except ConfigError as error:
                 problems += error.problems
         return settings, models, problems
@@ -149,7 +158,7 @@ class ProtocolSweeper(Sweeper):
         config's model when none is swept), the overrides every job gets, and problems with
         the sweep."""
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
-        lines = [f"{key}={value}" for key, value in self.params.items()] + list(arguments)
+        lines = [f"{key}={value}" for key, value in self.params.items()] + as_fixed(arguments)
         overrides = {}  # by key: the command line replaces the config's sweep
         for override in parser.parse_overrides(lines):
             overrides[override.get_key_element()] = override
