@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from .conftest import run_cli_commands
 
 ROOT = Path(__file__).parents[1]
+README = (ROOT / "README.md").read_text()
 # The README first, then the docs pages in a fixed order.
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 SKIPPED = {
@@ -29,6 +32,8 @@ SKIPPED = {
     "dataset.content=me.jpg": "a user's own photos (tests/style/test_data.py reads image files)",
     "-m experiment=style_transfer": "a sweep of style weights (tests/style/test_style_runs.py runs one)",
     "tensorboard --logdir": "starts a server",
+    "dataset.path=wine.csv": "test_readme_winner_commands runs it with a smaller budget",
+    "experiments-predict": "test_readme_winner_commands runs it on the protocol it follows",
 }
 # Appended to every training command: one epoch, runs in the temporary folder.
 EXTRA = ["trainer.max_epochs=1", "trainer.enable_checkpointing=false"]
@@ -93,3 +98,40 @@ def test_readme_commands_run(tmp_path: Path) -> None:
         if code
     ]
     assert not failed, "\n".join(failed)
+
+
+def _wine_tables(folder: Path) -> None:
+    """The README's ``wine.csv`` (scikit-learn's wine data, its class named in ``cultivar``)
+    and ``new.csv`` (three of its rows without the class)."""
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame.rename(columns={"target": "cultivar"})
+    frame["cultivar"] = frame["cultivar"].map(dict(enumerate(["barolo", "grignolino", "barbera"])))
+    frame.to_csv(folder / "wine.csv", index=False)
+    frame.drop(columns="cultivar").sample(3, random_state=1).to_csv(folder / "new.csv", index=False)
+
+
+@pytest.mark.slow
+def test_readme_winner_commands(tmp_path: Path) -> None:
+    """The README's "Use the winner": its protocol (a smaller budget), the winner's
+    predictions into a file from the shell, and its Python snippet with `experiments.load`."""
+    _wine_tables(tmp_path)
+    commands = readme_commands()
+    (train,) = [c for c in commands if c.endswith("hydra.sweep.dir=wine")]
+    (predict,) = [c for c in commands if c.startswith("experiments-predict ckpt=wine ")]
+    budget = ["protocol.trials=2", "protocol.splits=3", "trainer.max_epochs=3"]
+    ran = run_cli_commands(
+        [shlex.split(train) + budget, shlex.split(predict)], tmp_path / "cli", cwd=tmp_path
+    )
+    assert [code for code, _, _ in ran] == [0, 0], [err[-2000:] for _, _, err in ran]
+    assert "Winner: wine/winner" in ran[0][1]
+    predictions = (tmp_path / "predictions.csv").read_text().splitlines()
+    assert len(predictions) == 4 and predictions[0].endswith(
+        "predicted_cultivar,p_barbera,p_barolo,p_grignolino"
+    )
+    (snippet,) = re.findall(r"```python\n(import pandas.*?experiments.load.*?)```", README, re.S)
+    shown = subprocess.run(
+        [sys.executable, "-c", snippet], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "Name: cultivar" in shown.stdout and "barbera  barolo  grignolino" in shown.stdout
