@@ -7,7 +7,8 @@ finished classification run writes it (val and test metrics, timings, the monito
 own share of them, each seed on slightly different rows). Then times ``experiments-compare``
 on it in a fresh process (start-up included), as a user runs it, with the load average next
 to each time. ``--before REV`` also times commit REV's source on the same folder, alternately
-with this working tree, so that both meet the same load.
+with this working tree, so that both meet the same load, and says whether both wrote the same
+``leaderboard.md`` (every mean, interval and p-value).
 
     .venv/bin/python benchmarks/compare_scale.py                      # 2,000 runs, 5 seeds
     .venv/bin/python benchmarks/compare_scale.py --before main --repeats 2
@@ -124,11 +125,14 @@ def main() -> None:
         print("| tree | wall s | peak MB | load (1 min) |")
         print("|---|---:|---:|---:|")
         walls: dict[str, list[float]] = {name: [] for name in trees}
+        boards: dict[str, str] = {}  # each tree's leaderboard.md: the numbers must not move
         for repeat in range(args.repeats):
             for name, src in trees.items():
                 load = os.getloadavg()[0]
-                wall, peak = time_compare(src, sweep, folder / f"out_{repeat}_{len(walls[name])}")
+                out = folder / f"out_{name.split()[0]}_{repeat}"
+                wall, peak = time_compare(src, sweep, out)
                 walls[name].append(wall)
+                boards.setdefault(name, (out / "leaderboard.md").read_text())
                 print(f"| {name} | {wall:.2f} | {peak:.0f} | {load:.2f} |", flush=True)
     print()
     for name, values in walls.items():
@@ -138,6 +142,8 @@ def main() -> None:
     if args.before:
         before, now = (statistics.median(values) for values in walls.values())
         print(f"now / before: {now / before:.2f}")
+        same = len(set(boards.values())) == 1
+        print(f"leaderboard.md the same (every interval and p-value): {'yes' if same else 'NO'}")
 
 
 if __name__ == "__main__":
