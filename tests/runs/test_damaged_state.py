@@ -17,9 +17,9 @@ from experiments.config.errors import ConfigError
 from experiments.io.process import process_identity
 from experiments.report.summary import summarize
 from experiments.report.table import find_results
+from experiments.runs.config_folder import is_done
 from experiments.runs.reentry import reentry_argv
 from experiments.runs.result import RESULT_FILE, read_result, write_result
-from experiments.runs.resume import is_done
 
 from .test_table import fake_sweep
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from experiments.runs.config_folder import is_done
 from experiments.runs.result import write_result
-from experiments.runs.resume import clear_previous_attempt, is_done
+from experiments.runs.resume import clear_previous_attempt
 
 from ..conftest import compose_config
 

@@ -26,15 +26,10 @@ import sys
 from pathlib import Path
 
 from experiments.config.errors import ConfigError
-from experiments.report.across_datasets import check_distinct_data, write_across_datasets
-from experiments.report.learning_curve import is_curve_folder, write_curve_report
-from experiments.report.protocol.ending import protocol_ending
-from experiments.report.protocol.report import write_protocol_report
-from experiments.report.protocol.runs import is_protocol_folder, read_protocol
-from experiments.report.suite import is_suite_folder, write_suite_report
-from experiments.report.summary import PLOTS_DIR, mixed_tasks, summarize
-from experiments.report.table import find_results
 from experiments.runs.result import recorded
+
+# The reports (pandas, SciPy, matplotlib) are imported by the function that needs them, after
+# the arguments are parsed: `--help` and a usage error answer at once.
 
 MODES = ("max", "min")
 
@@ -73,6 +68,9 @@ def resolve(args: argparse.Namespace) -> tuple[str, str, Path]:
             ``result.json``; no ``--out`` for several folders; a metric no run logged, or none
             given where the runs recorded no single ``monitor``; runs of several tasks.
     """
+    from experiments.report.summary import mixed_tasks
+    from experiments.report.table import find_results
+
     problems = [f"{folder}: no such folder" for folder in args.folders if not folder.is_dir()]
     if problems:
         raise ConfigError(problems)
@@ -106,6 +104,11 @@ def resolve(args: argparse.Namespace) -> tuple[str, str, Path]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``experiments-compare``; returns the exit status (2: bad input)."""
     args = parse_args(argv)
+    from experiments.report.learning_curve import is_curve_folder
+    from experiments.report.protocol.runs import is_protocol_folder
+    from experiments.report.suite import is_suite_folder
+    from experiments.report.summary import PLOTS_DIR, summarize
+
     try:
         if any(is_suite_folder(folder) for folder in args.folders):
             return compare_suites(args)
@@ -133,6 +136,11 @@ def compare_protocols(args: argparse.Namespace) -> int:
             for several folders, two folders on the same data, or a folder without finished
             re-runs.
     """
+    from experiments.report.across_datasets import check_distinct_data, write_across_datasets
+    from experiments.report.protocol.ending import protocol_ending
+    from experiments.report.protocol.report import write_protocol_report
+    from experiments.report.protocol.runs import is_protocol_folder, read_protocol
+
     problems = [
         f"{folder}: not a protocol folder (no search/ and final/); compare protocol folders "
         "alone" for folder in args.folders if not is_protocol_folder(folder)
@@ -162,6 +170,8 @@ def compare_suites(args: argparse.Namespace) -> int:
             ``--out`` given (a suite reports the metric its protocols selected on, into its
             own folder), or a suite without a finished re-run.
     """
+    from experiments.report.suite import is_suite_folder, write_suite_report
+
     problems = [
         f"{folder}: not a suite folder (no suite.yaml); compare suite folders alone"
         for folder in args.folders if not is_suite_folder(folder)
@@ -186,6 +196,8 @@ def compare_curves(args: argparse.Namespace) -> int:
             ``--out`` given (a curve reports its runs' test metric into its own folder), or
             a folder without finished runs.
     """
+    from experiments.report.learning_curve import is_curve_folder, write_curve_report
+
     problems = [
         f"{folder}: not a learning curve folder (no size_<n>/final/); compare curve folders "
         "alone" for folder in args.folders if not is_curve_folder(folder)

@@ -10,28 +10,31 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from omegaconf import DictConfig
-from pytorch_lightning.utilities import rank_zero_only
 
-from experiments.config import ConfigError
+import experiments.runs.config_folder  # noqa: F401  (registers `unless_done`: Hydra resolves it before the job)
+from experiments.config.errors import ConfigError
 from experiments.config.model_keys import hide_from_first_composition
-from experiments.core.job import Job, start
-from experiments.io.lock import folder_lock
-from experiments.report.sweep_end import finish_interrupted_sweep
-from experiments.runs.ddp import report_child_errors
-from experiments.runs.gpus import claim_gpu
 from experiments.runs.interrupt import Interrupted, install_handlers
 from experiments.runs.reentry import reentry_argv
+
+# Torch, Lightning and the data libraries are imported by the job that needs them, not at
+# start: `--help`, a sweep's launching process and a skipped job never pay for them.
+if TYPE_CHECKING:
+    from experiments.core.job import Job
 
 log = logging.getLogger(__name__)
 
 
 def current_job() -> Job:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from experiments.core.job import Job
+
     hydra_cfg = HydraConfig.get()
     return Job(
         run_dir=Path(hydra_cfg.runtime.output_dir),
@@ -51,7 +54,14 @@ def main(cfg: DictConfig) -> dict[str, Any] | None:
         The run's result as in ``result.json`` (for sweepers that read it), or None when the
         run left none.
     """
-    _route_lightning_logs()
+    _import_lightning()
+    from pytorch_lightning.utilities import rank_zero_only
+
+    from experiments.core.job import start
+    from experiments.io.lock import folder_lock
+    from experiments.runs.ddp import report_child_errors
+    from experiments.runs.gpus import claim_gpu
+
     job = current_job()
     if cfg.get("gpus"):  # launcher=gpus: before CUDA starts, see only this job's own GPU
         log.info("GPU %s", claim_gpu(cfg.gpus))
@@ -63,10 +73,16 @@ def main(cfg: DictConfig) -> dict[str, Any] | None:
         return start(cfg, job)
 
 
-def _route_lightning_logs() -> None:
-    """Lightning attaches its own console handler when imported before Hydra configures
-    logging; hand its records to the root logger so that they reach run.log too."""
+def _import_lightning() -> None:
+    """Import Lightning under the job's logging. On import Lightning sets its logger's level
+    to INFO (keep the level Hydra's ``job_logging`` gave), and attaches its own console
+    handler when imported before Hydra configured logging (the Python API, tests): hand its
+    records to the root logger so that they reach run.log too."""
     lightning_log = logging.getLogger("pytorch_lightning")
+    level = lightning_log.level
+    import pytorch_lightning  # noqa: F401
+
+    lightning_log.setLevel(level)
     lightning_log.handlers.clear()
     lightning_log.propagate = True
 
@@ -86,6 +102,8 @@ def cli() -> None:
         main()
     except Interrupted as stop:
         print(f"interrupted: {stop.reason}", file=sys.stderr)
+        from experiments.report.sweep_end import finish_interrupted_sweep
+
         finish_interrupted_sweep(stop.reason)
         sys.exit(stop.exit_code)
 

@@ -10,7 +10,7 @@ from torchmetrics import Metric
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.data import DataShapes
-from experiments.tasks.metrics import TASK_METRICS
+from experiments.tasks.monitor import TASK_METRICS
 
 
 def build_metrics(nodes: DictConfig | None, shapes: DataShapes) -> dict[str, Metric]:

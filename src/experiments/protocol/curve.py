@@ -17,14 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from experiments.config import ConfigError
 from experiments.protocol.jobs import Job, Trial, final_job
 from experiments.protocol.run import ModelSearch, run_protocol
 from experiments.protocol.settings import ProtocolSettings
+
+if TYPE_CHECKING:  # the sweeper plugins import this package at every start: no numpy there
+    import numpy as np
 
 SIZE_KEY = "dataset.train_size"
 SIZE_FOLDER = "size_"  # + the count of training rows

@@ -20,8 +20,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from experiments.protocol.jobs import Job, Trial, final_job, winner_job
 from experiments.protocol.selection import validation_score
 from experiments.protocol.settings import ProtocolSettings
@@ -49,6 +47,8 @@ def winner_jobs(
         settings: the protocol's settings (monitor, seeds).
         sweep_dir: the protocol folder, where the final runs wrote their ``result.json``.
     """
+    import numpy as np  # here: the sweeper plugins import this package at every start
+
     scores = {
         model: _split_scores(by_split, settings, sweep_dir) for model, by_split in chosen.items()
     }

@@ -34,7 +34,7 @@ from experiments.report.table import (
 )
 from experiments.stats.over_seeds import ALPHA
 from experiments.stats.significance import tested_metric
-from experiments.tasks.metrics import TASK_METRICS
+from experiments.tasks.monitor import TASK_METRICS
 
 log = logging.getLogger(__name__)
 PLOTS_DIR = "plots"
@@ -104,7 +104,7 @@ def summarize(
     boards = {}  # heading -> (leaderboard, its group keys, its runs)
     for heading, part in _by_data(frame).items():
         group_by = _group_keys(part)
-        boards[heading] = (leaderboard(part, metric, mode, group_by), group_by, part)
+        boards[heading] = (leaderboard(part, metric, mode, group_by, metrics), group_by, part)
     caption = _caption(metric)
     if any(CONFIG_COLUMN in group_by for _, group_by, _ in boards.values()):
         caption += (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -111,14 +112,22 @@ def data_label(result: dict[str, Any]) -> str | None:
     return f"{data.get('source')} [{data['id']}]" if data.get("id") else None
 
 
-def leaderboard(frame: pd.DataFrame, metric: str, mode: str, group_by: list[str]) -> pd.DataFrame:
+def leaderboard(
+    frame: pd.DataFrame,
+    metric: str,
+    mode: str,
+    group_by: list[str],
+    shown: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Finished runs grouped by ``group_by`` (the swept settings other than the seed), best
     first by the mean of ``metric`` (``mode`` ``max`` or ``min``; ties keep their order).
 
     Returns:
         One row per group: the group's settings; for every metric ``<m> mean``, ``<m> std``
-        (sample std) and the 95% interval of the mean ``<m> low`` / ``<m> high`` (see
-        `experiments.stats.significance.group_interval`); ``seeds`` (runs); mean timings and
+        (sample std) and, for the metrics in ``shown`` (default: all), the 95% interval of
+        the mean ``<m> low`` / ``<m> high`` (see
+        `experiments.stats.significance.group_interval`: a bootstrap over test rows per
+        group, not worth computing for columns nobody reads); ``seeds`` (runs); mean timings and
         parameter count; then the best group's lead over each row on the test rows, on
         ``frame.attrs["tested"]`` (``metric``'s test counterpart: ``val/acc`` ->
         ``test/acc``; see `_leads_of_best`): ``p vs best`` (Holm-adjusted over the rows
@@ -135,7 +144,7 @@ def leaderboard(frame: pd.DataFrame, metric: str, mode: str, group_by: list[str]
     table = grouped[metric_columns].agg(["mean", "std"])
     table.columns = [f"{name} {stat}" for name, stat in table.columns]
     held_out = [GroupRows(group.get(RUN_DIR_COLUMN, [])) for _, group in grouped]
-    for column in metric_columns:
+    for column in [m for m in metric_columns if shown is None or m in shown]:
         intervals = [
             group_interval(column, group[column].dropna().tolist(), rows)
             for (_, group), rows in zip(grouped, held_out, strict=True)

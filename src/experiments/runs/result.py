@@ -20,14 +20,15 @@ from collections import Counter
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from experiments.config.errors import is_out_of_memory
 from experiments.io.atomic import atomic_file, write_atomic
 from experiments.io.process import is_gone
 from experiments.runs.interrupt import REASONS, interruption
+
+if TYPE_CHECKING:  # numpy is imported where predictions are written, not by every reader
+    import numpy as np
 
 log = logging.getLogger(__name__)
 RESULT_FILE = "result.json"
@@ -49,6 +50,8 @@ def write_result(run_dir: Path, result: dict[str, Any]) -> None:
 
 def write_test_predictions(run_dir: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write ``arrays`` to ``<run_dir>/test_predictions.npz``, atomically."""
+    import numpy as np
+
     with atomic_file(run_dir / TEST_PREDICTIONS_FILE, "wb") as file:
         np.savez(file, **arrays)
 

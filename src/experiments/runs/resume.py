@@ -28,12 +28,6 @@ REPLACED_DIR = ".replaced"
 CONFIG_DIR = ".hydra"
 
 
-def is_done(run_dir: Path) -> bool:
-    """True when ``run_dir`` holds a ``result.json`` whose status is ``done``."""
-    result = read_result(run_dir)
-    return result is not None and result.get("status") == "done"
-
-
 def finished_result(run_dir: Path) -> dict | None:
     """The result in ``run_dir`` when its status is ``done``, else None."""
     result = read_result(run_dir)
@@ -82,7 +76,8 @@ def clear_previous_attempt(run_dir: Path, model_files: list[Path]) -> None:
 
     ``run.log`` is kept (the new attempt appends to it, so the old error stays readable) and
     ``result.json`` is overwritten by the new attempt. A run folder of a finished run must not
-    be passed here: callers check `is_done` first, and hold the folder's lock.
+    be passed here: callers check `experiments.runs.config_folder.is_done` first, and hold the
+    folder's lock.
     """
     remove_temporaries(run_dir)
     for name in dict.fromkeys([*RUN_OUTPUTS, *(file.parts[0] for file in model_files)]):
@@ -109,17 +104,6 @@ def resume_checkpoint(run_dir: Path) -> Path | None:
 def checkpoint_step(path: Path) -> int:
     """The global step a Lightning checkpoint was saved at."""
     return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
-
-
-def config_folder_unless_done(run_dir: str, subdir: str) -> str | None:
-    """``subdir`` (Hydra's ``.hydra``), or None when ``run_dir`` holds a finished run: Hydra
-    then leaves the finished run's recorded config and overrides as they are, and the job
-    decides whether it is the same job (then skipped) or another one (the old run is
-    `set_aside` and the job writes its own config with `save_config`)."""
-    return None if is_done(Path(run_dir)) else subdir
-
-
-OmegaConf.register_new_resolver("unless_done", config_folder_unless_done, replace=True)
 
 
 def requeued() -> bool:

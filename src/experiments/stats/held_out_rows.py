@@ -12,6 +12,7 @@ import numpy as np
 from scipy import stats
 
 from experiments.stats.metric_scale import (
+    ResampledRows,
     base_name,
     can_score_rows,
     clip_to_range,
@@ -74,22 +75,26 @@ def shared_test_rows(run_dirs: list[Path]) -> HeldOutRows | None:
     return HeldOutRows([predicted for predicted, _ in loaded], target)
 
 
+def _resampled(target: np.ndarray) -> ResampledRows:
+    """`bootstrap_weights` of these test rows, as `ResampledRows`: kept for the next group
+    scored on the same rows (a leaderboard asks once per group and metric; the draw is
+    seeded, so the weights are the same either way)."""
+    return _resampled_content(target.tobytes(), target.dtype.str)
+
+
 @functools.lru_cache(maxsize=2)
-def _resamples(rows: int) -> np.ndarray:
-    """`bootstrap_weights` for ``rows`` test rows, kept for the next call with as many rows
-    (a leaderboard asks once per group and metric; the draw is seeded, so the weights are
-    the same either way), read-only."""
-    weights = bootstrap_weights(rows)
+def _resampled_content(content: bytes, dtype: str) -> ResampledRows:
+    target = np.frombuffer(content, dtype=dtype)
+    weights = bootstrap_weights(len(target))
     weights.setflags(write=False)
-    return weights
+    return ResampledRows(target, weights)
 
 
 def bootstrap_scores(metric: str, rows: HeldOutRows) -> np.ndarray:
     """The runs' mean ``metric`` under each bootstrap resample of the test rows (the same
-    resamples for every call with as many rows: scores of two sides are paired)."""
-    weights = _resamples(len(rows.target))
-    scores = [weighted_scores(metric, p, rows.target, weights) for p in rows.predictions]
-    return np.mean(scores, axis=0)
+    resamples for every call with the same rows: scores of two sides are paired)."""
+    resampled = _resampled(np.asarray(rows.target))
+    return np.mean([resampled.scores(metric, p) for p in rows.predictions], axis=0)
 
 
 def interval_of_rows(metric: str, rows: HeldOutRows) -> tuple[float, float] | None:

@@ -4,6 +4,7 @@ and how to compute it from a run's test rows (``test_predictions.npz``)."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -15,6 +16,8 @@ UNIT_INTERVAL = {
 }  # fmt: skip
 AT_MOST_ONE = {"r2"}
 NON_NEGATIVE = {"rmse", "mae", "mse", "loss"}
+# Metrics of a classifier's class counts, which `ResampledRows` computes from its wrong rows.
+CLASS_COUNTS = {"acc", "accuracy", "balanced_acc", "f1"}
 # Default ROPE: 1 point (0.01) on metrics of scale 1; 1% of the reference score otherwise.
 ROPE_FRACTION = 0.01
 
@@ -142,3 +145,75 @@ def weighted_scores(
         variance = weights @ target**2 / n - mean**2
         return 1 - squared / np.where(variance > 0, variance, np.nan)
     raise ValueError(f"cannot compute {metric} from test rows")
+
+
+class ResampledRows:
+    """Bootstrap resamples of one set of test rows, to score many runs' predictions on them
+    (`scores`: the numbers of `weighted_scores`, up to the order of float sums).
+
+    A classifier's metrics are functions of each class's resampled counts, and a row it got
+    right only adds to its class's weight, which every run shares: that is summed once, and
+    a run then costs its wrong rows, not a product of the whole ``(resamples, rows)``
+    weights for each class. Other metrics are `weighted_scores`.
+
+    Args:
+        target: one value per test row.
+        weights: ``(resamples, rows)`` as `weighted_scores` takes them, each row summing to
+            ``rows``.
+    """
+
+    def __init__(self, target: np.ndarray, weights: np.ndarray) -> None:
+        self.target = np.asarray(target)
+        # Kept row by row: a run's wrong rows are gathered as contiguous blocks.
+        self._by_row = np.ascontiguousarray(weights.T)
+        self.classes = np.unique(self.target)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """``(resamples, rows)``, as given."""
+        return self._by_row.T
+
+    @functools.cached_property
+    def support(self) -> np.ndarray:
+        """Each class's weight (`classes`) in each resample: ``(classes, resamples)``."""
+        return self._class_sums(np.arange(len(self.target)), self.target, self.classes)
+
+    def scores(self, metric: str, predicted: np.ndarray) -> np.ndarray:
+        """`weighted_scores` of ``predicted`` on these rows under these weights."""
+        name = base_name(metric)
+        if name not in CLASS_COUNTS:
+            return weighted_scores(metric, predicted, self.target, self.weights)
+        predicted = np.asarray(predicted)
+        wrong = np.flatnonzero(predicted != self.target)
+        if name in {"acc", "accuracy"}:
+            rows = len(self.target)
+            return (rows - self._by_row[wrong].sum(axis=0)) / rows
+        if name == "balanced_acc":
+            hits = self.support - self._class_sums(wrong, self.target[wrong], self.classes)
+            present = self.support > 0
+            recalls = np.divide(hits, self.support, out=np.zeros_like(hits), where=present)
+            return recalls.sum(axis=0) / np.maximum(present.sum(axis=0), 1)
+        # F1 over the classes seen in the target or the predictions, as `weighted_scores`.
+        seen = np.union1d(self.classes, np.unique(predicted))
+        actual = np.zeros((len(seen), self._by_row.shape[1]))
+        actual[np.searchsorted(seen, self.classes)] = self.support
+        true_positives = actual - self._class_sums(wrong, self.target[wrong], seen)
+        false_positives = self._class_sums(wrong, predicted[wrong], seen)
+        occurrences = actual + true_positives + false_positives  # 2 tp + fp + fn per class
+        f1 = np.divide(
+            2 * true_positives, occurrences, out=np.zeros_like(occurrences), where=occurrences > 0
+        )
+        return f1.mean(axis=0)
+
+    def _class_sums(self, rows: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
+        """``(classes, resamples)``: per resample, the weight of the ``rows`` (indices) whose
+        label (one per row, among the sorted ``classes``) is each class."""
+        sums = np.zeros((len(classes), self._by_row.shape[1]))
+        if not len(rows):
+            return sums
+        index = np.searchsorted(classes, labels)
+        order = np.argsort(index, kind="stable")
+        index = index[order]
+        starts = np.flatnonzero(np.diff(index, prepend=-1))  # where each class's rows begin
+        sums[index[starts]] = np.add.reduceat(self._by_row[rows[order]], starts, axis=0)
+        return sums

@@ -1,22 +1,31 @@
 """LightningModules that train networks, their metrics and losses, and the Lightning
 callbacks of a run (when training stops among them). May import `config` only (no
-omegaconf: they take plain arguments)."""
+omegaconf: they take plain arguments).
 
-from experiments.tasks.classification import ClassificationTask
-from experiments.tasks.losses import EpsilonInsensitiveLoss, MulticlassHingeLoss
-from experiments.tasks.regression import RegressionTask
-from experiments.tasks.stopping import EarlyStopping, FullBatch, StopOnConvergence
-from experiments.tasks.supervised import Schedule, SupervisedTask, quiet_lightning_warnings
+Each name below is imported from its module on first use: a light module of this package
+(`experiments.tasks.monitor`, which the reports read) is imported without torch and Lightning.
+"""
 
-__all__ = [
-    "ClassificationTask",
-    "EarlyStopping",
-    "EpsilonInsensitiveLoss",
-    "FullBatch",
-    "MulticlassHingeLoss",
-    "RegressionTask",
-    "Schedule",
-    "StopOnConvergence",
-    "SupervisedTask",
-    "quiet_lightning_warnings",
-]
+import importlib
+from typing import Any
+
+# name -> the module that defines it
+_MODULES = {
+    "ClassificationTask": "classification",
+    "EarlyStopping": "stopping",
+    "EpsilonInsensitiveLoss": "losses",
+    "FullBatch": "stopping",
+    "MulticlassHingeLoss": "losses",
+    "RegressionTask": "regression",
+    "Schedule": "supervised",
+    "StopOnConvergence": "stopping",
+    "SupervisedTask": "supervised",
+    "quiet_lightning_warnings": "supervised",
+}
+__all__ = list(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module 'experiments.tasks' has no attribute '{name}'")
+    return getattr(importlib.import_module(f"experiments.tasks.{_MODULES[name]}"), name)

@@ -18,11 +18,6 @@ from torchmetrics import (
 from torchmetrics.classification import MulticlassConfusionMatrix
 
 STAGES = ("train", "val", "test")
-# The metrics every run of a task logs, per stage (networks also log ``loss``).
-TASK_METRICS = {
-    "classification": ("acc", "balanced_acc", "f1"),
-    "regression": ("rmse", "mae", "r2"),
-}
 
 
 def classification_metrics(

@@ -10,8 +10,13 @@ from typing import Any
 from experiments.config.errors import ConfigError
 from experiments.config.instantiate import instantiate_checked
 from experiments.config.suggest import did_you_mean
-from experiments.tasks.metrics import TASK_METRICS
 
+# The metrics every run of a task logs, per stage (networks also log ``loss``); here, not in
+# `experiments.tasks.metrics`, so that the reports read them without importing torch.
+TASK_METRICS = {
+    "classification": ("acc", "balanced_acc", "f1"),
+    "regression": ("rmse", "mae", "r2"),
+}
 AUTO = "auto"
 MODES = ("max", "min")
 TASK_MONITOR = {"classification": ("val/acc", "max"), "regression": ("val/rmse", "min")}
