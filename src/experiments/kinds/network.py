@@ -90,15 +90,21 @@ class NetworkKind:
         )
 
     def group_steps(
-        self, cfg: DictConfig, datamodule: DataModule, task: pl.LightningModule
+        self,
+        cfg: DictConfig,
+        datamodule: DataModule,
+        task: pl.LightningModule,
+        callbacks: list[pl.Callback],
     ) -> None:
         """Set how many optimizer steps one ``training_step`` runs (``steps_per_call``), on
-        the data module (it serves groups of batches) and the task (it steps through them)."""
+        the data module (it serves groups of batches) and the task (it steps through them),
+        given the trainer's ``callbacks``."""
         blockers = grouping_blockers(
             cfg.trainer,
             get_class(cfg.optimizer._target_),
             get_class(cfg.scheduler.schedule._target_) if cfg.scheduler else None,
             task=task,
+            callbacks=callbacks,
         )
         datamodule.steps_per_call = task.steps_per_call = resolve_steps_per_call(
             cfg.steps_per_call, datamodule.batches_per_epoch, blockers
@@ -129,7 +135,6 @@ class NetworkKind:
         task = self.build_task(cfg, datamodule, run.shapes)
         clock = FitClock()  # fit_seconds over every attempt when resuming
         last_epoch = LastEpochMetrics()  # its metrics when resuming finds no epoch to train
-        self.group_steps(cfg, datamodule, task)
         with ddp_job_scope(run.run_dir, run.overrides) as children:
             trainer = instantiate_checked(
                 cfg.trainer,
@@ -140,6 +145,7 @@ class NetworkKind:
                 plugins=[AtomicCheckpointIO()],  # checkpoints whole or absent, checked on resume
             )
             _check_before_launch(trainer)
+            self.group_steps(cfg, datamodule, task, trainer.callbacks)
             _warn_of_cpu_fallback(trainer)
             child_ready()  # a DDP child: rank 0 waits for this before it trains
             start = time.perf_counter()
