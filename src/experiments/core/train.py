@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
+from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities import rank_zero_only
 
 from experiments.config import ConfigError, RunPruned, instantiate_checked
@@ -32,6 +33,7 @@ from experiments.runs.result import (
     write_test_predictions,
 )
 from experiments.runs.resume import checkpoint_step, requeued, resume_checkpoint
+from experiments.tasks.loggers import build_loggers, image_writers
 from experiments.tasks.monitor import resolve_monitor
 
 CHECKED_SECTIONS = (
@@ -134,15 +136,16 @@ def _fit_and_test(
         datamodule.save_fitted(run_dir, shapes)
     checkpoint = resume_checkpoint(run_dir) if cfg.resume or requeued() else None
     # Resuming drops the events logged after the checkpoint, so that no step appears twice.
-    purge = {"purge_step": checkpoint_step(checkpoint)} if checkpoint else {}
-    logger = instantiate_checked(cfg.logger, "logger")(save_dir=str(run_dir), **purge)
-    outcome = kind.fit(RunInputs(cfg, run_dir, overrides, datamodule, shapes, logger, checkpoint))
-    classes = _per_class(outcome, shapes, logger)
+    purge_step = checkpoint_step(checkpoint) if checkpoint else None
+    loggers = build_loggers(cfg.logger, run_dir, purge_step)
+    outcome = kind.fit(RunInputs(cfg, run_dir, overrides, datamodule, shapes, loggers, checkpoint))
+    classes = _per_class(outcome, shapes, loggers)
     outcome.metrics |= classes.pop("metrics", {})
     if rank_zero_only.rank == 0:
-        write_hparams(logger.experiment, hyperparameters(cfg, kind), outcome.metrics)
+        for writer in image_writers(loggers):
+            write_hparams(writer, hyperparameters(cfg, kind), outcome.metrics)
         write_test_predictions(run_dir, outcome.test_predictions)
-        _test_images(datamodule, outcome.test_predictions, shapes, logger)
+        _test_images(datamodule, outcome.test_predictions, shapes, loggers)
     return {
         **classes,
         "metrics": dict(sorted(outcome.metrics.items())),
@@ -159,7 +162,7 @@ def _fit_and_test(
     }
 
 
-def _per_class(outcome: FitOutcome, shapes: Any, logger: Any) -> dict[str, Any]:
+def _per_class(outcome: FitOutcome, shapes: Any, loggers: list[Logger]) -> dict[str, Any]:
     """A classifier's per-class results (`experiments.report.per_class`), in TensorBoard the
     confusion matrix as an image and ROC-AUC and average precision (two classes) as scalars
     beside the other test metrics; nothing for other tasks."""
@@ -169,13 +172,15 @@ def _per_class(outcome: FitOutcome, shapes: Any, logger: Any) -> dict[str, Any]:
     results = per_class_results(predictions, shapes.class_names)
     if rank_zero_only.rank == 0:
         image = confusion_image(results["confusion_matrix"], shapes.class_names)
-        logger.experiment.add_image("test/confusion_matrix", image, dataformats="HWC")
+        for writer in image_writers(loggers):
+            writer.add_image("test/confusion_matrix", image, dataformats="HWC")
         if results["metrics"]:  # also what the HPARAMS tab shows for them
-            logger.log_metrics(results["metrics"], step=outcome.test_step)
+            for logger in loggers:
+                logger.log_metrics(results["metrics"], step=outcome.test_step)
     return results
 
 
-def _test_images(datamodule: Any, predictions: dict, shapes: Any, logger: Any) -> None:
+def _test_images(datamodule: Any, predictions: dict, shapes: Any, loggers: list[Logger]) -> None:
     """A classifier of images: a grid of test images with its answers, in TensorBoard
     (`experiments.report.example_images`)."""
     if shapes.task != "classification" or shapes.kind != "image" or "target" not in predictions:
@@ -183,4 +188,5 @@ def _test_images(datamodule: Any, predictions: dict, shapes: Any, logger: Any) -
     rows = chosen_rows(predictions)
     pixels = datamodule.fitted_features().pixels(datamodule.tensors["test"][0][rows])
     image = examples_image(pixels, predictions, rows, shapes.class_names)
-    logger.experiment.add_image("test/examples", image, dataformats="HWC")
+    for writer in image_writers(loggers):
+        writer.add_image("test/examples", image, dataformats="HWC")

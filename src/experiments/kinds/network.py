@@ -139,7 +139,7 @@ class NetworkKind:
             trainer = instantiate_checked(
                 cfg.trainer,
                 "trainer",
-                logger=run.logger,
+                logger=run.loggers,
                 callbacks=[*_callbacks(cfg, run.run_dir), clock, last_epoch, children],
                 default_root_dir=str(run.run_dir),
                 plugins=[AtomicCheckpointIO()],  # checkpoints whole or absent, checked on resume
