@@ -16,6 +16,7 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from experiments.config import ConfigError, RunPruned, instantiate_checked
 from experiments.config.checks import check_config
+from experiments.config.schema import check_root_keys
 from experiments.io.process import process_identity
 from experiments.kinds import FitOutcome, ModelKind, RunInputs, model_kind
 from experiments.report.example_images import chosen_rows, examples_image
@@ -85,7 +86,10 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
     }
     if (job := OmegaConf.select(cfg, "protocol.job")) is not None:  # what a protocol job is
         result["protocol"] = OmegaConf.to_container(job)
-    if debug := debug_settings(cfg.trainer):
+    if cfg.get("tags"):
+        result["tags"] = list(cfg.tags)
+    debug = [f"debug={cfg.debug}"] if cfg.get("debug") else []
+    if debug := debug + debug_settings(cfg.trainer):
         result["debug"] = debug
     # Under DDP every rank runs this function; only rank zero writes the result.
     write = record_result if rank_zero_only.rank == 0 else lambda *_: None
@@ -111,6 +115,7 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
 def _fit_and_test(
     cfg: DictConfig, run_dir: Path, overrides: list[str], job_config: dict[str, Any]
 ) -> dict[str, Any]:
+    check_root_keys(cfg)
     problems = []
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
         problems.append(f"seed: expected an integer, got {cfg.seed!r}")
