@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 import os
 import time
+import typing
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from hydra.utils import get_class
+from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 
@@ -101,8 +102,8 @@ class NetworkKind:
         given the trainer's ``callbacks``."""
         blockers = grouping_blockers(
             cfg.trainer,
-            get_class(cfg.optimizer._target_),
-            get_class(cfg.scheduler.schedule._target_) if cfg.scheduler else None,
+            built_class(cfg.optimizer._target_),
+            built_class(cfg.scheduler.schedule._target_) if cfg.scheduler else None,
             task=task,
             callbacks=callbacks,
         )
@@ -249,6 +250,16 @@ class NetworkKind:
             }
         original = shapes.original_units
         return {"predicted": original(outputs).numpy(), "target": original(targets).numpy()}
+
+
+def built_class(target: str) -> type | None:
+    """The class of what ``target`` builds: the class it names, or what a factory function
+    names as its return type; None where a factory does not say."""
+    factory = get_object(target)
+    if isinstance(factory, type):
+        return factory
+    returned = typing.get_type_hints(factory).get("return")
+    return returned if isinstance(returned, type) else None
 
 
 def _callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:

@@ -74,7 +74,7 @@ def per_batch_hook_users(task: pl.LightningModule, callbacks: Sequence[pl.Callba
 
 def grouping_blockers(
     trainer: Mapping[str, Any],
-    optimizer_class: type,
+    optimizer_class: type | None,
     scheduler_class: type | None,
     task: pl.LightningModule | None = None,
     callbacks: Sequence[pl.Callback] = (),
@@ -83,8 +83,9 @@ def grouping_blockers(
 
     Args:
         trainer: the ``trainer`` settings (the Lightning Trainer's keyword arguments).
-        optimizer_class: the optimizer's class.
-        scheduler_class: the lr scheduler's class, or None.
+        optimizer_class: the optimizer's class; None: unknown (a factory function that
+            does not name its return type).
+        scheduler_class: the lr scheduler's class; None: none, or unknown.
         task: the LightningModule, when built: only `SupervisedTask`'s own
             ``training_step`` runs grouped steps.
         callbacks: the trainer's callbacks (`per_batch_hook_users`).
@@ -106,7 +107,7 @@ def grouping_blockers(
         reasons.append(
             f"trainer.strategy={trainer['strategy']}: DDP syncs gradients once per forward"
         )
-    if issubclass(optimizer_class, torch.optim.LBFGS):
+    if optimizer_class and issubclass(optimizer_class, torch.optim.LBFGS):
         reasons.append(f"{optimizer_class.__name__} re-evaluates the loss through a closure")
     if scheduler_class and issubclass(scheduler_class, torch.optim.lr_scheduler.ReduceLROnPlateau):
         reasons.append(f"{scheduler_class.__name__} steps on a validation metric")
