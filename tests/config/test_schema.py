@@ -11,7 +11,7 @@ from experiments.core import train
 
 OPTIONAL = [
     f"{group}={option}"
-    for group in ("experiment", "hparams_search", "protocol", "curve", "launcher", "debug")
+    for group in ("experiment", "hparams_search", "protocol", "curve", "suite", "launcher", "debug")
     for option in config_options(group)
 ]
 

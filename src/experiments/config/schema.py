@@ -15,8 +15,8 @@ ROOT_KEYS = frozenset(
         "dataset", "model", "optimizer", "scheduler", "trainer", "logger", "callbacks",
         "metrics", "experiment_name", "seed", "steps_per_call", "threads", "monitor",
         "monitor_mode", "output_root", "progress_bar", "resume", "tags", "debug",
-        # what the optional groups add: hparams_search=, protocol=, curve=, launcher=gpus
-        "search", "protocol", "curve", "gpus",
+        # what the optional groups add: hparams_search=, protocol=, curve=, suite=, launcher=gpus
+        "search", "protocol", "curve", "suite", "gpus",
         "hydra",  # Hydra's own, in a config composed with it
     }
 )  # fmt: skip
