@@ -26,6 +26,19 @@ __all__ = ["CONF_DIR", "compose_config"]  # tests import both from here
 FAST = ["trainer.max_epochs=15", "trainer.enable_checkpointing=false"]
 
 
+# pytest-timeout's limit for `slow` tests (subprocess runs, sweeps); the others get
+# pyproject.toml's `timeout`.
+SLOW_TIMEOUT_S = 900
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("timeout"):
+        return
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def data_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The processed-data cache in a fresh folder: tests start cold and never touch

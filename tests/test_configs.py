@@ -19,6 +19,7 @@ from experiments.kinds import model_kind
 from experiments.kinds.network_build import build_optimizer, build_scheduler
 from experiments.recsys import RatingsDataModule
 from experiments.style import StyleImages, build_features
+from experiments.tasks.loggers import build_loggers
 
 from .conftest import compose_config
 
@@ -50,7 +51,7 @@ def instantiate_option(group: str, cfg: DictConfig, tmp_path: Path) -> list[obje
         optimizer = torch.optim.SGD([torch.zeros(1)], lr=0.1)
         return [schedule and schedule.create(optimizer, total_steps=100, epochs=10)]
     if group == "logger":
-        return [instantiate(cfg.logger)(save_dir=str(tmp_path))]
+        return build_loggers(cfg.logger, tmp_path, purge_step=None)
     if group == "callbacks":
         return [instantiate(node) for node in cfg.callbacks.values()]
     if group == "trainer" and not torch.cuda.is_available() and cfg.trainer.accelerator == "gpu":

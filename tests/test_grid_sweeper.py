@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hydra import compose, initialize_config_dir
 
 from experiments.config import compose_config
 from hydra_plugins.experiments_grid_sweeper.grid_sweeper import data_problems, one_per_shape
@@ -21,6 +22,14 @@ def test_the_default_sweeper_is_the_grid_with_the_cheaper_check() -> None:
     assert cfg.hydra.sweeper._target_.endswith("grid_sweeper.GridSweeper")
     protocol = compose_config(["protocol=fair"], return_hydra_config=True)
     assert protocol.hydra.sweeper._target_.endswith("ProtocolSweeper")  # still replaceable
+
+
+def test_another_hydra_app_in_the_environment_keeps_hydras_basic_sweeper(tmp_path: Path) -> None:
+    importlib.import_module("hydra_plugins.experiments_grid_sweeper.grid_sweeper")
+    (tmp_path / "app.yaml").write_text("lr: 0.1\n")
+    with initialize_config_dir(config_dir=str(tmp_path), version_base="1.3"):
+        cfg = compose("app", overrides=["lr=0.2"], return_hydra_config=True)
+    assert cfg.hydra.sweeper._target_ == "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 
 
 def test_jobs_that_differ_only_in_numbers_are_checked_once() -> None:

@@ -43,7 +43,8 @@ def run(
 
     Returns:
         The run's ``result.json`` content (``status``, ``metrics``, timings, ...), plus
-        ``run_dir``.
+        ``run_dir``. The torch settings the run changes (threads, deterministic
+        algorithms) are the caller's again afterwards.
 
     Raises:
         hydra.errors.ConfigCompositionException: an unknown option or key in ``overrides``.
@@ -51,6 +52,7 @@ def run(
             ``failed``).
     """
     from experiments.core import train  # imports Lightning: only when a run is asked
+    from experiments.runs.process import torch_settings_kept
 
     overrides = list(overrides)
     cfg = compose_config(overrides)
@@ -61,7 +63,9 @@ def run(
     (run_dir / ".hydra").mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
     OmegaConf.save(OmegaConf.create(overrides), run_dir / ".hydra" / "overrides.yaml")
-    return train(cfg, run_dir, overrides) | {"run_dir": str(run_dir)}
+    with torch_settings_kept():  # the caller's threads and determinism, back after the run
+        result = train(cfg, run_dir, overrides)
+    return result | {"run_dir": str(run_dir)}
 
 
 def load_results(*folders: str | Path) -> pd.DataFrame:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import datasets
@@ -70,23 +69,20 @@ def test_local_format_without_path_and_unset_keys_reported_at_once(make_data) ->
     ]  # fmt: skip
 
 
-def test_hub_offline_fails_fast_with_the_path_alternative(make_data) -> None:
-    start = time.perf_counter()
+# How fast these two fail is measured in benchmarks/hub_failure.py (no timing asserts here).
+def test_hub_offline_fails_with_the_path_alternative(make_data) -> None:
     with pytest.raises(ConfigError, match=r"dataset.path=") as error:
         make_data(source="ucirvine/sms_spam", features=BagOfWords(text_column="sms")).load()
-    assert time.perf_counter() - start < 5
     assert "ucirvine/sms_spam" in str(error.value)
 
 
-def test_hub_unreachable_online_fails_fast(make_data, monkeypatch) -> None:
+def test_hub_unreachable_online_fails_with_the_path_alternative(make_data, monkeypatch) -> None:
     # online mode against a closed local port: the probe must answer, not the retry loop
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "http://127.0.0.1:9")
-    start = time.perf_counter()
     with pytest.raises(ConfigError, match=r"cannot reach the Hugging Face hub .*dataset.path="):
         make_data(source="ucirvine/sms_spam").load()
-    assert time.perf_counter() - start < 8
 
 
 def test_builtin_takes_no_path(make_data, tmp_path: Path) -> None:

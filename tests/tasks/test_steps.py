@@ -7,14 +7,24 @@ import logging
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
+from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
+from torch import nn
 from torch.optim import LBFGS, SGD, AdamW
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
+from torchmetrics import MetricCollection
 
 from experiments.config import ConfigError
 from experiments.core import train
 from experiments.data import TensorBatches
-from experiments.tasks.steps import AUTO_MAX, grouping_blockers, resolve_steps_per_call
+from experiments.tasks.steps import (
+    AUTO_MAX,
+    grouping_blockers,
+    per_batch_hook_users,
+    resolve_steps_per_call,
+)
+from experiments.tasks.supervised import SupervisedTask
 
 # digits: 1077 training rows = 17 batches of 64; 5 per call leaves a short last call of 2.
 RUN = ["trainer.max_epochs=2", "trainer.enable_checkpointing=true", "scheduler=cosine"]
@@ -127,3 +137,41 @@ def test_grouped_batches_are_the_same_batches_in_lists() -> None:
     assert all(
         torch.equal(x, y) and torch.equal(t, u) for (x, t), (y, u) in zip(flat, one, strict=True)
     )
+
+
+class BatchCounter(pl.Callback):
+    """Records the batch each ``on_train_batch_end`` call is given (in `SEEN`)."""
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        SEEN.append(batch)
+
+
+SEEN: list = []
+
+
+def test_a_per_batch_callback_sees_every_batch_under_auto(make_cfg, tmp_path, caplog) -> None:
+    SEEN.clear()
+    counter = "+callbacks.counter={_target_:tests.tasks.test_steps.BatchCounter}"
+    with caplog.at_level(logging.INFO, logger="experiments.tasks.steps"):
+        train(make_cfg("trainer.max_epochs=3", "steps_per_call=auto", counter), tmp_path, [])
+    assert len(SEEN) == 3 * 17  # one call per optimizer step, as Lightning promises
+    assert all(isinstance(inputs, torch.Tensor) for inputs, _ in SEEN)
+    assert (
+        "steps_per_call=1 (auto): callback BatchCounter implements on_train_batch_end, "
+        "which Lightning calls once per batch" in caplog.text
+    )
+
+
+class EveryBatchTask(SupervisedTask):
+    def on_train_batch_start(self, batch, batch_idx) -> None:
+        pass
+
+
+def test_only_per_batch_hooks_of_the_users_own_block_grouping() -> None:
+    task = EveryBatchTask(nn.Linear(2, 2), nn.MSELoss(), SGD, None, MetricCollection({}))
+    callbacks = [TQDMProgressBar(), ModelCheckpoint(), BatchCounter()]
+    assert per_batch_hook_users(task, callbacks) == [
+        "model.task EveryBatchTask implements on_train_batch_start, which Lightning calls "
+        "once per batch",
+        "callback BatchCounter implements on_train_batch_end, which Lightning calls once per batch",
+    ]

@@ -18,12 +18,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hydra._internal.config_loader_impl import ConfigLoaderImpl
-from hydra._internal.config_repository import ConfigRepository, IConfigRepository
 from hydra.core.config_loader import ConfigLoader
 from hydra.core.config_search_path import ConfigSearchPath
 from hydra.core.object_type import ObjectType
 from hydra.plugins.config_source import ConfigResult, ConfigSource
+
+from experiments.compat.hydra import (
+    ConfigRepository,
+    ConfigRepositoryBase,
+    file_repository,
+    replace_file_repository,
+)
 
 
 def parse_each_file_once(config_loader: ConfigLoader) -> None:
@@ -31,12 +36,12 @@ def parse_each_file_once(config_loader: ConfigLoader) -> None:
 
     A loader other than Hydra 1.3's (another version's internals) is left as it is: its
     sweeps compose as Hydra does, without the saving."""
-    repository = getattr(config_loader, "repository", None)
-    if isinstance(config_loader, ConfigLoaderImpl) and type(repository) is ConfigRepository:
-        config_loader.repository = SharedParses(repository, parsed={})
+    repository = file_repository(config_loader)
+    if repository is not None:
+        replace_file_repository(config_loader, SharedParses(repository, parsed={}))
 
 
-class SharedParses(IConfigRepository):
+class SharedParses(ConfigRepositoryBase):
     """Hydra's config repository with one parse of each file for all its compositions.
 
     Hydra copies the repository for each composition (and points the copy's sources at that

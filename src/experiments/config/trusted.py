@@ -110,6 +110,7 @@ SKLEARN = (
 LIGHTNING = (
     "pytorch_lightning.Trainer",
     "pytorch_lightning.loggers.TensorBoardLogger", "pytorch_lightning.loggers.CSVLogger",
+    "pytorch_lightning.loggers.MLFlowLogger",
     "pytorch_lightning.callbacks.EarlyStopping", "pytorch_lightning.callbacks.ModelCheckpoint",
     "pytorch_lightning.callbacks.LearningRateMonitor",
 )  # fmt: skip

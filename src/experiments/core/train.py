@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
+from pytorch_lightning.loggers import Logger
 from pytorch_lightning.utilities import rank_zero_only
 
 from experiments.config import ConfigError, RunPruned, instantiate_checked
 from experiments.config.checks import check_config
+from experiments.config.schema import check_root_keys
 from experiments.io.process import process_identity
 from experiments.kinds import FitOutcome, ModelKind, RunInputs, model_kind
 from experiments.report.example_images import chosen_rows, examples_image
@@ -32,6 +34,7 @@ from experiments.runs.result import (
     write_test_predictions,
 )
 from experiments.runs.resume import checkpoint_step, requeued, resume_checkpoint
+from experiments.tasks.loggers import build_loggers, image_writers
 from experiments.tasks.monitor import resolve_monitor
 
 CHECKED_SECTIONS = (
@@ -83,7 +86,10 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
     }
     if (job := OmegaConf.select(cfg, "protocol.job")) is not None:  # what a protocol job is
         result["protocol"] = OmegaConf.to_container(job)
-    if debug := debug_settings(cfg.trainer):
+    if cfg.get("tags"):
+        result["tags"] = list(cfg.tags)
+    debug = [f"debug={cfg.debug}"] if cfg.get("debug") else []
+    if debug := debug + debug_settings(cfg.trainer):
         result["debug"] = debug
     # Under DDP every rank runs this function; only rank zero writes the result.
     write = record_result if rank_zero_only.rank == 0 else lambda *_: None
@@ -109,6 +115,7 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
 def _fit_and_test(
     cfg: DictConfig, run_dir: Path, overrides: list[str], job_config: dict[str, Any]
 ) -> dict[str, Any]:
+    check_root_keys(cfg)
     problems = []
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
         problems.append(f"seed: expected an integer, got {cfg.seed!r}")
@@ -134,15 +141,16 @@ def _fit_and_test(
         datamodule.save_fitted(run_dir, shapes)
     checkpoint = resume_checkpoint(run_dir) if cfg.resume or requeued() else None
     # Resuming drops the events logged after the checkpoint, so that no step appears twice.
-    purge = {"purge_step": checkpoint_step(checkpoint)} if checkpoint else {}
-    logger = instantiate_checked(cfg.logger, "logger")(save_dir=str(run_dir), **purge)
-    outcome = kind.fit(RunInputs(cfg, run_dir, overrides, datamodule, shapes, logger, checkpoint))
-    classes = _per_class(outcome, shapes, logger)
+    purge_step = checkpoint_step(checkpoint) if checkpoint else None
+    loggers = build_loggers(cfg.logger, run_dir, purge_step)
+    outcome = kind.fit(RunInputs(cfg, run_dir, overrides, datamodule, shapes, loggers, checkpoint))
+    classes = _per_class(outcome, shapes, loggers)
     outcome.metrics |= classes.pop("metrics", {})
     if rank_zero_only.rank == 0:
-        write_hparams(logger.experiment, hyperparameters(cfg, kind), outcome.metrics)
+        for writer in image_writers(loggers):
+            write_hparams(writer, hyperparameters(cfg, kind), outcome.metrics)
         write_test_predictions(run_dir, outcome.test_predictions)
-        _test_images(datamodule, outcome.test_predictions, shapes, logger)
+        _test_images(datamodule, outcome.test_predictions, shapes, loggers)
     return {
         **classes,
         "metrics": dict(sorted(outcome.metrics.items())),
@@ -159,7 +167,7 @@ def _fit_and_test(
     }
 
 
-def _per_class(outcome: FitOutcome, shapes: Any, logger: Any) -> dict[str, Any]:
+def _per_class(outcome: FitOutcome, shapes: Any, loggers: list[Logger]) -> dict[str, Any]:
     """A classifier's per-class results (`experiments.report.per_class`), in TensorBoard the
     confusion matrix as an image and ROC-AUC and average precision (two classes) as scalars
     beside the other test metrics; nothing for other tasks."""
@@ -169,13 +177,15 @@ def _per_class(outcome: FitOutcome, shapes: Any, logger: Any) -> dict[str, Any]:
     results = per_class_results(predictions, shapes.class_names)
     if rank_zero_only.rank == 0:
         image = confusion_image(results["confusion_matrix"], shapes.class_names)
-        logger.experiment.add_image("test/confusion_matrix", image, dataformats="HWC")
+        for writer in image_writers(loggers):
+            writer.add_image("test/confusion_matrix", image, dataformats="HWC")
         if results["metrics"]:  # also what the HPARAMS tab shows for them
-            logger.log_metrics(results["metrics"], step=outcome.test_step)
+            for logger in loggers:
+                logger.log_metrics(results["metrics"], step=outcome.test_step)
     return results
 
 
-def _test_images(datamodule: Any, predictions: dict, shapes: Any, logger: Any) -> None:
+def _test_images(datamodule: Any, predictions: dict, shapes: Any, loggers: list[Logger]) -> None:
     """A classifier of images: a grid of test images with its answers, in TensorBoard
     (`experiments.report.example_images`)."""
     if shapes.task != "classification" or shapes.kind != "image" or "target" not in predictions:
@@ -183,4 +193,5 @@ def _test_images(datamodule: Any, predictions: dict, shapes: Any, logger: Any) -
     rows = chosen_rows(predictions)
     pixels = datamodule.fitted_features().pixels(datamodule.tensors["test"][0][rows])
     image = examples_image(pixels, predictions, rows, shapes.class_names)
-    logger.experiment.add_image("test/examples", image, dataformats="HWC")
+    for writer in image_writers(loggers):
+        writer.add_image("test/examples", image, dataformats="HWC")

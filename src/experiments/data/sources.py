@@ -17,6 +17,7 @@ import datasets
 import numpy as np
 from datasets import Array2D, ClassLabel, Dataset, DatasetDict, Features
 
+from experiments.compat.datasets import fingerprint
 from experiments.config.errors import ConfigError
 from experiments.data.checks import warn_about_duplicate_columns
 from experiments.data.delimiter import delimiter_of
@@ -287,5 +288,5 @@ def _load_hub(repo_id: str, data_files: str | list[str] | None) -> DatasetDict:
 
 def hub_fingerprint(loaded: DatasetDict) -> str:
     """The fingerprint of loaded hub splits: `datasets` derives it from the repo revision and
-    files (``_fingerprint`` is the attribute its own cache keys on; there is no public one)."""
-    return ";".join(f"{name}:{split._fingerprint}" for name, split in sorted(loaded.items()))
+    files (`experiments.compat.datasets.fingerprint`)."""
+    return ";".join(f"{name}:{fingerprint(split)}" for name, split in sorted(loaded.items()))

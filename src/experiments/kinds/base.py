@@ -45,7 +45,7 @@ class RunInputs:
     overrides: list[str]
     datamodule: DataModule
     shapes: DataShapes
-    logger: Logger
+    loggers: list[Logger]  # the run's loggers (`experiments.tasks.loggers`)
     checkpoint: Path | None  # resume from this checkpoint (kinds that support resuming)
 
 

@@ -49,7 +49,8 @@ def save_fitted(run: RunInputs, estimator: Any, metrics: dict[str, float]) -> No
     """Log ``metrics`` (the estimator's val and test scores) as scalars and save it."""
     import skops.io
 
-    run.logger.log_metrics(metrics, step=0)
+    for logger in run.loggers:
+        logger.log_metrics(metrics, step=0)
     with atomic_file(run.run_dir / ESTIMATOR_FILE, "wb") as file:
         file.write(skops.io.dumps(estimator))
 

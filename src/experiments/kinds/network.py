@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 import os
 import time
+import typing
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from hydra.utils import get_class
+from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint
 
@@ -90,15 +91,21 @@ class NetworkKind:
         )
 
     def group_steps(
-        self, cfg: DictConfig, datamodule: DataModule, task: pl.LightningModule
+        self,
+        cfg: DictConfig,
+        datamodule: DataModule,
+        task: pl.LightningModule,
+        callbacks: list[pl.Callback],
     ) -> None:
         """Set how many optimizer steps one ``training_step`` runs (``steps_per_call``), on
-        the data module (it serves groups of batches) and the task (it steps through them)."""
+        the data module (it serves groups of batches) and the task (it steps through them),
+        given the trainer's ``callbacks``."""
         blockers = grouping_blockers(
             cfg.trainer,
-            get_class(cfg.optimizer._target_),
-            get_class(cfg.scheduler.schedule._target_) if cfg.scheduler else None,
+            built_class(cfg.optimizer._target_),
+            built_class(cfg.scheduler.schedule._target_) if cfg.scheduler else None,
             task=task,
+            callbacks=callbacks,
         )
         datamodule.steps_per_call = task.steps_per_call = resolve_steps_per_call(
             cfg.steps_per_call, datamodule.batches_per_epoch, blockers
@@ -129,17 +136,17 @@ class NetworkKind:
         task = self.build_task(cfg, datamodule, run.shapes)
         clock = FitClock()  # fit_seconds over every attempt when resuming
         last_epoch = LastEpochMetrics()  # its metrics when resuming finds no epoch to train
-        self.group_steps(cfg, datamodule, task)
         with ddp_job_scope(run.run_dir, run.overrides) as children:
             trainer = instantiate_checked(
                 cfg.trainer,
                 "trainer",
-                logger=run.logger,
+                logger=run.loggers,
                 callbacks=[*_callbacks(cfg, run.run_dir), clock, last_epoch, children],
                 default_root_dir=str(run.run_dir),
                 plugins=[AtomicCheckpointIO()],  # checkpoints whole or absent, checked on resume
             )
             _check_before_launch(trainer)
+            self.group_steps(cfg, datamodule, task, trainer.callbacks)
             _warn_of_cpu_fallback(trainer)
             child_ready()  # a DDP child: rank 0 waits for this before it trains
             start = time.perf_counter()
@@ -243,6 +250,16 @@ class NetworkKind:
             }
         original = shapes.original_units
         return {"predicted": original(outputs).numpy(), "target": original(targets).numpy()}
+
+
+def built_class(target: str) -> type | None:
+    """The class of what ``target`` builds: the class it names, or what a factory function
+    names as its return type; None where a factory does not say."""
+    factory = get_object(target)
+    if isinstance(factory, type):
+        return factory
+    returned = typing.get_type_hints(factory).get("return")
+    return returned if isinstance(returned, type) else None
 
 
 def _callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:

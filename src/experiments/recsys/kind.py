@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytorch_lightning as pl
 import scipy.sparse as sp
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -32,6 +33,7 @@ from experiments.recsys.item_knn import ItemKNN
 from experiments.recsys.ranking_metrics import ranking_metrics
 from experiments.recsys.ratings import IdIndex
 from experiments.recsys.task import RecommendationTask
+from experiments.tasks.loggers import image_writers
 
 # What a fitted ItemKNN's skops file holds besides the types skops trusts by default.
 ITEM_KNN_TYPES = tuple(f"{t.__module__}.{t.__qualname__}" for t in (ItemKNN, sp.csr_matrix))
@@ -81,7 +83,11 @@ class RecommenderKind(NetworkKind):
         return None  # rmse/mae or hr@10/ndcg@10 by the data's objective: not checked ahead
 
     def group_steps(
-        self, cfg: DictConfig, datamodule: RatingsDataModule, task: RecommendationTask
+        self,
+        cfg: DictConfig,
+        datamodule: RatingsDataModule,
+        task: RecommendationTask,
+        callbacks: list[pl.Callback],
     ) -> None:
         """One optimizer step per ``training_step``: ratings batches are not grouped."""
 
@@ -93,7 +99,8 @@ class RecommenderKind(NetworkKind):
         saved = run.run_dir / self.model_file
         if saved.is_file() and rank_zero_only.rank == 0:
             task = self.load(run.cfg, run.datamodule, run.shapes, saved, Trust())
-            log_item_embeddings(run.logger.experiment, task, run.datamodule)
+            for writer in image_writers(run.loggers):
+                log_item_embeddings(writer, task, run.datamodule)
         return outcome
 
     def predict(

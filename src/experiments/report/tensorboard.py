@@ -8,6 +8,8 @@ from typing import Any
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
+from experiments.compat.tensorboard import write_summaries
+
 
 def flatten(node: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists and None become strings (TensorBoard
@@ -37,7 +39,4 @@ def write_hparams(
     it would take one run's columns at random for the whole sweep.
     """
     _, session_start, session_end = hparams(dict(params), dict(metrics))
-    file_writer = writer._get_file_writer()
-    for summary in (session_start, session_end):
-        file_writer.add_summary(summary)
-    writer.flush()
+    write_summaries(writer, (session_start, session_end))

@@ -1,6 +1,10 @@
-"""`prepare_torch`: the process-wide PyTorch settings a run starts with."""
+"""`prepare_torch`: the process-wide PyTorch settings a run starts with;
+`torch_settings_kept`: the caller's, back after a run in its process."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytorch_lightning as pl
 import torch
@@ -21,3 +25,26 @@ def prepare_torch(threads: int, seed: int) -> None:
     torch.set_num_threads(threads)
     torch.utils.deterministic.fill_uninitialized_memory = False
     pl.seed_everything(seed, workers=True, verbose=False)
+
+
+@contextmanager
+def torch_settings_kept() -> Iterator[None]:
+    """Restore, after the block, the process-wide torch settings a run changes (`prepare_torch`,
+    and the Trainer's ``deterministic`` and ``benchmark``): the thread count, deterministic
+    algorithms (and their warn-only mode and memory filling), cuDNN's benchmark and
+    deterministic flags, and the float32 matmul precision. For runs inside a caller's
+    process (`experiments.run`), whose own work goes on as it was set."""
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    fill = torch.utils.deterministic.fill_uninitialized_memory
+    cudnn = (torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)
+    precision = torch.get_float32_matmul_precision()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        torch.utils.deterministic.fill_uninitialized_memory = fill
+        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = cudnn
+        torch.set_float32_matmul_precision(precision)

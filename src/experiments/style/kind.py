@@ -22,6 +22,7 @@ from experiments.style.losses import LossWeights
 from experiments.style.task import INITS, LOSSES, STYLE_RATIO, LogImages, StyleTransfer, first_image
 from experiments.tasks import quiet_lightning_warnings
 from experiments.tasks.callbacks import EpochLog, FailOnNonFiniteLoss
+from experiments.tasks.loggers import image_writers
 
 WEIGHT_KEYS = ("content_weight", "style_weight", "tv_weight")
 
@@ -93,7 +94,7 @@ class StyleKind:
         trainer = instantiate_checked(
             cfg.trainer,
             "trainer",
-            logger=run.logger,
+            logger=run.loggers,
             callbacks=[EpochLog(), FailOnNonFiniteLoss(), LogImages(cfg.model.image_every)],
             default_root_dir=str(run.run_dir),
             enable_checkpointing=False,  # the image is the result (see the class docstring)
@@ -108,7 +109,8 @@ class StyleKind:
         (tested,) = trainer.test(task, datamodule=data, verbose=False)
         test_seconds = time.perf_counter() - start
         if trainer.is_global_zero:
-            run.logger.experiment.add_image("style/output", task.picture(), trainer.global_step)
+            for writer in image_writers(run.loggers):
+                writer.add_image("style/output", task.picture(), trainer.global_step)
             for path, image in ((CONTENT, content), (STYLE, style)):
                 save_png(image, run.run_dir / path)
             save_png(task.picture(), run.run_dir / OUTPUT)  # last: its presence says done

@@ -12,6 +12,7 @@ from torch import nn
 from experiments.style.data import Batch
 from experiments.style.features import FeatureNetwork
 from experiments.style.losses import LossWeights, content_loss, gram, style_loss, total_variation
+from experiments.tasks.loggers import image_writers
 
 INITS = ("content", "noise")
 LOSSES = ("loss", "content_loss", "style_loss", "tv_loss")
@@ -137,11 +138,12 @@ class LogImages(pl.Callback):
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: StyleTransfer) -> None:
         content, style = trainer.datamodule.images
-        writer = trainer.logger.experiment
-        writer.add_image("style/content", content[0], 0)
-        writer.add_image("style/style", style[0], 0)
+        for writer in image_writers(trainer.loggers):
+            writer.add_image("style/content", content[0], 0)
+            writer.add_image("style/style", style[0], 0)
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: StyleTransfer) -> None:
         step = trainer.global_step
         if step == 0 or (self.every and step % self.every == 0):
-            trainer.logger.experiment.add_image("style/output", pl_module.picture(), step)
+            for writer in image_writers(trainer.loggers):
+                writer.add_image("style/output", pl_module.picture(), step)

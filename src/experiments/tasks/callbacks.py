@@ -12,7 +12,8 @@ from weakref import proxy
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.callbacks import ModelCheckpoint
+
+from experiments.compat.lightning import CheckpointWrites, dump_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class LastEpochMetrics(pl.Callback):
         self.restored = dict(checkpoint.get("epoch_metrics", {}))
 
 
-class ThrottledModelCheckpoint(ModelCheckpoint):
+class ThrottledModelCheckpoint(CheckpointWrites):
     """A `ModelCheckpoint` that writes at most once per ``min_seconds`` of training, the
     first time ``min_seconds`` after training starts.
 
@@ -182,28 +183,27 @@ class ThrottledModelCheckpoint(ModelCheckpoint):
         )
         return bool(trainer.strategy.broadcast(recent))
 
-    def _should_skip_saving_checkpoint(self, trainer: pl.Trainer) -> bool:
-        if super()._should_skip_saving_checkpoint(trainer):
+    def skips_write(self, trainer: pl.Trainer) -> bool:
+        if super().skips_write(trainer):
             return True
         return self.monitor is None and self._recent(trainer) and not _is_last_epoch(trainer)
 
-    def _save_checkpoint(self, trainer: pl.Trainer, filepath: str) -> None:
+    def write(self, trainer: pl.Trainer, filepath: str) -> None:
         if self._held is not None and self._held[0] != filepath:
             self._write_held(trainer)  # another file (save_top_k > 1): keep it
         self._held = None  # superseded by this epoch's
         if self.monitor is not None and self._recent(trainer):
             self._hold(trainer, filepath)
             return
-        super()._save_checkpoint(trainer, filepath)
+        super().write(trainer, filepath)
         self._written_at = time.monotonic()
 
     def _hold(self, trainer: pl.Trainer, filepath: str) -> None:
         # What Trainer.save_checkpoint would write now; tensors are copied, since training
         # goes on updating the weights and optimizer states in place.
-        checkpoint = trainer._checkpoint_connector.dump_checkpoint(self.save_weights_only)
+        checkpoint = dump_checkpoint(trainer, self.save_weights_only)
         self._held = (filepath, _with_copied_tensors(checkpoint))
-        self._last_global_step_saved = trainer.global_step
-        self._last_checkpoint_saved = filepath
+        self.mark_saved(trainer, filepath)
 
     def _write_held(self, trainer: pl.Trainer, wait_for_all: bool = True) -> None:
         """Writes the held checkpoint, if any, as `ModelCheckpoint` writes one (rank zero

@@ -9,6 +9,8 @@ import time
 import pytorch_lightning as pl
 import torch
 
+from experiments.compat.lightning import publish_metrics
+
 
 class EpochMetricsPublisher:
     """Hands one epoch's metrics of a fit to the callbacks (``trainer.callback_metrics``:
@@ -35,8 +37,7 @@ class EpochMetricsPublisher:
         self._saved_at = -math.inf
 
     def __call__(self, trainer: pl.Trainer, values: dict[str, torch.Tensor]) -> None:
-        trainer.callback_metrics.update(values)
-        trainer.logged_metrics.update(values)
+        publish_metrics(trainer, values)
         if trainer.sanity_checking:  # Lightning logs nothing of the sanity check either
             return
         scalars = {name: value.item() for name, value in values.items()}

@@ -15,11 +15,12 @@ explicit k > 1 they are refused before training.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.callbacks import ModelCheckpoint, ProgressBar, Timer
 
 from experiments.config import ConfigError
 from experiments.tasks.supervised import SupervisedTask
@@ -46,20 +47,48 @@ _NEUTRAL_TRAINER = {
 }
 
 
+# Hooks Lightning calls once per training_step call, with its batch: grouped, they would run
+# once per group and be given a list of batches. (The per-step hooks around backward and
+# the optimizer step still run per step: `SupervisedTask` calls them.)
+PER_BATCH_HOOKS = ("on_train_batch_start", "on_train_batch_end")
+# Lightning's callbacks whose per-batch hooks read the global step or the clock, not the
+# batch, and so hold under grouping (a progress bar moves once per call).
+_GROUPING_SAFE = (ProgressBar, ModelCheckpoint, Timer)
+
+
+def per_batch_hook_users(task: pl.LightningModule, callbacks: Sequence[pl.Callback]) -> list[str]:
+    """Who implements a per-batch hook (`PER_BATCH_HOOKS`) that grouping would break: the
+    task, beyond `SupervisedTask`'s own, and each callback other than `_GROUPING_SAFE`'s."""
+    users = [
+        f"model.task {type(task).__name__} implements {hook}"
+        for hook in PER_BATCH_HOOKS
+        if getattr(type(task), hook) is not getattr(SupervisedTask, hook)
+    ]
+    for callback in callbacks:
+        for hook in PER_BATCH_HOOKS:
+            owner = next(c for c in type(callback).__mro__ if hook in vars(c))
+            if owner is not pl.Callback and not issubclass(owner, _GROUPING_SAFE):
+                users.append(f"callback {type(callback).__name__} implements {hook}")
+    return [f"{user}, which Lightning calls once per batch" for user in users]
+
+
 def grouping_blockers(
     trainer: Mapping[str, Any],
-    optimizer_class: type,
+    optimizer_class: type | None,
     scheduler_class: type | None,
     task: pl.LightningModule | None = None,
+    callbacks: Sequence[pl.Callback] = (),
 ) -> list[str]:
     """Why this run cannot group steps: one line per reason, empty when it can.
 
     Args:
         trainer: the ``trainer`` settings (the Lightning Trainer's keyword arguments).
-        optimizer_class: the optimizer's class.
-        scheduler_class: the lr scheduler's class, or None.
+        optimizer_class: the optimizer's class; None: unknown (a factory function that
+            does not name its return type).
+        scheduler_class: the lr scheduler's class; None: none, or unknown.
         task: the LightningModule, when built: only `SupervisedTask`'s own
             ``training_step`` runs grouped steps.
+        callbacks: the trainer's callbacks (`per_batch_hook_users`).
     """
     reasons = []
     if task is not None and (
@@ -67,6 +96,8 @@ def grouping_blockers(
         or type(task).training_step is not SupervisedTask.training_step
     ):
         reasons.append(f"model.task {type(task).__name__} has its own training_step")
+    elif task is not None:
+        reasons += per_batch_hook_users(task, callbacks)
     reasons += [
         f"trainer.{key}={trainer[key]}: {why}"
         for key, (neutral, why) in _NEUTRAL_TRAINER.items()
@@ -76,7 +107,7 @@ def grouping_blockers(
         reasons.append(
             f"trainer.strategy={trainer['strategy']}: DDP syncs gradients once per forward"
         )
-    if issubclass(optimizer_class, torch.optim.LBFGS):
+    if optimizer_class and issubclass(optimizer_class, torch.optim.LBFGS):
         reasons.append(f"{optimizer_class.__name__} re-evaluates the loss through a closure")
     if scheduler_class and issubclass(scheduler_class, torch.optim.lr_scheduler.ReduceLROnPlateau):
         reasons.append(f"{scheduler_class.__name__} steps on a validation metric")

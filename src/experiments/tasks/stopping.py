@@ -20,6 +20,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.trainer.states import TrainerFn
 from torch import nn
 
 from experiments.config import ConfigError
@@ -134,8 +135,8 @@ class EarlyStopping(pl.callbacks.EarlyStopping):
         self._keep_if_best(trainer, pl_module, super().on_validation_end)
 
     def _keep_if_best(self, trainer: pl.Trainer, pl_module: nn.Module, check: Any) -> None:
-        if self._should_skip_check(trainer):
-            return
+        if trainer.state.fn != TrainerFn.FITTING or trainer.sanity_checking:
+            return  # what Lightning's check skips too: validate/test, the sanity check
         self.epochs = trainer.current_epoch + 1
         best = self.best_score.clone()
         check(trainer, pl_module)

@@ -16,6 +16,7 @@ from pytorch_lightning.trainer.states import TrainerFn
 from torch import nn
 from torchmetrics import MetricCollection
 
+from experiments.compat.lightning import count_logging_steps, count_optimizer_step
 from experiments.tasks.metrics import stage_metrics
 from experiments.tasks.publish import EpochMetricsPublisher
 
@@ -185,7 +186,7 @@ class SupervisedTask(pl.LightningModule):
             self._step_schedulers("step", first + done)
         # Lightning counts one logging step per call; loggers and resume (purge_step) expect
         # one per optimizer step, as with one step per call.
-        trainer.fit_loop.epoch_loop._batches_that_stepped += done - 1
+        count_logging_steps(trainer, done - 1)
         if call_idx + 1 == trainer.num_training_batches:
             self._step_schedulers("epoch", trainer.current_epoch + 1)
 
@@ -205,10 +206,7 @@ class SupervisedTask(pl.LightningModule):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        # What LightningOptimizer.step counts in manual optimization: the global step.
-        progress = self.trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
-        progress.increment_ready()
-        progress.increment_completed()
+        count_optimizer_step(self.trainer)  # what LightningOptimizer.step counts
 
     def on_train_start(self) -> None:
         # Lightning's per-step hooks can be skipped when no callback and not this module

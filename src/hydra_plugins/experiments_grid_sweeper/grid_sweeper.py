@@ -8,28 +8,27 @@ job in a sweep of many (issue 16). Jobs that differ only in numbers, booleans or
 sweeper checks one job per shape: the same bad options still fail before any job runs.
 Its compositions also share one parse of each config file (`experiments.config.parse_once`).
 
-It takes the place of Hydra's (``hydra/sweeper: basic``, the default, stays the name): the
-same keys and the same grid, so experiment files and command lines do not change.
+Its name is ``hydra/sweeper: grid`` (conf/hydra/sweeper/grid.yaml), which the package's
+``train.yaml`` selects: the same keys and the same grid as Hydra's ``basic``, which every
+other Hydra app in the environment keeps.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
-from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.compat.hydra import basic_sweeper
 from experiments.config.model_keys import as_fixed, compose_each
 from experiments.config.parse_once import parse_each_file_once
 
 
-class GridSweeper(BasicSweeper):
+class GridSweeper(basic_sweeper()):
     """Every combination of the sweep lists, as Hydra's basic sweeper; see the module."""
 
     def setup(
@@ -74,17 +73,6 @@ class GridSweeper(BasicSweeper):
         if problems:
             print("Bad configuration, found before any job ran:\n  " + "\n  ".join(problems))
             sys.exit(2)
-
-
-@dataclass
-class GridSweeperConf(BasicSweeperConf):
-    _target_: str = "hydra_plugins.experiments_grid_sweeper.grid_sweeper.GridSweeper"
-
-
-# Stored after Hydra's own (Hydra imports its core plugins before the hydra_plugins packages).
-ConfigStore.instance().store(
-    group="hydra/sweeper", name="basic", node=GridSweeperConf, provider="experiments"
-)
 
 
 def one_per_shape(batch: Sequence[Sequence[str]]) -> Iterator[Sequence[str]]:

@@ -1,0 +1,31 @@
+"""The root of a run's config: a key added by mistake stops the run with the key it
+resembles; every shipped option composes to known keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments.config import ConfigError, compose_config, config_options
+from experiments.config.schema import check_root_keys
+from experiments.core import train
+
+OPTIONAL = [
+    f"{group}={option}"
+    for group in ("experiment", "hparams_search", "protocol", "curve", "suite", "launcher", "debug")
+    for option in config_options(group)
+]
+
+
+def test_a_misspelled_root_key_stops_the_run_with_the_key_it_resembles(make_cfg, tmp_path):
+    with pytest.raises(ConfigError) as error:
+        train(make_cfg("+sed=1", "+tagz=[a]"), tmp_path, [])
+    assert error.value.problems == [
+        "sed: not a setting of a run (did you mean 'seed'?)",
+        "tagz: not a setting of a run (did you mean 'tags'?)",
+    ]
+    assert not (tmp_path / "tb").exists()  # nothing trained
+
+
+@pytest.mark.parametrize("option", OPTIONAL)
+def test_every_shipped_option_composes_to_known_root_keys(option: str) -> None:
+    check_root_keys(compose_config([option], return_hydra_config=True))
