@@ -20,10 +20,17 @@ def test_a_misspelled_root_key_stops_the_run_with_the_key_it_resembles(make_cfg,
     with pytest.raises(ConfigError) as error:
         train(make_cfg("+sed=1", "+tagz=[a]"), tmp_path, [])
     assert error.value.problems == [
-        "sed: not a setting of a run (did you mean 'seed'?)",
-        "tagz: not a setting of a run (did you mean 'tags'?)",
+        "sed: not a setting of a run (did you mean 'seed'?); "
+        "a key of your own for interpolations starts with '_' (_sed)",
+        "tagz: not a setting of a run (did you mean 'tags'?); "
+        "a key of your own for interpolations starts with '_' (_tagz)",
     ]
     assert not (tmp_path / "tb").exists()  # nothing trained
+
+
+def test_a_key_of_ones_own_starts_with_an_underscore(make_cfg) -> None:
+    """An experiment file's helper value, interpolated elsewhere, is no mistake."""
+    check_root_keys(make_cfg("+_width=64", "+model.net.hidden=${_width}"))
 
 
 @pytest.mark.parametrize("option", OPTIONAL)

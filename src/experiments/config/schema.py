@@ -1,6 +1,7 @@
 """The root of a run's config: the settings a run has, so that a key added by mistake
 (``+sed=1`` for ``seed=1``) stops the run with the key it resembles instead of being
-ignored. Hydra already refuses an unknown key given without ``+``."""
+ignored. Hydra already refuses an unknown key given without ``+``. A key of one's own at the
+root (a value that an experiment file interpolates in several places) starts with ``_``."""
 
 from __future__ import annotations
 
@@ -23,16 +24,18 @@ ROOT_KEYS = frozenset(
 
 
 def check_root_keys(cfg: DictConfig) -> None:
-    """Refuse root keys of ``cfg`` that are not settings of a run (`ROOT_KEYS`).
+    """Refuse root keys of ``cfg`` that are not settings of a run (`ROOT_KEYS`) and do not
+    start with ``_`` (a user's own helper keys).
 
     Raises:
         ConfigError: one problem per unknown key, with the known key it resembles.
     """
-    unknown = [str(key) for key in cfg if key not in ROOT_KEYS]
+    unknown = [str(key) for key in cfg if key not in ROOT_KEYS and not str(key).startswith("_")]
     if unknown:
         raise ConfigError(
             [
-                f"{key}: not a setting of a run{did_you_mean(key, sorted(ROOT_KEYS))}"
+                f"{key}: not a setting of a run{did_you_mean(key, sorted(ROOT_KEYS))}; "
+                f"a key of your own for interpolations starts with '_' (_{key})"
                 for key in unknown
             ]
         )
