@@ -22,6 +22,7 @@ from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
 from omegaconf import OmegaConf, open_dict
 
 from experiments.runs.result import launch_id, now_iso, read_result, record_result
+from hydra_plugins.experiments_launcher.sequential import lean_return
 
 log = logging.getLogger(__name__)
 # Native thread pools per job: the machine's cores shared among the jobs running at once.
@@ -32,10 +33,11 @@ THREAD_VARIABLES = (
 
 
 def _run_job(job: Callable[[], JobReturn], threads: int, results: connection.Connection) -> None:
-    """In the job's process: limit native thread pools, run the job, send back its return."""
+    """In the job's process: limit native thread pools, run the job, send back its lean return
+    (the launching process keeps the returns of the whole sweep)."""
     for name in THREAD_VARIABLES:
         os.environ.setdefault(name, str(threads))
-    results.send_bytes(cloudpickle.dumps(job()))
+    results.send_bytes(cloudpickle.dumps(lean_return(job())))
 
 
 def _death(exitcode: int | None) -> str:
