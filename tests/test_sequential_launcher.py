@@ -14,7 +14,7 @@ def test_the_default_launcher_is_the_sequential_one() -> None:
     cfg = compose_config(["seed=1"], return_hydra_config=True)
     assert cfg.hydra.launcher._target_.endswith("sequential.SequentialLauncher")
     parallel = compose_config(["launcher=parallel"], return_hydra_config=True)
-    assert parallel.hydra.launcher._target_.endswith("ProcessPerJobLauncher")  # replaceable
+    assert parallel.hydra.launcher._target_.endswith("ParallelLauncher")  # replaceable
 
 
 def test_a_lean_return_keeps_what_sweepers_read_and_drops_the_configs() -> None:
