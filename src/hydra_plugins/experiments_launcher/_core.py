@@ -124,9 +124,7 @@ def launch(
     setup_globals()
     configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
     Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
-    n_jobs = int(self.joblib.get("n_jobs") or 1)
-    n_jobs = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
-    threads = max((os.cpu_count() or 1) // n_jobs, 1)
+    n_jobs, threads = worker_counts(int(self.joblib.get("n_jobs") or 1), os.cpu_count() or 1)
     log.info("Launching %d jobs, %d at a time, on worker processes", len(job_overrides), n_jobs)
     launch_id()  # decided here, so that every worker inherits the same
     run = partial(
@@ -150,6 +148,13 @@ def launch(
         raise
     workers.stop(kill=False)
     return [returns[idx] for idx in sorted(returns)]
+
+
+def worker_counts(n_jobs: int, cores: int) -> tuple[int, int]:
+    """The workers for ``n_jobs`` (-1 or any negative: one per core) and the native threads
+    each job's pools get: the cores shared among the workers, at least one."""
+    workers = cores if n_jobs < 0 else n_jobs
+    return workers, max(cores // workers, 1)
 
 
 def _start_worker(run: RunJob, threads: int) -> _Worker:
