@@ -53,12 +53,13 @@ class Trial:
 
 @dataclass(frozen=True)
 class Job:
-    """One run of the protocol: its folder below the sweep folder and its overrides, among
-    them its record (``protocol.job={...}``, what ``result.json`` keeps as ``protocol``) and
-    its folder (``hydra.sweep.subdir``)."""
+    """One run of the protocol: its folder below the sweep folder, its overrides (among them
+    its record, ``protocol.job={...}``, what ``result.json`` keeps as ``protocol``, and its
+    folder, ``hydra.sweep.subdir``) and its model's name."""
 
     folder: str
     overrides: tuple[str, ...]
+    model: str
 
 
 def search_job(
@@ -123,7 +124,7 @@ def _job(
         f"{RECORD_KEY}={record}",
         f"hydra.sweep.subdir={quoted(folder)}",  # quoted: a comma would make it a sweep
     )
-    return Job(folder=folder, overrides=overrides)
+    return Job(folder=folder, overrides=overrides, model=trial.model)
 
 
 def quoted(text: str) -> str:

@@ -90,8 +90,10 @@ def run_protocol(
     """Run both phases into ``sweep_dir`` and return each model's chosen trial per split (a
     split none of whose trials finished has no choice, and no final jobs); then, but for a
     learning curve's sizes and a suite's datasets (``prefix``), train the winner
-    (`experiments.protocol.winner`)."""
-    return run_batches(protocol_batches(models, settings, sweep_dir, prefix), launch)
+    (`experiments.protocol.winner`). Each batch is launched longest job first
+    (`LongestFirst`)."""
+    batches = protocol_batches(models, settings, sweep_dir, prefix)
+    return run_batches(batches, LongestFirst(launch, sweep_dir))
 
 
 def protocol_batches(
@@ -115,6 +117,30 @@ def run_batches(batches: Batches, launch: Launch) -> Choices:
         except StopIteration as stop:
             return stop.value
         launch(jobs)
+
+
+class LongestFirst:
+    """A ``launch`` that orders each batch by its models' mean fit seconds in the batches
+    before, longest first (the first batch as given): a launcher that runs several jobs at
+    once then ends them together, where a long job started last would run alone at the end.
+    The order changes no result: each job's config and seed decide it.
+    """
+
+    def __init__(self, launch: Launch, sweep_dir: Path) -> None:
+        self.launch = launch
+        self.sweep_dir = sweep_dir
+        self.seconds: dict[str, list[float]] = defaultdict(list)
+
+    def __call__(self, jobs: Sequence[Job]) -> None:
+        def expected(job: Job) -> float:
+            seconds = self.seconds.get(job.model)
+            return statistics.mean(seconds) if seconds else 0.0
+
+        self.launch(sorted(jobs, key=expected, reverse=True))  # stable: ties keep their order
+        for job in jobs:
+            result = read_result(self.sweep_dir / job.folder) or {}
+            if isinstance(seconds := result.get("fit_seconds"), int | float):
+                self.seconds[job.model].append(float(seconds))
 
 
 def final_jobs(chosen: Choices, seeds: int, prefix: str = "") -> list[Job]:
