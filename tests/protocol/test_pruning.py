@@ -139,6 +139,12 @@ def test_pruning_none_runs_every_trial_out_in_one_round(tmp_path: Path) -> None:
     search = launch.batches[0]
     assert len(search) == 3 * 2 * SETTINGS.trials
     assert all(pruning_of(job) is None for job in search)
+    pruned = TrainingLauncher(tmp_path / "pruned")
+    run_protocol(models(), SETTINGS, tmp_path / "pruned", pruned)
+    draws = {job.folder: setting(job, "model.C") for batch in pruned.batches for job in batch}
+    assert {job.folder: setting(job, "model.C") for job in search} == {
+        folder: value for folder, value in draws.items() if folder.startswith("search/")
+    }  # the same draws, asked one round at a time
 
 
 def test_a_run_is_stopped_at_a_checkpoint_where_it_is_worse_than_the_bar() -> None:
