@@ -17,7 +17,7 @@ from omegaconf import OmegaConf
 
 from experiments.config import ConfigError, compose_config, instantiate_checked
 from experiments.protocol.jobs import WITHHOLD_TEST, Job, Trial, final_job, search_job
-from experiments.protocol.run import ModelSearch, run_protocol
+from experiments.protocol.run import LongestFirst, ModelSearch, run_protocol
 from experiments.protocol.selection import best_trial
 from experiments.protocol.settings import ProtocolSettings
 
@@ -303,3 +303,26 @@ def test_selection_metric_must_be_a_validation_one() -> None:
     }
     with pytest.raises(ConfigError, match="monitor: the protocol selects on a validation metric"):
         ProtocolSettings.from_config(node, "test/acc", "max")
+
+
+def test_each_batch_starts_with_the_models_whose_jobs_took_longest(tmp_path: Path) -> None:
+    """On workers that run jobs side by side, a long job started last runs alone at the end;
+    the order changes no result."""
+    seconds = {"svm_linear": 1.0, "cnn": 30.0, "logreg": 2.0}
+    batches = []
+
+    def launch(jobs: Sequence[Job]) -> None:
+        batches.append([job.model for job in jobs])
+        for job in jobs:
+            (tmp_path / job.folder).mkdir(parents=True)
+            result = {"status": "done", "fit_seconds": seconds[job.model]}
+            (tmp_path / job.folder / "result.json").write_text(json.dumps(result))
+
+    longest_first = LongestFirst(launch, tmp_path)
+    trials = [Trial(model, number) for number in (0, 1) for model in seconds]
+    longest_first([search_job(trial, 0, 0) for trial in trials])  # the first: as given
+    longest_first([final_job(Trial(t.model, 0), 0, seed=t.number) for t in trials])
+    assert batches == [
+        ["svm_linear", "cnn", "logreg"] * 2,
+        ["cnn", "cnn", "logreg", "logreg", "svm_linear", "svm_linear"],
+    ]

@@ -31,9 +31,9 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, s
     ]  # fmt: skip
     return run_sweeps(
         {
-            "protocol": [*protocol, "launcher=parallel"],
-            # the default launcher: done jobs are found by their folders
-            "protocol_again": protocol,
+            "protocol": protocol,  # on worker processes (protocol=fair's launcher=parallel)
+            # one after another: done jobs are found by their folders
+            "protocol_again": [*protocol, "launcher=local"],
             "bad_input": [
                 "protocol=fair", "model=mlp", "protocol.trials=0", "protocol.rope=-0.5",
                 "protocol.tuning=twice",
@@ -52,8 +52,9 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, s
 
 @pytest.mark.slow
 def test_protocol_runs_both_phases_in_named_folders_and_resumes(ran) -> None:
-    code, _, err, sweep = ran["protocol"]
+    code, out, err, sweep = ran["protocol"]
     assert code == 0, err[-3000:]
+    assert "at a time, on worker processes" in out + err  # protocol=fair's launcher
     results = {
         str(path.parent.relative_to(sweep)): json.loads(path.read_text())
         for path in sweep.rglob("result.json")

@@ -43,9 +43,9 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, s
     return run_sweeps(
         {
             "suite": [*suite, "launcher=parallel"],
-            # the default launcher: done jobs are found by their folders, the same jobs
+            # one after another: done jobs are found by their folders, the same jobs
             # whatever the suite's other datasets
-            "suite_again": [*suite, "suite.exclude=[gamma]"],
+            "suite_again": [*suite, "suite.exclude=[gamma]", "launcher=local"],
             "capped": [
                 "suite=uci", f"suite.path={tables}", "suite.datasets=[alpha]", "model=sk_logreg,mlp",
                 "protocol.trials=1", "protocol.splits=1", "trainer.max_epochs=500",

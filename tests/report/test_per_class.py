@@ -11,7 +11,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from experiments.core import train
-from experiments.report.per_class import confusion_image, per_class_results
+from experiments.report.per_class import confusion_heatmap, confusion_image, per_class_results
 
 
 def test_per_class_numbers_by_hand() -> None:
@@ -78,3 +78,18 @@ def test_the_confusion_matrix_image_shades_each_cell_by_its_count() -> None:
     ]
     assert shade[1][1] < shade[0][0] < shade[0][1] < 765  # 100 darkest, then 90, then 10
     assert shade[1][0] == 765  # no mistakes: white
+
+
+def test_the_heat_map_is_the_counted_image_without_its_text() -> None:
+    matrix = [[90, 10, 0], [0, 100, 0], [5, 0, 95]]
+    heatmap = confusion_heatmap(matrix)
+    assert heatmap.shape == (24, 24, 3) and heatmap.dtype == np.uint8  # 3 x 3 cells of 8 pixels
+    cells = heatmap[::8, ::8]
+    assert (np.repeat(np.repeat(cells, 8, 0), 8, 1) == heatmap).all()  # one color per cell
+    # the same shades as the image with counts, cell for cell
+    image = confusion_image(matrix, ("a", "b", "c"))
+    blue = (image[:, :, 2].astype(int) - image[:, :, 0]) > 20
+    rows, columns = np.nonzero(blue)
+    cell = (rows.max() - rows.min() + 1) // 3
+    corners = image[rows.min() :: cell, columns.min() :: cell][:3, :3]
+    assert (corners == cells).all()

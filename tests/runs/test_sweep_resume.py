@@ -77,7 +77,7 @@ def test_failed_job_reruns_alone_and_launchers_work(tmp_path: Path) -> None:
     parallel_sweep = sweep_of(parallel_output)
     assert parallel_sweep != sweep and parallel_sweep.parent == sweep.parent
     assert "Jobs: 2 done." in parallel_output
-    assert "one process each" in parallel_output  # launcher=parallel: a process per job
+    assert "at a time, on worker processes" in parallel_output  # launcher=parallel
     for model in ("svm_linear", "mlp"):
         name = f"model={model},{QUICK}"
         events = EventAccumulator(str(parallel_sweep / name / "tb"))

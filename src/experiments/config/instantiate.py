@@ -50,8 +50,10 @@ def with_pytorch_lightning_targets(node: Any) -> Any:
 def _targets(node: DictConfig | ListConfig, path: str = "") -> list[tuple[str, str]]:
     """``(path, _target_)`` of each node in ``node`` that names a target (unresolved)."""
     found = []
-    if isinstance(node, DictConfig) and isinstance(node._get_node(TARGET), ValueNode):
-        value = node._get_node(TARGET)._value()
+    # validate_access=False: a struct node without a target (a plain map) has none, no error
+    target = node._get_node(TARGET, validate_access=False) if isinstance(node, DictConfig) else None
+    if isinstance(target, ValueNode):
+        value = target._value()
         if isinstance(value, str):
             found.append((path, value))
     items = node.items_ex(resolve=False) if isinstance(node, DictConfig) else enumerate(node)

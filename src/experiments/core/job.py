@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.utilities import rank_zero_only
 
 from experiments.config import ConfigError
 from experiments.core.train import train
 from experiments.kinds import model_files
+from experiments.protocol.jobs import DEFAULT, FINAL
 from experiments.runs.identity import differences, identity_of
 from experiments.runs.interrupt import Interrupted, interruption
 from experiments.runs.result import ending, read_result
@@ -59,6 +60,7 @@ def start(cfg: DictConfig, job: Job) -> dict[str, Any] | None:
     elif not (cfg.resume or requeued()) and rank_zero_only.rank == 0:
         clear_previous_attempt(job.run_dir, model_files())
     _choose_progress_bar(cfg, job.in_sweep)
+    _choose_figures(cfg, job.in_sweep)
     return run_job(cfg, job)
 
 
@@ -141,3 +143,13 @@ def _choose_progress_bar(cfg: DictConfig, in_sweep: bool) -> None:
         cfg.trainer.enable_progress_bar = (
             not in_sweep and sys.stderr.isatty() if auto else bool(cfg.progress_bar)
         )
+
+
+def _choose_figures(cfg: DictConfig, in_sweep: bool) -> None:
+    """``figures=auto``: every image where someone looks at one run (a single run, a
+    protocol's final and default runs: `train` draws ``auto`` as ``all``), the confusion
+    matrix as a heat map alone in the other jobs of a sweep, which may have thousands."""
+    phase = OmegaConf.select(cfg, "protocol.job.phase")
+    if cfg.figures == "auto" and in_sweep and phase not in (FINAL, DEFAULT):
+        with open_dict(cfg):
+            cfg.figures = "heatmap"

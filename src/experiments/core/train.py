@@ -20,7 +20,7 @@ from experiments.config.schema import check_root_keys
 from experiments.io.process import process_identity
 from experiments.kinds import FitOutcome, ModelKind, RunInputs, model_kind
 from experiments.report.example_images import chosen_rows, examples_image
-from experiments.report.per_class import confusion_image, per_class_results
+from experiments.report.per_class import confusion_heatmap, confusion_image, per_class_results
 from experiments.report.tensorboard import flatten, write_hparams
 from experiments.runs.identity import debug_settings, identity_config, run_identity
 from experiments.runs.paths import record_absolute_paths
@@ -40,6 +40,9 @@ from experiments.tasks.monitor import resolve_monitor
 CHECKED_SECTIONS = (
     "dataset", "model", "optimizer", "scheduler", "trainer", "logger", "callbacks", "metrics",
 )  # fmt: skip
+# TensorBoard images of a classifier's test split (conf/train.yaml: figures); `train` draws
+# `auto` as `all`, and a sweep's job chooses for itself (`experiments.core.job`).
+FIGURES = ("auto", "all", "heatmap", "none")
 
 
 def hyperparameters(cfg: DictConfig, kind: ModelKind) -> dict[str, Any]:
@@ -121,6 +124,8 @@ def _fit_and_test(
         problems.append(f"seed: expected an integer, got {cfg.seed!r}")
     if not isinstance(cfg.threads, int) or isinstance(cfg.threads, bool) or cfg.threads < 1:
         problems.append(f"threads: expected a positive integer, got {cfg.threads!r}")
+    if cfg.figures not in FIGURES:
+        problems.append(f"figures: expected one of {', '.join(FIGURES)}, got {cfg.figures!r}")
     if problems:
         raise ConfigError(problems)
     kind = model_kind(cfg.model)
@@ -144,13 +149,19 @@ def _fit_and_test(
     purge_step = checkpoint_step(checkpoint) if checkpoint else None
     loggers = build_loggers(cfg.logger, run_dir, purge_step)
     outcome = kind.fit(RunInputs(cfg, run_dir, overrides, datamodule, shapes, loggers, checkpoint))
-    classes = _per_class(outcome, shapes, loggers)
+    figures = "all" if cfg.figures == "auto" else cfg.figures
+    classes = _per_class(outcome, shapes, loggers, figures)
     outcome.metrics |= classes.pop("metrics", {})
     if rank_zero_only.rank == 0:
         for writer in image_writers(loggers):
             write_hparams(writer, hyperparameters(cfg, kind), outcome.metrics)
         write_test_predictions(run_dir, outcome.test_predictions)
-        _test_images(datamodule, outcome.test_predictions, shapes, loggers)
+        if figures == "all":
+            _test_images(datamodule, outcome.test_predictions, shapes, loggers)
+        # The test closed the event file and the records above opened another: close it, or
+        # its writer thread would outlive the run (one per job of an in-process sweep).
+        for writer in image_writers(loggers):
+            writer.close()
     return {
         **classes,
         "metrics": dict(sorted(outcome.metrics.items())),
@@ -167,18 +178,27 @@ def _fit_and_test(
     }
 
 
-def _per_class(outcome: FitOutcome, shapes: Any, loggers: list[Logger]) -> dict[str, Any]:
+def _per_class(
+    outcome: FitOutcome, shapes: Any, loggers: list[Logger], figures: str
+) -> dict[str, Any]:
     """A classifier's per-class results (`experiments.report.per_class`), in TensorBoard the
-    confusion matrix as an image and ROC-AUC and average precision (two classes) as scalars
-    beside the other test metrics; nothing for other tasks."""
+    confusion matrix as an image (with its counts for ``figures=all``, a heat map for
+    ``heatmap``) and ROC-AUC and average precision (two classes) as scalars beside the other
+    test metrics; nothing for other tasks."""
     predictions = outcome.test_predictions
     if shapes.task != "classification" or "target" not in predictions:
         return {}
     results = per_class_results(predictions, shapes.class_names)
     if rank_zero_only.rank == 0:
-        image = confusion_image(results["confusion_matrix"], shapes.class_names)
-        for writer in image_writers(loggers):
-            writer.add_image("test/confusion_matrix", image, dataformats="HWC")
+        matrix = results["confusion_matrix"]
+        if figures != "none":
+            image = (
+                confusion_image(matrix, shapes.class_names)
+                if figures == "all"
+                else confusion_heatmap(matrix)
+            )
+            for writer in image_writers(loggers):
+                writer.add_image("test/confusion_matrix", image, dataformats="HWC")
         if results["metrics"]:  # also what the HPARAMS tab shows for them
             for logger in loggers:
                 logger.log_metrics(results["metrics"], step=outcome.test_step)

@@ -73,6 +73,7 @@ def model_search(cfg: DictConfig, pinned: Iterable[str] = ()) -> ModelSearch:
         added=frozenset(added),
         split_seed=cfg.dataset.split_seed,
         seed=cfg.seed,
+        in_epochs="max_epochs" in used.get("trainer", {}),
     )
 
 

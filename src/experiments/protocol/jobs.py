@@ -29,6 +29,7 @@ TRAIN_ON_ALL = "++dataset.train_on_all=true"
 # The winner is a model to use: saved even when the protocol's runs save none (to save disk).
 SAVE_MODEL = "++trainer.enable_checkpointing=true"
 RECORD_KEY = "protocol.job"  # the config key a job's record is given under; train copies it
+PRUNING_KEY = "callbacks.protocol_pruning"  # a search trial's pruning callback
 
 
 @dataclass(frozen=True)
@@ -52,19 +53,36 @@ class Trial:
 
 @dataclass(frozen=True)
 class Job:
-    """One run of the protocol: its folder below the sweep folder and its overrides, among
-    them its record (``protocol.job={...}``, what ``result.json`` keeps as ``protocol``) and
-    its folder (``hydra.sweep.subdir``)."""
+    """One run of the protocol: its folder below the sweep folder, its overrides (among them
+    its record, ``protocol.job={...}``, what ``result.json`` keeps as ``protocol``, and its
+    folder, ``hydra.sweep.subdir``) and its model's name."""
 
     folder: str
     overrides: tuple[str, ...]
+    model: str
 
 
-def search_job(trial: Trial, split_seed: int, seed: int, prefix: str = "") -> Job:
+def search_job(
+    trial: Trial, split_seed: int, seed: int, prefix: str = "", extra: tuple[str, ...] = ()
+) -> Job:
     """Trial ``trial`` of its model's search on split ``split_seed``: trained on its train
-    rows, selected on its validation rows, its test rows withheld."""
+    rows, selected on its validation rows, its test rows withheld; ``extra`` overrides (its
+    pruning: `pruning_override`)."""
     folder = f"{prefix}{SEARCH}/{trial.model}/split_{split_seed},trial_{trial.number}"
-    return _job(folder, SEARCH, trial, split_seed, seed, (WITHHOLD_TEST,))
+    return _job(folder, SEARCH, trial, split_seed, seed, (WITHHOLD_TEST, *extra))
+
+
+def pruning_override(
+    monitor: str, mode: str, checkpoints: tuple[float, ...], bars: Mapping[int, float]
+) -> str:
+    """The override that gives a search trial its pruning callback
+    (`experiments.search.CheckpointPruning`): ``monitor`` recorded at ``checkpoints``
+    (fractions of its epochs), the run stopped where it is worse than ``bars[epoch]``."""
+    shown = ", ".join(f"{epoch}: {bar!r}" for epoch, bar in bars.items())
+    return (
+        f"+{PRUNING_KEY}={{_target_: experiments.search.CheckpointPruning, monitor: {monitor}, "
+        f"mode: {mode}, checkpoints: [{', '.join(map(repr, checkpoints))}], bars: {{{shown}}}}}"
+    )
 
 
 def final_job(trial: Trial, split_seed: int, seed: int, prefix: str = "") -> Job:
@@ -106,7 +124,7 @@ def _job(
         f"{RECORD_KEY}={record}",
         f"hydra.sweep.subdir={quoted(folder)}",  # quoted: a comma would make it a sweep
     )
-    return Job(folder=folder, overrides=overrides)
+    return Job(folder=folder, overrides=overrides, model=trial.model)
 
 
 def quoted(text: str) -> str:

@@ -24,14 +24,23 @@ knows nothing of Hydra: a learning curve runs it once per training size, with a 
 from __future__ import annotations
 
 import logging
+import statistics
+from collections import defaultdict
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from experiments.protocol.jobs import Job, Trial, default_job, final_job, search_job
+from experiments.protocol.jobs import (
+    Job,
+    Trial,
+    default_job,
+    final_job,
+    pruning_override,
+    search_job,
+)
 from experiments.protocol.selection import best_trial, validation_score
-from experiments.protocol.settings import ProtocolSettings
+from experiments.protocol.settings import CHECKPOINTS, MIN_FINISHED, ProtocolSettings
 from experiments.protocol.space import make_sampler, override_text
 from experiments.protocol.winner import winner_jobs
 from experiments.runs.result import read_result
@@ -58,6 +67,9 @@ class ModelSearch:
         split_seed: the split a ``tuning=once`` search runs on (the dataset config's
             ``split_seed``); a nested search runs on every split.
         seed: the training seed of the search (the root ``seed``).
+        in_epochs: whether a run of the model trains in epochs (``trainer.max_epochs``
+            defines it), which pruning can stop at its checkpoints; False for a model fitted
+            in one call (a scikit-learn estimator), which runs every trial to its end.
     """
 
     name: str
@@ -65,6 +77,7 @@ class ModelSearch:
     added: frozenset[str]
     split_seed: int
     seed: int
+    in_epochs: bool = False
 
 
 def run_protocol(
@@ -77,8 +90,10 @@ def run_protocol(
     """Run both phases into ``sweep_dir`` and return each model's chosen trial per split (a
     split none of whose trials finished has no choice, and no final jobs); then, but for a
     learning curve's sizes and a suite's datasets (``prefix``), train the winner
-    (`experiments.protocol.winner`)."""
-    return run_batches(protocol_batches(models, settings, sweep_dir, prefix), launch)
+    (`experiments.protocol.winner`). Each batch is launched longest job first
+    (`LongestFirst`)."""
+    batches = protocol_batches(models, settings, sweep_dir, prefix)
+    return run_batches(batches, LongestFirst(launch, sweep_dir))
 
 
 def protocol_batches(
@@ -102,6 +117,30 @@ def run_batches(batches: Batches, launch: Launch) -> Choices:
         except StopIteration as stop:
             return stop.value
         launch(jobs)
+
+
+class LongestFirst:
+    """A ``launch`` that orders each batch by its models' mean fit seconds in the batches
+    before, longest first (the first batch as given): a launcher that runs several jobs at
+    once then ends them together, where a long job started last would run alone at the end.
+    The order changes no result: each job's config and seed decide it.
+    """
+
+    def __init__(self, launch: Launch, sweep_dir: Path) -> None:
+        self.launch = launch
+        self.sweep_dir = sweep_dir
+        self.seconds: dict[str, list[float]] = defaultdict(list)
+
+    def __call__(self, jobs: Sequence[Job]) -> None:
+        def expected(job: Job) -> float:
+            seconds = self.seconds.get(job.model)
+            return statistics.mean(seconds) if seconds else 0.0
+
+        self.launch(sorted(jobs, key=expected, reverse=True))  # stable: ties keep their order
+        for job in jobs:
+            result = read_result(self.sweep_dir / job.folder) or {}
+            if isinstance(seconds := result.get("fit_seconds"), int | float):
+                self.seconds[job.model].append(float(seconds))
 
 
 def final_jobs(chosen: Choices, seeds: int, prefix: str = "") -> list[Job]:
@@ -132,8 +171,8 @@ def search_batches(
 ) -> Batches:
     """Phase 1: ``settings.trials`` trials per model and split searched (every split when
     nested, the model's ``split_seed`` when once), in rounds (one round for random draws;
-    with TPE one new trial per search a round, since each depends on the results before
-    it). A model with nothing to search has one configuration, its defaults, and no search
+    with TPE, or where its trials are pruned, one new trial per search a round, since each
+    depends on the results before it). A model with nothing to search has one configuration, its defaults, and no search
     job. Returns each model's trial with the best validation score, per split."""
     searched = {
         (model.name, split_seed): model
@@ -178,7 +217,9 @@ def _search_rounds(
     prefix: str,
 ) -> Generator[list[Job], None, dict[tuple[str, int], list[tuple[Trial, dict | None]]]]:
     """The trials of every (model, split) search in rounds until each has
-    ``settings.trials``; returns each search's trials with their ``result.json``."""
+    ``settings.trials``: one round for random draws; with TPE, or for a pruned search, one
+    new trial per search a round (the first round: the defaults and one more), since each
+    depends on the trials before it. Returns each search's trials with their ``result.json``."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the jobs' own lines say enough
@@ -192,36 +233,83 @@ def _search_rounds(
     }
     ran: dict[tuple[str, int], list[tuple[Trial, dict | None]]] = {key: [] for key in searched}
     while any(len(outcomes) < settings.trials for outcomes in ran.values()):
-        round_: list[tuple[tuple[str, int], Trial, optuna.trial.Trial | None]] = []
-        for key, model in searched.items():
-            count = len(ran[key])
-            if count == 0:
-                round_.append((key, Trial(model.name, 0), None))
-                count = 1
-            room = settings.trials - count
-            for number in range(
-                count, count + (room if settings.sampler == "random" else min(room, 1))
-            ):
-                asked = studies[key].ask(dict(model.space))
-                params = {name: override_text(asked.params[name]) for name in model.space}
-                round_.append((key, Trial(model.name, number, params, model.added), asked))
-        jobs = [search_job(trial, key[1], searched[key].seed, prefix) for key, trial, _ in round_]
+        round_ = _next_round(searched, studies, ran, settings)
+        jobs = []
+        for key, trial, _ in round_:
+            pruning = _pruning(searched[key], ran[key], settings)
+            jobs.append(search_job(trial, key[1], searched[key].seed, prefix, pruning))
         yield jobs
         for (key, trial, asked), job in zip(round_, jobs, strict=True):
             result = read_result(sweep_dir / job.folder)
             ran[key].append((trial, result))
             if asked is not None:
-                _tell(studies[key], asked, validation_score(result, settings.monitor))
+                _tell(studies[key], asked, result, settings.monitor)
     return ran
 
 
-def _tell(study: optuna.Study, asked: optuna.trial.Trial, score: float | None) -> None:
+def _next_round(
+    searched: Mapping[tuple[str, int], ModelSearch],
+    studies: Mapping[tuple[str, int], optuna.Study],
+    ran: Mapping[tuple[str, int], list[tuple[Trial, dict | None]]],
+    settings: ProtocolSettings,
+) -> list[tuple[tuple[str, int], Trial, optuna.trial.Trial | None]]:
+    """The trials of the next round: each search's next ones (all that are left, or one
+    where a trial depends on those before it: TPE's, or a pruned one's), trial 0 being the
+    defaults and the others asked of the search's study."""
+    round_: list[tuple[tuple[str, int], Trial, optuna.trial.Trial | None]] = []
+    for key, model in searched.items():
+        one_each = settings.sampler != "random" or _pruned(model, settings)
+        count = len(ran[key])
+        if count == 0:
+            round_.append((key, Trial(model.name, 0), None))
+            count = 1
+        room = settings.trials - count
+        for number in range(count, count + (min(room, 1) if one_each else room)):
+            asked = studies[key].ask(dict(model.space))
+            params = {name: override_text(asked.params[name]) for name in model.space}
+            round_.append((key, Trial(model.name, number, params, model.added), asked))
+    return round_
+
+
+def _pruning(
+    model: ModelSearch, earlier: list[tuple[Trial, dict | None]], settings: ProtocolSettings
+) -> tuple[str, ...]:
+    """The pruning a search trial gets (`experiments.search.CheckpointPruning` as an override):
+    at each checkpoint (`CHECKPOINTS` of its epochs), the median of the values there of its
+    search's earlier finished trials, where `MIN_FINISHED` or more have one. Every trial of
+    a model trained in epochs records its values; a model fitted in one call gets none."""
+    if not _pruned(model, settings):
+        return ()
+    values: dict[int, list[float]] = defaultdict(list)
+    for _, result in earlier:
+        if result and result.get("status") == "done":
+            for epoch, value in (result.get("checkpoint_scores") or {}).items():
+                values[int(epoch)].append(float(value))
+    bars = {
+        epoch: statistics.median(found)
+        for epoch, found in sorted(values.items())
+        if len(found) >= MIN_FINISHED
+    }
+    return (pruning_override(settings.monitor, settings.monitor_mode, CHECKPOINTS, bars),)
+
+
+def _pruned(model: ModelSearch, settings: ProtocolSettings) -> bool:
+    """Whether ``model``'s search trials are pruned: a model trained in epochs, pruning on."""
+    return settings.pruning != "none" and model.in_epochs
+
+
+def _tell(
+    study: optuna.Study, asked: optuna.trial.Trial, result: dict | None, monitor: str
+) -> None:
     from optuna.trial import TrialState
 
-    if score is None:
-        study.tell(asked, state=TrialState.FAIL)
-    else:
+    score = validation_score(result, monitor)
+    if score is not None:
         study.tell(asked, score)
+    elif result and result.get("status") == "pruned":
+        study.tell(asked, state=TrialState.PRUNED)
+    else:
+        study.tell(asked, state=TrialState.FAIL)
 
 
 def _choice_line(

@@ -11,6 +11,13 @@ from experiments.protocol.space import SAMPLERS
 # nested: a search inside every outer split, on its train and validation rows; once: one
 # search on the search split, its choice re-trained on every split (cheaper, optimistic).
 TUNINGS = ("nested", "once")
+# median: a search trial trained in epochs stops at a checkpoint where it is worse than the
+# median of its search's earlier finished trials there (`experiments.protocol.run`); none.
+PRUNINGS = ("median", "none")
+# The median rule's checkpoints, as fractions of a trial's epochs (10 and 20 of 30), and the
+# earlier finished trials with a value there that a median needs.
+CHECKPOINTS = (1 / 3, 2 / 3)
+MIN_FINISHED = 2
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,9 @@ class ProtocolSettings:
         tuning: one of `TUNINGS`: ``nested`` searches on every split's own train and
             validation rows; ``once`` searches on the search split only and re-trains its
             choice on every split.
+        pruning: one of `PRUNINGS`: ``median`` stops a search trial trained in epochs at a
+            checkpoint (1/3 and 2/3 of its epochs) where its validation score is worse than
+            the median of its search's earlier finished trials there; ``none``.
         rope: the region of practical equivalence, in the monitored metric's units; None
             leaves it to the report (`experiments.stats.metric_scale.default_rope`: one
             point for metrics on a scale of 1, 1% of the best score for errors).
@@ -44,6 +54,7 @@ class ProtocolSettings:
     search_seed: int
     monitor: str
     monitor_mode: str
+    pruning: str = "none"
 
     @classmethod
     def from_config(cls, node: Any, monitor: str, monitor_mode: str) -> ProtocolSettings:
@@ -61,10 +72,15 @@ class ProtocolSettings:
             problems.append(
                 f"protocol.sampler: expected one of {', '.join(SAMPLERS)}, got {node.get('sampler')!r}"
             )
-        if node.get("tuning") not in TUNINGS:
-            problems.append(
-                f"protocol.tuning: expected one of {', '.join(TUNINGS)}, got {node.get('tuning')!r}"
-            )
+        pruning = node.get("pruning", "none")  # none: a protocol recorded before it existed
+        for key, value, allowed in (
+            ("tuning", node.get("tuning"), TUNINGS),
+            ("pruning", pruning, PRUNINGS),
+        ):
+            if value not in allowed:
+                problems.append(
+                    f"protocol.{key}: expected one of {', '.join(allowed)}, got {value!r}"
+                )
         rope = node.get("rope")
         if rope is not None and (
             not isinstance(rope, int | float) or isinstance(rope, bool) or rope < 0
@@ -92,6 +108,7 @@ class ProtocolSettings:
             search_seed=node.search_seed,
             monitor=monitor,
             monitor_mode=monitor_mode,
+            pruning=pruning,
         )
 
 

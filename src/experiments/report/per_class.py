@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from PIL import Image
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from experiments.report.drawing import BLACK, WHITE, as_array, canvas, centered_text, text_width
@@ -58,6 +59,27 @@ def confusion_counts(target: np.ndarray, predicted: np.ndarray, classes: int) ->
     return np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
 
 
+HEATMAP_CELL = 8  # pixels per cell of the heat map without text
+
+
+def confusion_colors(matrix: list[list[int]]) -> np.ndarray:
+    """A color per cell of the confusion matrix, shaded by its count from white (none) to
+    blue (the largest count). (classes, classes, 3) uint8."""
+    counts = np.asarray(matrix, dtype=float)
+    share = counts / max(counts.max(), 1)
+    darkest = np.array([8, 48, 107])  # matplotlib's "Blues" at its top
+    return np.round(255 + share[..., None] * (darkest - 255)).astype(np.uint8)
+
+
+def confusion_heatmap(matrix: list[list[int]], cell: int = HEATMAP_CELL) -> np.ndarray:
+    """The confusion matrix as a heat map for TensorBoard, without text: one square of
+    ``cell`` pixels per (true, predicted) pair, true classes down, predicted across, in the
+    data's class order. Drawn and encoded in well under a millisecond for 10 classes, where
+    `confusion_image` costs some 20 ms: what every job of a sweep gets (``figures=auto``).
+    (height, width, 3) uint8."""
+    return np.repeat(np.repeat(confusion_colors(matrix), cell, axis=0), cell, axis=1)
+
+
 def confusion_image(matrix: list[list[int]], class_names: tuple[str, ...]) -> np.ndarray:
     """The confusion matrix as an image for TensorBoard: a cell per (true, predicted) pair
     with its count, shaded by it (white to blue), true classes down the left, predicted
@@ -68,19 +90,15 @@ def confusion_image(matrix: list[list[int]], class_names: tuple[str, ...]) -> np
     label = 8 + max(text_width(name) for name in (*class_names, "predicted"))
     size = len(class_names) * cell
     image, draw = canvas(label + size + 8, label + size + 8)
+    image.paste(Image.fromarray(confusion_heatmap(matrix, cell)), (label, label))
     centered_text(draw, (label + size / 2, 10), "predicted")
     centered_text(draw, (label / 2, 10), "true")
     for index, name in enumerate(class_names):
         middle = label + index * cell + cell / 2
         centered_text(draw, (middle, label - 10), name)  # column: predicted class
         centered_text(draw, (label / 2, middle), name)  # row: true class
-    darkest = np.array([8, 48, 107])  # matplotlib's "Blues" at its top
+    dark = counts > counts.max() / 2  # white counts on the darker half of the shades
     for (row, column), count in np.ndenumerate(counts):
-        share = count / max(counts.max(), 1)
-        color = tuple(int(c) for c in np.round(255 + share * (darkest - 255)))
-        left, top = label + column * cell, label + row * cell
-        draw.rectangle((left, top, left + cell - 1, top + cell - 1), fill=color)
-        centered_text(
-            draw, (left + cell / 2, top + cell / 2), str(count), WHITE if share > 0.5 else BLACK
-        )
+        center = (label + column * cell + cell / 2, label + row * cell + cell / 2)
+        centered_text(draw, center, str(count), WHITE if dark[row, column] else BLACK)
     return as_array(image)

@@ -235,7 +235,7 @@ def costs(folder: Path, names: Iterable[str], job_minutes: float | None) -> pd.D
         for _, result in find_results([folder / name]):
             records.append(
                 {"dataset": name, "model": (result.get("protocol") or {}).get("model"),
-                 "failed": result.get("status") != "done",
+                 "failed": result.get("status") not in ("done", "pruned"),  # pruned: by the protocol
                  **{key: result.get(key, math.nan) for key in SECONDS},
                  "started": _time(result.get("started")), "finished": _time(result.get("finished"))}
             )  # fmt: skip

@@ -2,6 +2,6 @@
 what a study searches (`study`: its identity, so that a study name is never reused for
 another search). May import `config` and `runs`."""
 
-from experiments.search.pruning import OptunaPruning
+from experiments.search.pruning import CheckpointPruning, OptunaPruning
 
-__all__ = ["OptunaPruning"]
+__all__ = ["CheckpointPruning", "OptunaPruning"]

@@ -220,10 +220,11 @@ class FullBatch(pl.Callback):
 def stopping_record(trainer: pl.Trainer) -> dict[str, Any]:
     """What the stopping callbacks say for ``result.json``: ``stopped_epoch`` (epochs
     trained) always; ``converged`` under `StopOnConvergence`; ``best_epoch`` under
-    `EarlyStopping`."""
+    `EarlyStopping`; what any other callback with a ``record()`` method returns (a search's
+    pruning callback: its ``checkpoint_scores``)."""
     record: dict[str, Any] = {"stopped_epoch": trainer.current_epoch}
     for callback in trainer.callbacks:
-        if isinstance(callback, StopOnConvergence | EarlyStopping):
+        if callable(getattr(callback, "record", None)):
             record |= callback.record()
     return record
 

@@ -154,10 +154,8 @@ class SuiteSweeper(ProtocolSweeper):
         self, fixed: list[str], overrides: Mapping[str, Sequence[str]], round_: Mapping[str, Sequence[Job]]
     ) -> None:  # fmt: skip
         """One launch of every dataset's next batch, each job with its dataset's overrides."""
-        from experiments.protocol.jobs import Job
-
         jobs = [
-            Job(job.folder, (*overrides[name], *job.overrides))
+            dataclasses.replace(job, overrides=(*overrides[name], *job.overrides))
             for name, batch in round_.items()
             for job in batch
         ]

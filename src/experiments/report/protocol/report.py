@@ -13,6 +13,7 @@ from pathlib import Path
 
 from experiments.io.atomic import write_atomic
 from experiments.report.protocol.board import BoardRow, compare_models, protocol_board
+from experiments.report.protocol.cost import pruning_line, time_line
 from experiments.report.protocol.plots import (
     log_images,
     plot_budget_curves,
@@ -200,9 +201,12 @@ def protocol_lines(protocol: Protocol, rows: list[BoardRow], rope: float) -> lis
         f"{protocol.test_train_ratio:.3g} in the Nadeau-Bengio correction "
         f"({protocol.test_train_source}).",
     ]
+    lines.append(pruning_line(protocol))
     if protocol.failed:
         lines.append(f"- Runs that did not finish (left out): {len(protocol.failed)}: "
                      + "; ".join(f"{p.name}: {e}" for p, e in protocol.failed[:5]))  # fmt: skip
+    if time := time_line(protocol):
+        lines.append(time)
     return lines
 
 

@@ -41,6 +41,8 @@ class ModelRuns:
     Attributes:
         name: the model's name.
         trials: ``(split_seed, trial number)`` -> the search trial's ``result.json``.
+        pruned: the same for the search trials the protocol's pruning stopped: trials of the
+            model's budget that were never chosen.
         finals: ``(split_seed, seed)`` -> ``(run folder, result.json)`` of the chosen
             configuration's re-runs.
         defaults: ``(split_seed, seed)`` -> ``(run folder, result.json)`` of the defaults
@@ -51,6 +53,7 @@ class ModelRuns:
 
     name: str
     trials: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    pruned: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     finals: Runs = field(default_factory=dict)
     defaults: Runs = field(default_factory=dict)
     chosen: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
@@ -78,9 +81,10 @@ class ModelRuns:
 
     def split_trials(self, metric: str) -> dict[int, np.ndarray]:
         """Split seed -> ``metric`` of its search trials in trial order (nan where not
-        logged), for splits whose search has trial 0."""
+        logged, as for a pruned trial: never selected, but one of the budget's trials), for
+        splits whose search has trial 0."""
         by_split: dict[int, dict[int, float]] = defaultdict(dict)
-        for (split, number), result in self.trials.items():
+        for (split, number), result in (self.pruned | self.trials).items():
             by_split[split][number] = result.get("metrics", {}).get(metric, np.nan)
         return {
             split: np.array([numbers[k] for k in sorted(numbers)], dtype=float)
@@ -111,7 +115,9 @@ class Protocol:
             ``max`` or ``min`` is best (the runs' recorded ``monitor``/``monitor_mode``).
         metric: the reported test metric (``test/`` + the selection metric's name).
         models: by model name, in the order first seen.
-        failed: ``(run folder, error)`` of runs that did not finish.
+        failed: ``(run folder, error)`` of runs that did not finish (the search trials the
+            protocol's pruning stopped are no failures: `ModelRuns.pruned`).
+        results: every job's ``result.json``, whatever its status (for the time it took).
     """
 
     folder: Path
@@ -121,6 +127,7 @@ class Protocol:
     metric: str
     models: dict[str, ModelRuns]
     failed: list[tuple[Path, str]]
+    results: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def dataset(self) -> str:
@@ -195,10 +202,12 @@ def read_protocol(folder: Path) -> Protocol:
     """
     settings = _protocol_settings(folder)
     models: dict[str, ModelRuns] = {}
-    failed, monitors = [], []
+    failed, monitors, results = [], [], []
     for run_dir, result in find_results([folder / SEARCH, folder / FINAL, folder / DEFAULT]):
+        results.append(result)
         block = result.get("protocol")
-        if result.get("status") != "done" or not isinstance(block, dict):
+        # a search trial the protocol's pruning stopped is one of its model's trials
+        if result.get("status") not in ("done", "pruned") or not isinstance(block, dict):
             failed.append((run_dir, result.get("error") or f"status {result.get('status')}"))
             continue
         runs = models.setdefault(block["model"], ModelRuns(block["model"]))
@@ -213,14 +222,17 @@ def read_protocol(folder: Path) -> Protocol:
     if not settings:
         configs = (runs.config.get("protocol") for runs in models.values())
         settings = next((c for c in configs if isinstance(c, dict)), {})
-    return Protocol(folder, settings, selection_metric, mode or "max", metric, models, failed)
+    return Protocol(
+        folder, settings, selection_metric, mode or "max", metric, models, failed, results
+    )
 
 
 def _add_run(runs: ModelRuns, block: dict[str, Any], run_dir: Path, result: dict) -> None:
     """File one finished run of ``runs``' model by its ``protocol`` block."""
     split, trial = int(block["split_seed"]), int(block["trial"])
     if block["phase"] == SEARCH:
-        runs.trials[(split, trial)] = result
+        found = runs.pruned if result["status"] == "pruned" else runs.trials
+        found[(split, trial)] = result
         return
     key = (split, int(block["seed"]))
     if block["phase"] == FINAL:
