@@ -204,7 +204,7 @@ def profile(epochs: int) -> None:
     profiler = Profiler(interval=0.0005)
     with tempfile.TemporaryDirectory() as run_dir:
         cfg = compose_config(overrides)
-        import experiments.core.train as train_module
+        import experiments.core.training as train_module
 
         profiler.start()
         train_module.train(cfg, Path(run_dir), overrides)

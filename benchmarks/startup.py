@@ -48,7 +48,7 @@ class FirstStep(Exception):
 
 def child(launched: float, overrides: list[str]) -> None:
     """In the fresh process: time the stages up to the first training step, print JSON."""
-    import experiments.core.train as train_module
+    import experiments.core.training as train_module
     from common import compose_config, load_data
     from experiments.tasks import ClassificationTask
 

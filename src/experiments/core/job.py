@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from pytorch_lightning.utilities import rank_zero_only
 
 from experiments.config import ConfigError
-from experiments.core.train import train
+from experiments.core.training import train
 from experiments.kinds import model_files
 from experiments.protocol.jobs import DEFAULT, FINAL
 from experiments.runs.identity import differences, identity_of
