@@ -23,32 +23,16 @@ import resource
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+from sweeps import source_tree
+
 GOAL_SECONDS = 10.0  # for 2,000 runs (issue 32)
 CLASSES = 10
-
-
-def source_tree(rev: str | None, folder: Path) -> Path:
-    """The ``src`` folder to run: this working tree's for None, else commit ``rev``'s,
-    extracted (``git archive``) below ``folder``."""
-    if rev is None:
-        return REPOSITORY / "src"
-    archive = subprocess.run(
-        ["git", "-C", str(REPOSITORY), "archive", "--format=tar", rev, "src"],
-        check=True, capture_output=True,
-    ).stdout  # fmt: skip
-    target = folder / f"src_{rev.replace('/', '_')}"
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(target, filter="data")
-    return target / "src"
 
 
 def write_sweep(root: Path, runs: int, seeds: int, rows: int) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from experiments.config.errors import ConfigError
@@ -172,20 +173,11 @@ def compare_suites(args: argparse.Namespace) -> int:
     """
     from experiments.report.suite import is_suite_folder, write_suite_report
 
-    problems = [
-        f"{folder}: not a suite folder (no suite.yaml); compare suite folders alone"
-        for folder in args.folders if not is_suite_folder(folder)
-    ]  # fmt: skip
-    if args.metric or args.mode or args.out:
-        problems.append(
-            "--metric/--mode/--out: a suite reports the metric its protocols selected on, "
-            "into its own folder"
-        )
-    if problems:
-        raise ConfigError(problems)
-    for folder in args.folders:
-        write_suite_report(folder)
-    return 0
+    return _report_in_place(
+        args, is_suite_folder, write_suite_report,
+        what="a suite folder (no suite.yaml); compare suite folders alone",
+        reports="a suite reports the metric its protocols selected on",
+    )  # fmt: skip
 
 
 def compare_curves(args: argparse.Namespace) -> int:
@@ -198,19 +190,29 @@ def compare_curves(args: argparse.Namespace) -> int:
     """
     from experiments.report.learning_curve import is_curve_folder, write_curve_report
 
-    problems = [
-        f"{folder}: not a learning curve folder (no size_<n>/final/); compare curve folders "
-        "alone" for folder in args.folders if not is_curve_folder(folder)
-    ]  # fmt: skip
+    return _report_in_place(
+        args, is_curve_folder, write_curve_report,
+        what="a learning curve folder (no size_<n>/final/); compare curve folders alone",
+        reports="a learning curve reports the test metric of its runs' monitor",
+    )  # fmt: skip
+
+
+def _report_in_place(
+    args: argparse.Namespace,
+    is_kind: Callable[[Path], bool],
+    write: Callable[[Path], object],
+    what: str,
+    reports: str,
+) -> int:
+    """Write the report of each folder into it, when every folder is of the kind (``what``)
+    and no option asks for another metric or place (the report ``reports`` its own)."""
+    problems = [f"{folder}: not {what}" for folder in args.folders if not is_kind(folder)]
     if args.metric or args.mode or args.out:
-        problems.append(
-            "--metric/--mode/--out: a learning curve reports the test metric of its runs' "
-            "monitor, into its own folder"
-        )
+        problems.append(f"--metric/--mode/--out: {reports}, into its own folder")
     if problems:
         raise ConfigError(problems)
     for folder in args.folders:
-        write_curve_report(folder)
+        write(folder)
     return 0
 
 
