@@ -32,7 +32,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from sweeps import BENCHMARKS, source_tree
+from sweeps import source_tree, tree_environment
 
 SEVEN = "svm_linear,svm_rbf,logreg,sk_svc,sk_random_forest,mlp,cnn"
 REDUCED = ["model=logreg,sk_svc,mlp,cnn", "protocol.trials=4", "protocol.splits=2", "protocol.seeds=1"]  # fmt: skip
@@ -53,11 +53,7 @@ def run_protocol(src: Path, out: Path, overrides: list[str], data_cache: Path) -
         "protocol=fair", "trainer.enable_checkpointing=false", *overrides,
         f"hydra.sweep.dir={out}",
     ]  # fmt: skip
-    env = os.environ | {
-        "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1",
-        "EXPERIMENTS_DATA_CACHE": str(data_cache),
-        "PYTHONPATH": os.pathsep.join([str(src), str(BENCHMARKS)]),
-    }  # fmt: skip
+    env = tree_environment(src, data_cache)
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
     with (out.parent / f"{out.name}.log").open("wb") as log:

@@ -28,6 +28,17 @@ REPOSITORY = BENCHMARKS.parent
 TINY_JOB = ["model=logreg", "trainer.max_epochs=1"]
 
 
+def tree_environment(src: Path, data_cache: Path) -> dict[str, str]:
+    """This process's environment for a command that runs the tree ``src`` offline, with its
+    own data cache: ``src`` first on the path (an earlier commit's wins over the editable
+    install), then this folder (for the Hydra callbacks the benchmarks add)."""
+    return os.environ | {
+        "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1",
+        "EXPERIMENTS_DATA_CACHE": str(data_cache),
+        "PYTHONPATH": os.pathsep.join([str(src), str(BENCHMARKS)]),
+    }  # fmt: skip
+
+
 def source_tree(rev: str | None, folder: Path) -> Path:
     """The ``src`` folder to run: this working tree's for None, else commit ``rev``'s,
     extracted (``git archive``) below ``folder``."""
@@ -62,12 +73,7 @@ def run_sweep(
         "+hydra.callbacks.job_clock._target_=sweeps.JobClock",
         f"+hydra.callbacks.job_clock.path={clock}",
     ]  # fmt: skip
-    env = os.environ | {
-        "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1",
-        "EXPERIMENTS_DATA_CACHE": str(data_cache),
-        # the tree measured first (an earlier commit's src wins over the editable install)
-        "PYTHONPATH": os.pathsep.join([str(src), str(BENCHMARKS)]),
-    }  # fmt: skip
+    env = tree_environment(src, data_cache)
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory
