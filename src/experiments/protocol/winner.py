@@ -16,6 +16,7 @@ the protocol's estimate, not this run's.
 from __future__ import annotations
 
 import logging
+import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,8 +48,6 @@ def winner_jobs(
         settings: the protocol's settings (monitor, seeds).
         sweep_dir: the protocol folder, where the final runs wrote their ``result.json``.
     """
-    import numpy as np  # here: the sweeper plugins import this package at every start
-
     scores = {
         model: _split_scores(by_split, settings, sweep_dir) for model, by_split in chosen.items()
     }
@@ -56,7 +55,7 @@ def winner_jobs(
     # Best mean first, a tie to the first name: the protocol leaderboard's order, whose first
     # model the report calls best on validation.
     ranked = sorted(
-        (-sign * float(np.mean(list(by_split.values()))), model)
+        (-sign * statistics.fmean(by_split.values()), model)
         for model, by_split in scores.items()
         if by_split
     )
@@ -94,7 +93,7 @@ def _split_scores(
             is not None
         ]
         if values:
-            scores[split_seed] = sum(values) / len(values)
+            scores[split_seed] = statistics.fmean(values)
     return scores
 
 
