@@ -16,6 +16,7 @@ import hydra
 from omegaconf import DictConfig
 
 import experiments.runs.config_folder  # noqa: F401  (registers `unless_done`: Hydra resolves it before the job)
+from experiments.cli.train_help import help_request, help_text
 from experiments.config.errors import ConfigError
 from experiments.config.model_keys import hide_from_first_composition
 from experiments.runs.interrupt import Interrupted, install_handlers
@@ -91,7 +92,12 @@ def cli() -> None:
     """Console entry of ``experiments-train``: ``resume=<run folder>`` and DDP child
     processes become single runs of their recorded job (`experiments.runs.reentry`), a
     sweep's fixed keys under ``model`` go to each job's model
-    (`experiments.config.model_keys`), then Hydra takes over."""
+    (`experiments.config.model_keys`), then Hydra takes over. A plain ``--help`` is
+    answered from the config folders without Hydra's composition (`train_help`)."""
+    help_folders = help_request(sys.argv)
+    if help_folders is not None:
+        print(help_text(help_folders))
+        return
     try:
         sys.argv = hide_from_first_composition(reentry_argv(sys.argv, os.environ))
     except ConfigError as error:
