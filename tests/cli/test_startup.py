@@ -27,7 +27,9 @@ print(json.dumps(sorted(name for name in {heavy!r} if name in sys.modules)))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("module", "function"), [("train", "cli"), ("compare", "main")])
+@pytest.mark.parametrize(
+    ("module", "function"), [("train", "cli"), ("compare", "main"), ("evaluate", "main")]
+)
 def test_help_imports_no_heavy_library(module: str, function: str) -> None:
     code = PROBE.format(module=module, function=function, heavy=HEAVY)
     done = subprocess.run(

@@ -30,17 +30,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import PIL.Image
-
 from experiments.cli.args import add_json_flag, add_trust_flags, parse_key_values, trust_of
 from experiments.config.errors import ConfigError
 from experiments.config.trusted import Trust
-from experiments.core.new_data import score_on
-from experiments.core.saved import load_run
 from experiments.io.atomic import atomic_file, write_atomic
-from experiments.report.per_class import confusion_image
 from experiments.runs.result import now_iso, read_result
 
+# Loading a run imports torch, Lightning and the data libraries: seconds that `--help` and a
+# command line argparse refuses should not pay, so `evaluate` and `evaluate_on` import it.
 PROGRAM = "experiments-eval"
 
 
@@ -59,6 +56,8 @@ def evaluate(ckpt: str | Path, trust: Trust | None = None) -> tuple[dict[str, An
     Raises:
         ConfigError: see `experiments.core.saved.load_run`.
     """
+    from experiments.core.saved import load_run
+
     run = load_run(ckpt, trust=trust)
     metrics, seconds = run.test_metrics()
     # result.json holds the metrics of the run's own model only
@@ -92,6 +91,12 @@ def evaluate_on(
     Raises:
         ConfigError: see `load_run` and `score_on`.
     """
+    import PIL.Image
+
+    from experiments.core.new_data import score_on
+    from experiments.core.saved import load_run
+    from experiments.report.per_class import confusion_image
+
     run = load_run(ckpt, with_data=False, trust=trust)
     report = score_on(run, data) | {"model_file": str(run.model_file), "evaluated": now_iso()}
     path = run.run_dir / f"eval-data-{Path(data).stem or 'data'}.json"
