@@ -22,6 +22,14 @@ def validation_score(result: Mapping[str, Any] | None, monitor: str) -> float | 
     return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
 
 
+def rank_by_validation(scores: Mapping[str, float], mode: str) -> list[str]:
+    """Model names, the best mean validation score first (``mode``: ``max`` or ``min``), a
+    tie to the first name, models without a score (nan) last. The protocol's winner and its
+    leaderboard rank alike, so that the model its report calls best is the one it trains."""
+    sign = 1.0 if mode == "max" else -1.0
+    return sorted(scores, key=lambda name: (math.isnan(scores[name]), -sign * scores[name], name))
+
+
 def best_trial(
     outcomes: Sequence[tuple[Trial, Mapping[str, Any] | None]], monitor: str, mode: str
 ) -> Trial | None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from experiments.protocol.jobs import Job, Trial, final_job, winner_job
-from experiments.protocol.selection import validation_score
+from experiments.protocol.selection import rank_by_validation, validation_score
 from experiments.protocol.settings import ProtocolSettings
 from experiments.runs.result import read_result
 
@@ -51,18 +51,14 @@ def winner_jobs(
     scores = {
         model: _split_scores(by_split, settings, sweep_dir) for model, by_split in chosen.items()
     }
-    sign = 1.0 if settings.monitor_mode == "max" else -1.0
-    # Best mean first, a tie to the first name: the protocol leaderboard's order, whose first
-    # model the report calls best on validation.
-    ranked = sorted(
-        (-sign * statistics.fmean(by_split.values()), model)
-        for model, by_split in scores.items()
-        if by_split
-    )
-    if not ranked:
+    means = {
+        model: statistics.fmean(by_split.values()) for model, by_split in scores.items() if by_split
+    }
+    if not means:
         log.error("protocol: no model finished a final run; no winner to train")
         return []
-    model = ranked[0][1]
+    model = rank_by_validation(means, settings.monitor_mode)[0]
+    sign = 1.0 if settings.monitor_mode == "max" else -1.0
     trial = _configuration(chosen[model], scores[model], sign)
     params = " ".join(f"{key}={text}" for key, text in trial.params.items()) or "its defaults"
     log.info(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats
 
+from experiments.protocol.selection import rank_by_validation
 from experiments.report.protocol.runs import ModelRuns, Protocol
 from experiments.stats.held_out_rows import interval_on_test_rows, shared_test_rows
 from experiments.stats.metric_scale import can_score_rows, clip_to_range, default_rope
@@ -133,7 +134,6 @@ def protocol_board(protocol: Protocol) -> tuple[list[BoardRow], float]:
     metric of its re-runs), never the one best on the test means it is compared on; models
     without re-runs come last with nan scores.
     """
-    sign = 1 if protocol.mode == "max" else -1
     val = {
         name: _mean(runs.split_scores(protocol.selection_metric))
         for name, runs in protocol.models.items()
@@ -141,7 +141,7 @@ def protocol_board(protocol: Protocol) -> tuple[list[BoardRow], float]:
     tuned = {
         name: _mean(runs.split_scores(protocol.metric)) for name, runs in protocol.models.items()
     }
-    order = sorted(val, key=lambda name: (math.isnan(val[name]), -sign * val[name]))
+    order = rank_by_validation(val, protocol.mode)
     best = protocol.models[order[0]]
     rope = rope_of(protocol, tuned[order[0]])
     rows = []
