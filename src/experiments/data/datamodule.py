@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, is_dataclass
-from math import prod
+from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
@@ -22,8 +21,9 @@ from experiments.data.cache import TensorCache, cache_key, default_cache_dir
 from experiments.data.checks import check_no_empty_cells
 from experiments.data.class_names import named_classes
 from experiments.data.columns import column_values
-from experiments.data.fitted import FEATURIZER_FILES, dump_state, file_name, load_state
+from experiments.data.fitted import dump_state, file_name, load_state
 from experiments.data.rows import TableRows
+from experiments.data.shapes import DataShapes, Featurizer
 from experiments.data.sources import Source, hub_fingerprint, resolve_source
 from experiments.data.splits import split_source, training_subset
 from experiments.data.targets import class_indices, class_names, numeric_targets, scale_targets
@@ -32,79 +32,6 @@ from experiments.io.atomic import atomic_file
 log = logging.getLogger(__name__)
 TASKS = ("classification", "regression")
 SPLITS = ("train", "val", "test")
-
-
-@dataclass(frozen=True)
-class DataShapes:
-    """What a network (and a task) needs to know about the data to size itself."""
-
-    kind: str
-    task: str
-    in_shape: tuple[int, ...]
-    num_outputs: int
-    class_names: tuple[str, ...] | None
-    # Regression targets are served as (f(y) - target_mean) / target_std, with f = log1p
-    # when target_log, else identity; metrics undo it (see `original_units`).
-    target_mean: float = 0.0
-    target_std: float = 1.0
-    # Token-id inputs (int64, padding id 0) come with the size of their vocabulary.
-    vocab_size: int | None = None
-    max_length: int | None = None
-    target_log: bool = False
-    # Tables: (column, first feature, end feature) of each one-hot encoded categorical
-    # column, for models that take categories natively (`experiments.data.tables`).
-    one_hot_groups: tuple[tuple[str, int, int], ...] = ()
-    # The target's values per class where ``dataset.class_names`` renames them (labeled
-    # data to score holds the values); None: ``class_names`` are the values.
-    class_values: tuple[str, ...] | None = None
-
-    @property
-    def in_features(self) -> int:
-        return prod(self.in_shape)
-
-    def original_units(self, targets: torch.Tensor) -> torch.Tensor:
-        """Regression targets or predictions as served -> the data's original units."""
-        values = targets * self.target_std + self.target_mean
-        return torch.expm1(values) if self.target_log else values
-
-
-class Featurizer(Protocol):
-    """Turns input columns into one tensor of rows: fitted on the train split, then applied
-    to any rows (the other splits, or new inputs to predict).
-
-    A featurizer is a dataclass: its init fields are its settings, part of the cache key of
-    the tensors it makes. Implementations: `ImageFeatures`, `BagOfWords`, `TokenIds`,
-    `TableFeatures`. Splits come as Hugging Face `Dataset`s, or as `TableRows` (one
-    pyarrow table each) to a featurizer whose class sets ``columnar = True``: tables of many
-    plain columns, which `datasets` handles in time proportional to their columns per step."""
-
-    kind: str  # image | text | tabular
-    # True: the featurizer fills or reports missing input cells itself; False: the data
-    # module reports them (by split and row) before featurizing.
-    handles_missing: bool
-
-    def columns(self, available: list[str], target: str) -> list[str]: ...
-
-    def fit_transform(self, train: Dataset) -> torch.Tensor:
-        """Fit on the train split's input columns; return its features."""
-        ...
-
-    def transform(self, rows: Dataset, name: str) -> torch.Tensor:
-        """Features of ``rows`` (named ``name`` in errors) with the fit of `fit_transform`."""
-        ...
-
-    def shape_info(self) -> dict[str, Any]:
-        """What the fit tells models beyond the shape (`DataShapes` fields by name)."""
-        ...
-
-    def fitted_state(self) -> dict[str, Any]:
-        """What the fit learned: scikit-learn objects, numpy arrays and plain values only
-        (saved with `experiments.data.fitted`, which loads no other types)."""
-        ...
-
-    def restore(self, state: dict[str, Any]) -> None:
-        """Take back a `fitted_state`: the featurizer is then fitted."""
-        ...
 
 
 class DataModule(pl.LightningDataModule):
@@ -497,29 +424,3 @@ def _check_settings(
         )
     if problems:
         raise ConfigError(problems)
-
-
-def load_fitted(run_dir: Path, features: Featurizer) -> DataShapes:
-    """Restore ``features`` (the run's featurizer, built unfitted from its config) from
-    ``<run_dir>/featurizer.npz`` or ``featurizer.skops`` and return the run's data shapes,
-    without the data.
-
-    Raises:
-        ConfigError: the run has no such file (made before featurizers were saved: train it
-            again) or it cannot be read.
-    """
-    path = next((run_dir / name for name in FEATURIZER_FILES if (run_dir / name).is_file()), None)
-    if path is None:
-        raise ConfigError(
-            f"ckpt: run '{run_dir}' has no {' or '.join(FEATURIZER_FILES)} (runs save their "
-            "fitted featurizer since this version); train it again to predict with it"
-        )
-    state = load_state(path.read_bytes(), str(path))
-    features.restore(state["features"])
-    shapes = dict(state["shapes"])
-    shapes["in_shape"] = tuple(shapes["in_shape"])
-    for key in ("class_names", "class_values"):
-        if shapes.get(key) is not None:
-            shapes[key] = tuple(shapes[key])
-    shapes["one_hot_groups"] = tuple(tuple(g) for g in shapes.get("one_hot_groups", ()))
-    return DataShapes(**shapes)

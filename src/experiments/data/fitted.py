@@ -16,8 +16,9 @@ Either way a run folder's featurizer cannot execute code. skops is imported only
 second format: importing it lists every scikit-learn estimator, 2-3 s of a process start on
 this project's 2-core machine, which every run of a sweep on a cluster pays. The data cache
 stores these bytes with the tensors, and each run writes them with its data shapes to
-``featurizer.npz`` or ``featurizer.skops`` (`file_name`): predicting needs neither the
-training data nor a refit.
+``featurizer.npz`` or ``featurizer.skops`` (`file_name`), which `load_fitted` reads back:
+predicting needs neither the training data nor a refit (nor Lightning: this module does not
+import the data module).
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from experiments.config.errors import ConfigError
+from experiments.data.shapes import DataShapes, Featurizer
 
 ARRAYS_FILE = "featurizer.npz"
 SKOPS_FILE = "featurizer.skops"
@@ -74,6 +77,32 @@ def load_state(data: bytes, where: str) -> dict[str, Any]:
     if not isinstance(state, dict):
         raise ConfigError(f"{where}: not a saved featurizer (a {type(state).__name__})")
     return state
+
+
+def load_fitted(run_dir: Path, features: Featurizer) -> DataShapes:
+    """Restore ``features`` (the run's featurizer, built unfitted from its config) from
+    ``<run_dir>/featurizer.npz`` or ``featurizer.skops`` and return the run's data shapes,
+    without the data.
+
+    Raises:
+        ConfigError: the run has no such file (made before featurizers were saved: train it
+            again) or it cannot be read.
+    """
+    path = next((run_dir / name for name in FEATURIZER_FILES if (run_dir / name).is_file()), None)
+    if path is None:
+        raise ConfigError(
+            f"ckpt: run '{run_dir}' has no {' or '.join(FEATURIZER_FILES)} (runs save their "
+            "fitted featurizer since this version); train it again to predict with it"
+        )
+    state = load_state(path.read_bytes(), str(path))
+    features.restore(state["features"])
+    shapes = dict(state["shapes"])
+    shapes["in_shape"] = tuple(shapes["in_shape"])
+    for key in ("class_names", "class_values"):
+        if shapes.get(key) is not None:
+            shapes[key] = tuple(shapes[key])
+    shapes["one_hot_groups"] = tuple(tuple(g) for g in shapes.get("one_hot_groups", ()))
+    return DataShapes(**shapes)
 
 
 def _plain(value: Any, arrays: dict[str, np.ndarray]) -> Any:

@@ -12,8 +12,8 @@ import PIL.Image
 from datasets import Dataset
 
 from experiments.config.errors import ConfigError
-from experiments.data.datamodule import Featurizer
 from experiments.data.delimiter import read_table
+from experiments.data.shapes import Featurizer
 from experiments.data.sources import IMAGE_EXTENSIONS
 
 

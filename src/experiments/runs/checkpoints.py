@@ -28,11 +28,15 @@ from typing import Any
 import torch
 from lightning_fabric.plugins.io import TorchCheckpointIO
 
-from experiments.config.errors import ConfigError
 from experiments.io.atomic import atomic_file, remove_temporaries, write_atomic
+from experiments.runs.checksums import (
+    CHECKSUMS_FILE,
+    checkpoint_problem,
+    read_checksums,
+    verify_checkpoint,
+)
 
 log = logging.getLogger(__name__)
-CHECKSUMS_FILE = "checksums.json"
 PREVIOUS = ".prev"
 
 
@@ -43,49 +47,6 @@ def previous_of(path: Path) -> Path:
 
 def _digest(data: bytes | memoryview) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _read_checksums(folder: Path) -> dict[str, str] | None:
-    """The recorded digests, None when none were recorded (a run from before checksums) or
-    the record cannot be read (then no file can be verified)."""
-    try:
-        recorded = json.loads((folder / CHECKSUMS_FILE).read_text())
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return {}
-    return recorded if isinstance(recorded, dict) else {}
-
-
-def checkpoint_problem(path: Path, strict: bool = False) -> str | None:
-    """Why ``path`` cannot be trusted, or None when its SHA-256 matches the recorded one.
-
-    A folder without ``checksums.json`` (a run from before checksums) cannot be checked:
-    None. A file the record does not name is another tool's, accepted unless ``strict``
-    (resuming: a checkpoint this module wrote is always named before it lands)."""
-    recorded = _read_checksums(path.parent)
-    if recorded is None:
-        return None
-    if path.name not in recorded:
-        return f"{path.name} has no recorded checksum" if strict else None
-    if _file_digest(path) != recorded[path.name]:
-        return f"{path.name} does not match its recorded checksum (garbled, or its save was cut)"
-    return None
-
-
-def verify_checkpoint(path: Path) -> None:
-    """Raises ConfigError naming the file when `checkpoint_problem` finds one."""
-    problem = checkpoint_problem(Path(path))
-    if problem:
-        raise ConfigError(f"checkpoint {path}: {problem}")
 
 
 def _write_checksums(folder: Path, recorded: dict[str, str]) -> None:
@@ -124,7 +85,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         folder = path.parent
         folder.mkdir(parents=True, exist_ok=True)
         remove_temporaries(folder)  # of a save that was killed; no other writer is here
-        recorded = _read_checksums(folder) or {}
+        recorded = read_checksums(folder) or {}
         previous = previous_of(path)
         recorded.pop(previous.name, None)
         if path.name in recorded and checkpoint_problem(path, strict=True) is None:
@@ -144,7 +105,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         path = Path(path)
         for stale in (path, previous_of(path)):
             stale.unlink(missing_ok=True)
-        recorded = _read_checksums(path.parent)
+        recorded = read_checksums(path.parent)
         if recorded:
             for name in (path.name, previous_of(path).name):
                 recorded.pop(name, None)
