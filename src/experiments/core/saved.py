@@ -18,21 +18,21 @@ import inspect
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.config.trusted import Trust, check_trusted
-from experiments.data import DataModule, DataShapes, Featurizer, load_fitted
+from experiments.data import DataShapes, Featurizer, load_fitted
 from experiments.kinds import ModelKind, Outputs, model_kind
 from experiments.kinds.estimator_file import ESTIMATOR_FILE, PICKLED_FILE
 from experiments.protocol.winner import WINNER_DIR
-from experiments.report.protocol.runs import is_protocol_folder
-from experiments.report.run_identity import config_id
-from experiments.report.table import find_results
 from experiments.runs.process import prepare_torch
+
+if TYPE_CHECKING:  # Lightning's: a run loaded to predict without its data imports none of it
+    from experiments.data import DataModule
 
 CONFIG_FILE = Path(".hydra") / "config.yaml"
 TRUST_FLAG = "--trust {package}"  # how `experiments-predict` and `-eval` trust a package
@@ -48,6 +48,10 @@ def run_folder(path: Path) -> tuple[Path, str | None]:
     """
     if not path.is_dir() or (path / CONFIG_FILE).is_file():
         return path, None
+    # Imported here: the report package (tables, statistics: seconds of a process start) is
+    # for protocol and sweep folders; a run folder predicts without it.
+    from experiments.report.protocol.runs import is_protocol_folder
+
     if is_protocol_folder(path):
         winner = path / WINNER_DIR
         if not (winner / CONFIG_FILE).is_file():
@@ -71,6 +75,9 @@ def best_run(sweep_dir: Path) -> Path | None:
     """The run the sweep's leaderboard puts first: the finished runs grouped by what they
     ran (the config less the seed), the group best on the monitored metric (mean over its
     seeds), and in it the run best on that metric; None when no run below recorded one."""
+    from experiments.report.run_identity import config_id  # see `run_folder`
+    from experiments.report.table import find_results
+
     scored = []
     for run_dir, result in find_results([sweep_dir]):
         monitor = result.get("monitor")
@@ -169,8 +176,8 @@ class SavedRun:
 
 def load_run(ckpt: str | Path, with_data: bool = True, trust: Trust | None = None) -> SavedRun:
     """Rebuild a run from its folder: its data module (same split seed, so the same test
-    rows) and its trained model. Sets torch's thread count and seeds to the run's, so that
-    metrics come out as in the run.
+    rows) and its trained model. Sets torch's thread count to the run's, and with the data
+    its seeds too, so that metrics come out as in the run.
 
     Args:
         ckpt: a run folder or a model file inside one (see `locate`); a protocol folder
@@ -195,7 +202,10 @@ def load_run(ckpt: str | Path, with_data: bool = True, trust: Trust | None = Non
     trust = trust or Trust()
     check_trusted(cfg, trust, str(run_dir / CONFIG_FILE), TRUST_FLAG)
     kind = model_kind(cfg.model)
-    prepare_torch(cfg.threads, cfg.seed)
+    if with_data:
+        prepare_torch(cfg.threads, cfg.seed)
+    else:  # answers need no seed (a network's random buffers are the checkpoint's)
+        torch.set_num_threads(cfg.threads)
     datamodule = None
     if with_data or "features" not in cfg.dataset or _built_from_rows(cfg.model):
         datamodule = instantiate_checked(cfg.dataset, "dataset", shuffle_seed=cfg.seed)

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
 from omegaconf import DictConfig
-from pytorch_lightning.loggers import Logger
 
 from experiments.config.errors import ConfigError
 from experiments.config.trusted import Trust
-from experiments.data import DataModule, DataShapes
+from experiments.data import DataShapes
+
+if TYPE_CHECKING:  # Lightning's: a kind that predicts imports none of it
+    from pytorch_lightning.loggers import Logger
+
+    from experiments.data import DataModule
 
 # What a model says about rows: class probabilities (softmax of a cross-entropy network,
 # predict_proba), class margins (scores of models without probabilities, e.g. hinge-loss

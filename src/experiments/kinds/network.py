@@ -1,39 +1,49 @@
 """The network kind: a `torch.nn.Module` inside a task LightningModule, trained by the
-Lightning Trainer (CPU, GPU, DDP), saved as Lightning checkpoints."""
+Lightning Trainer (CPU, GPU, DDP), saved as Lightning checkpoints.
+
+Lightning is imported by the methods that train, score or build a task (from
+`experiments.kinds.network_fit`), not with this module: a network whose task is a shipped one
+loads to predict as an `EvalTask` (its network and what the task does on top of it), with
+torch alone.
+"""
 
 from __future__ import annotations
 
-import logging
-import os
-import time
 import typing
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import ModelCheckpoint
+from torch import nn
 
-from experiments.config import ConfigError, instantiate_checked
+from experiments.config import ConfigError
 from experiments.config.trusted import Trust
-from experiments.data import DataModule, DataShapes
+from experiments.data import DataShapes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs, require_examples
-from experiments.kinds.metrics import build_metrics
-from experiments.kinds.network_build import build_loss, build_task, count_parameters
-from experiments.runs.checkpoints import AtomicCheckpointIO, verify_checkpoint
-from experiments.runs.ddp import child_ready, ddp_job_scope
-from experiments.tasks import quiet_lightning_warnings
-from experiments.tasks.callbacks import FitClock, LastEpochMetrics
+from experiments.kinds.network_build import build_eval_task, build_loss
+from experiments.runs.checksums import verify_checkpoint
 from experiments.tasks.monitor import logged_metrics
-from experiments.tasks.steps import grouping_blockers, resolve_steps_per_call
-from experiments.tasks.stopping import fit_metrics, stopping_record
+from experiments.tasks.outputs import EvalTask
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import pytorch_lightning as pl
+
+    from experiments.data import DataModule
+
 # Losses whose scores are log-probabilities up to a constant: their softmax is a probability.
 PROBABILISTIC_LOSSES = (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)
+
+
+def _lightning() -> ModuleType:
+    """`experiments.kinds.network_fit`, imported on first use: Lightning, and the metrics
+    and callbacks, cost seconds of a process start that predicting does not need."""
+    from experiments.kinds import network_fit
+
+    return network_fit
 
 
 class NetworkKind:
@@ -74,20 +84,17 @@ class NetworkKind:
             build_loss(model, shapes)
 
     def build_task(
-        self, cfg: DictConfig, datamodule: DataModule | None, shapes: DataShapes
+        self,
+        cfg: DictConfig,
+        datamodule: DataModule | None,
+        shapes: DataShapes,
+        net: nn.Module | None = None,
     ) -> pl.LightningModule:
         """The task LightningModule of the run's network, loss, optimizer and metrics (a kind
-        of networks with another task overrides this)."""
-        # Without the data, one row of zeros stands for the train inputs, which only networks
-        # built from rows read (Nystroem landmarks; `load_run` loads the data for those).
-        rows = datamodule.tensors["train"][0] if datamodule else torch.zeros(1, *shapes.in_shape)
-        return build_task(
-            cfg.model,
-            cfg.optimizer,
-            cfg.scheduler,
-            shapes,
-            rows,
-            build_metrics(cfg.get("metrics"), shapes),
+        of networks with another task overrides this); ``net``: the network, built already
+        (a loaded `EvalTask`'s), or None to build it."""
+        return _lightning().build_task(
+            cfg, datamodule, shapes, _train_rows(datamodule, shapes), net
         )
 
     def group_steps(
@@ -100,16 +107,9 @@ class NetworkKind:
         """Set how many optimizer steps one ``training_step`` runs (``steps_per_call``), on
         the data module (it serves groups of batches) and the task (it steps through them),
         given the trainer's ``callbacks``."""
-        blockers = grouping_blockers(
-            cfg.trainer,
-            built_class(cfg.optimizer._target_),
-            built_class(cfg.scheduler.schedule._target_) if cfg.scheduler else None,
-            task=task,
-            callbacks=callbacks,
-        )
-        datamodule.steps_per_call = task.steps_per_call = resolve_steps_per_call(
-            cfg.steps_per_call, datamodule.batches_per_epoch, blockers
-        )
+        optimizer = built_class(cfg.optimizer._target_)
+        scheduler = built_class(cfg.scheduler.schedule._target_) if cfg.scheduler else None
+        _lightning().group_steps(cfg, datamodule, task, callbacks, optimizer, scheduler)
 
     def describe(self, cfg: DictConfig) -> dict[str, Any]:
         chosen = OmegaConf.to_container(cfg, resolve=True)
@@ -131,44 +131,7 @@ class NetworkKind:
         model of the last epoch (of the best one under early stopping, which restores it).
         DDP child processes re-enter this job through the exported environment
         (`experiments.runs.reentry`)."""
-        quiet_lightning_warnings()
-        cfg, datamodule = run.cfg, run.datamodule
-        task = self.build_task(cfg, datamodule, run.shapes)
-        clock = FitClock()  # fit_seconds over every attempt when resuming
-        last_epoch = LastEpochMetrics()  # its metrics when resuming finds no epoch to train
-        with ddp_job_scope(run.run_dir, run.overrides) as children:
-            trainer = instantiate_checked(
-                cfg.trainer,
-                "trainer",
-                logger=run.loggers,
-                callbacks=[*_callbacks(cfg, run.run_dir), clock, last_epoch, children],
-                default_root_dir=str(run.run_dir),
-                plugins=[AtomicCheckpointIO()],  # checkpoints whole or absent, checked on resume
-            )
-            _check_before_launch(trainer)
-            self.group_steps(cfg, datamodule, task, trainer.callbacks)
-            _warn_of_cpu_fallback(trainer)
-            child_ready()  # a DDP child: rank 0 waits for this before it trains
-            start = time.perf_counter()
-            if run.checkpoint:
-                log.info("resuming from %s", run.checkpoint)
-            trainer.fit(task, datamodule=datamodule, ckpt_path=run.checkpoint, weights_only=True)
-            fit_seconds = clock.earlier + time.perf_counter() - start
-            metrics = last_epoch.restored | fit_metrics(trainer)
-            start = time.perf_counter()
-            (test_metrics,) = trainer.test(task, datamodule=datamodule, verbose=False)
-            test_seconds = time.perf_counter() - start
-        metrics |= {k: float(v) for k, v in test_metrics.items()}
-        return FitOutcome(
-            metrics=dict(sorted(metrics.items())),
-            fit_seconds=round(fit_seconds, 4),
-            test_seconds=round(test_seconds, 4),
-            n_params=count_parameters(task.net),
-            device=_device_name(trainer.strategy.root_device),
-            test_predictions=self._test_predictions(task, datamodule, run.shapes),
-            stopping=stopping_record(trainer),
-            test_step=trainer.global_step,
-        )
+        return _lightning().fit(self, run)
 
     def load(
         self,
@@ -177,14 +140,18 @@ class NetworkKind:
         shapes: DataShapes,
         path: Path,
         trust: Trust,
-    ) -> pl.LightningModule:
-        """The task with the checkpoint's weights, loaded with ``weights_only=True`` (no
-        pickle, whatever ``trust`` says)."""
+    ) -> nn.Module:
+        """The trained model: an `EvalTask` with the checkpoint's ``net.*`` weights when the
+        run's task is a shipped one (`_shipped_task`), else the task with all of them;
+        loaded with ``weights_only=True`` (no pickle, whatever ``trust`` says)."""
         if path.suffix != ".ckpt":
             raise ConfigError(
                 f"ckpt: '{path}': model '{cfg.model.name}' is a network; expected a .ckpt file"
             )
-        task = self.build_task(cfg, datamodule, shapes)
+        if self._shipped_task(cfg.model):
+            model = build_eval_task(cfg.model, shapes, _train_rows(datamodule, shapes))
+        else:
+            model = self.build_task(cfg, datamodule, shapes)
         verify_checkpoint(path)  # a garbled file of the right size would load silently
         try:
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
@@ -192,37 +159,45 @@ class NetworkKind:
             raise ConfigError(f"ckpt: cannot read '{path}' as a checkpoint ({error})") from error
         if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
             raise ConfigError(f"ckpt: '{path}' is not a Lightning checkpoint (no state_dict)")
+        weights = checkpoint["state_dict"]
         try:
-            task.load_state_dict(checkpoint["state_dict"])
+            if isinstance(model, EvalTask):
+                model.net.load_state_dict(_net_weights(weights))
+            else:
+                model.load_state_dict(weights)
         except RuntimeError as error:  # missing, unexpected or differently shaped weights
             first = str(error).strip().splitlines()
             raise ConfigError(
                 f"ckpt: '{path}' does not fit model '{cfg.model.name}' of this run (another "
                 f"model or architecture?): {' '.join(line.strip() for line in first[:3])}"
             ) from error
-        return task
+        return model
+
+    def _shipped_task(self, model: DictConfig) -> bool:
+        """Whether the run's task is a shipped one (`ClassificationTask`, `RegressionTask`),
+        whose answers an `EvalTask` gives: not a lab's own ``model.task``, nor the task of a
+        kind that builds its own (a subclass's `build_task`, such as the recommenders')."""
+        return not model.get("task") and type(self).build_task is NetworkKind.build_task
 
     def score(
         self,
-        model: pl.LightningModule,
+        model: nn.Module,
         cfg: DictConfig,
         datamodule: DataModule,
         shapes: DataShapes,
     ) -> dict[str, float]:
-        # The run's own trainer settings (precision, determinism), on one device, recording
-        # nothing.
-        quiet_lightning_warnings()
-        trainer = instantiate_checked(
-            cfg.trainer, "trainer", logger=False, callbacks=[], devices=1, num_nodes=1,
-            strategy="auto", enable_checkpointing=False, enable_progress_bar=False,
-            enable_model_summary=False,
-        )  # fmt: skip
-        (logged,) = trainer.test(model, datamodule=datamodule, verbose=False)
-        return {name: float(value) for name, value in logged.items()}
+        """The test split's metrics, as the run computed them: its task, with the run's own
+        trainer settings (precision, determinism), on one device, recording nothing. A loaded
+        `EvalTask` goes into the task it stands for, with its network as loaded."""
+        task = model
+        if isinstance(model, EvalTask):
+            task = self.build_task(cfg, datamodule, shapes, net=model.net)
+        return _lightning().score(task, cfg, datamodule)
 
     def predict(
-        self, model: pl.LightningModule, cfg: DictConfig, shapes: DataShapes, inputs: torch.Tensor
+        self, model: nn.Module, cfg: DictConfig, shapes: DataShapes, inputs: torch.Tensor
     ) -> Outputs:
+        """The outputs of a loaded `EvalTask` or task (the same for both) for ``inputs``."""
         model.eval()
         with torch.no_grad():
             if shapes.task == "regression":  # RegressionTask answers in original units
@@ -262,46 +237,17 @@ def built_class(target: str) -> type | None:
     return returned if isinstance(returned, type) else None
 
 
-def _callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
-    """The configured callbacks; checkpoint callbacks write into ``<run_dir>/checkpoints``
-    unless they name a folder, and are left out with ``trainer.enable_checkpointing=false``."""
-    callbacks = [
-        instantiate_checked(node, f"callbacks.{name}") for name, node in cfg.callbacks.items()
-    ]
-    if not cfg.trainer.get("enable_checkpointing", True):
-        return [c for c in callbacks if not isinstance(c, ModelCheckpoint)]
-    for callback in callbacks:
-        if isinstance(callback, ModelCheckpoint) and callback.dirpath is None:
-            callback.dirpath = os.path.realpath(run_dir / "checkpoints")
-    return callbacks
+def _train_rows(datamodule: DataModule | None, shapes: DataShapes) -> torch.Tensor:
+    """The train inputs a network is built from. Without the data, one row of zeros stands
+    for them: only networks built from rows read them (Nystroem landmarks; `load_run` loads
+    the data for those)."""
+    return datamodule.tensors["train"][0] if datamodule else torch.zeros(1, *shapes.in_shape)
 
 
-def _check_before_launch(trainer: pl.Trainer) -> None:
-    """What a callback can refuse from the trainer's settings alone (`check_trainer`, e.g.
-    `FullBatch` under DDP), before any DDP process is started.
-
-    Raises:
-        ConfigError: a callback refuses these settings.
-    """
-    for callback in trainer.callbacks:
-        if callable(check := getattr(callback, "check_trainer", None)):
-            check(trainer)
-
-
-def _warn_of_cpu_fallback(trainer: pl.Trainer) -> None:
-    """``trainer=gpu`` keeps ``accelerator: auto``, so that the same settings run on a machine
-    without a GPU (tests, a laptop): say so, once per run, rather than train there silently.
-    Mixed precision is what marks a config meant for a GPU."""
-    precision = str(trainer.precision)
-    if trainer.strategy.root_device.type == "cpu" and "mixed" in precision:
-        log.warning(
-            "no GPU on this machine: training on the CPU (trainer=gpu and precision %s ask "
-            "for a GPU; on the CPU mixed precision is slower than 32-bit)",
-            precision,
-        )
-
-
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    return str(device)
+def _net_weights(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A task checkpoint's ``net.*`` weights, keyed as the network's own."""
+    return {
+        key.removeprefix("net."): value
+        for key, value in state_dict.items()
+        if key.startswith("net.")
+    }

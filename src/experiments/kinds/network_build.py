@@ -5,23 +5,28 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig
 from torch import nn
-from torchmetrics import Metric
 
+from experiments import tasks
 from experiments.config import ConfigError, instantiate_checked
 from experiments.config.errors import is_out_of_memory
 from experiments.config.suggest import did_you_mean
 from experiments.data import DataShapes
-from experiments.tasks import ClassificationTask, RegressionTask, Schedule
-from experiments.tasks.supervised import SCHEDULE_INTERVALS
+from experiments.tasks.outputs import EvalTask
+from experiments.tasks.schedule import SCHEDULE_INTERVALS, Schedule
+
+if TYPE_CHECKING:
+    import pytorch_lightning as pl
+    from torchmetrics import Metric
 
 SCHEDULE_KEYS = ("schedule", "interval", "monitor", "frequency")
-DEFAULT_TASKS = {"classification": ClassificationTask, "regression": RegressionTask}
+# The data task's default task class, by its name in `experiments.tasks` (which imports it on
+# first use): building a network to predict (`build_eval_task`) imports no Lightning.
+DEFAULT_TASKS = {"classification": "ClassificationTask", "regression": "RegressionTask"}
 
 
 def _data_arguments(shapes: DataShapes, train_inputs: torch.Tensor) -> dict[str, Any]:
@@ -192,18 +197,20 @@ def build_task(
     shapes: DataShapes,
     train_inputs: torch.Tensor,
     metrics: Mapping[str, Metric] | None = None,
+    net: nn.Module | None = None,
 ) -> pl.LightningModule:
     """The LightningModule for the data's task, with the network, loss, optimizer and
     schedule: ``model.task`` (a partial of your own LightningModule class, which takes the
     same arguments as the default task: subclass `ClassificationTask` or `RegressionTask`)
     or the default task of the data's task, with ``metrics`` logged beside the defaults.
+    ``net``: the network when it is built already (a loaded `EvalTask`'s); None builds it.
 
     Raises:
         ConfigError: any part refuses its settings or the data; nothing has trained yet.
     """
     loss = build_loss(model, shapes)
     net = prepare_net(
-        build_net(model, shapes, train_inputs),
+        net if net is not None else build_net(model, shapes, train_inputs),
         channels_last=model_flag(model, "channels_last"),
         compile=model_flag(model, "compile"),
     )
@@ -227,10 +234,28 @@ def build_task(
     return task
 
 
+def build_eval_task(model: DictConfig, shapes: DataShapes, train_inputs: torch.Tensor) -> EvalTask:
+    """The network of a run whose task is a shipped one (no ``model.task``), with what that
+    task does on top of it in evaluation (`EvalTask`): to take a checkpoint's ``net.*``
+    weights and predict, without Lightning. The network is not prepared (`prepare_net`):
+    compiling it would cost more than a prediction of a few rows.
+
+    Raises:
+        ConfigError: as `build_task`, for the network, loss and ``test_time_flip``.
+    """
+    return EvalTask(
+        build_net(model, shapes, train_inputs),
+        build_loss(model, shapes),
+        shapes.task,
+        test_time_flip=_test_time_flip(model_flag(model, "test_time_flip"), shapes),
+        original_units=shapes.original_units if shapes.task == "regression" else None,
+    )
+
+
 def _task(model: DictConfig, shapes: DataShapes, arguments: dict[str, Any]) -> pl.LightningModule:
     """The model's own task class (``model.task``) or the data task's default, built."""
     if not model.get("task"):
-        return DEFAULT_TASKS[shapes.task](**arguments)
+        return getattr(tasks, DEFAULT_TASKS[shapes.task])(**arguments)
     task_class = instantiate_checked(model.task, "model.task")
     try:
         return task_class(**arguments)
@@ -238,7 +263,7 @@ def _task(model: DictConfig, shapes: DataShapes, arguments: dict[str, Any]) -> p
         raise ConfigError(
             f"model.task: {model.task._target_} does not take the arguments a "
             f"{shapes.task} task gets ({', '.join(arguments)}): {error}; subclass "
-            f"{DEFAULT_TASKS[shapes.task].__name__} or take the same arguments"
+            f"{DEFAULT_TASKS[shapes.task]} or take the same arguments"
         ) from error
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytorch_lightning as pl
 import torch
 import torch.utils.deterministic
 
@@ -22,6 +21,8 @@ def prepare_torch(threads: int, seed: int) -> None:
     (submitit) cannot pickle that module's object, which a script's function referring to it
     would carry.
     """
+    import pytorch_lightning as pl  # here: `torch_settings_kept`'s importers need no Lightning
+
     torch.set_num_threads(threads)
     torch.utils.deterministic.fill_uninitialized_memory = False
     pl.seed_everything(seed, workers=True, verbose=False)

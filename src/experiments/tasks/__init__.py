@@ -17,7 +17,7 @@ _MODULES = {
     "FullBatch": "stopping",
     "MulticlassHingeLoss": "losses",
     "RegressionTask": "regression",
-    "Schedule": "supervised",
+    "Schedule": "schedule",
     "StopOnConvergence": "stopping",
     "SupervisedTask": "supervised",
     "quiet_lightning_warnings": "supervised",

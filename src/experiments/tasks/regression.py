@@ -9,11 +9,8 @@ from torch import nn
 from torchmetrics import Metric
 
 from experiments.tasks.metrics import regression_metrics
+from experiments.tasks.outputs import one_target_squeezed, unchanged
 from experiments.tasks.supervised import OptimizerFactory, Schedule, SupervisedTask
-
-
-def _unchanged(values: torch.Tensor) -> torch.Tensor:
-    return values
 
 
 class RegressionTask(SupervisedTask):
@@ -53,15 +50,14 @@ class RegressionTask(SupervisedTask):
             ignore=["net", "loss", "optimizer", "scheduler", "original_units", "metrics"],
             logger=False,
         )
-        self.original_units = original_units or _unchanged
+        self.original_units = original_units or unchanged
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """Predictions in the data's units, shape (batch,) or (batch, targets)."""
         return self.original_units(self.outputs(inputs))
 
     def outputs(self, inputs: torch.Tensor) -> torch.Tensor:
-        predictions = self.net(inputs)
-        return predictions.squeeze(1) if predictions.shape[1] == 1 else predictions
+        return one_target_squeezed(self.net(inputs))
 
     def metric_inputs(
         self, outputs: torch.Tensor, targets: torch.Tensor

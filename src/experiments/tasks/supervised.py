@@ -3,10 +3,8 @@ how the metrics see a batch's outputs."""
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytorch_lightning as pl
@@ -18,43 +16,11 @@ from torchmetrics import MetricCollection
 
 from experiments.compat.lightning import count_logging_steps, count_optimizer_step
 from experiments.tasks.metrics import stage_metrics
+from experiments.tasks.outputs import mirrored_mean
 from experiments.tasks.publish import EpochMetricsPublisher
+from experiments.tasks.schedule import Schedule
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
-SCHEDULE_INTERVALS = ("epoch", "step")
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """A learning-rate schedule: the scheduler's factory, when it steps and what it watches.
-
-    Args:
-        factory: builds the scheduler from the optimizer (a Hydra partial). What the run
-            knows is passed by parameter name where the factory takes it and the config
-            left it unset: ``total_steps`` (optimizer steps of the whole run),
-            ``steps_per_epoch`` and ``epochs`` (e.g. `torch.optim.lr_scheduler.OneCycleLR`).
-        interval: ``epoch`` or ``step``: when the scheduler steps.
-        monitor: the logged metric a scheduler such as ``ReduceLROnPlateau`` watches.
-        frequency: intervals between steps of the scheduler.
-    """
-
-    factory: Callable[..., Any]
-    interval: str = "epoch"
-    monitor: str | None = None
-    frequency: int = 1
-
-    def create(self, optimizer: torch.optim.Optimizer, total_steps: int, epochs: int) -> Any:
-        """The scheduler for ``optimizer`` in a run of ``epochs`` epochs and ``total_steps``
-        optimizer steps."""
-        known = {
-            "total_steps": total_steps,
-            "epochs": epochs,
-            "steps_per_epoch": max(total_steps // max(epochs, 1), 1),
-        }
-        parameters = inspect.signature(self.factory).parameters
-        given = getattr(self.factory, "keywords", {})
-        offered = {k: v for k, v in known.items() if k in parameters and given.get(k) is None}
-        return self.factory(optimizer, **offered)
 
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -138,10 +104,9 @@ class SupervisedTask(pl.LightningModule):
         """What the loss compares with the targets as served; in evaluation (validation,
         test, predictions) with `test_time_flip`, the mean over each image and its mirror
         image."""
-        outputs = self.net(inputs)
         if self.test_time_flip and not self.training:
-            outputs = (outputs + self.net(inputs.flip(-1))) / 2
-        return outputs
+            return mirrored_mean(self.net, inputs)
+        return self.net(inputs)
 
     def penalty(self) -> torch.Tensor | float:
         """The regularization term of the training objective: ``l2_penalty`` x `weight_penalty`."""
