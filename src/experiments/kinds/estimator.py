@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,13 +26,16 @@ from torchmetrics import Metric
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.config.trusted import Trust
-from experiments.data import DataModule, DataShapes
+from experiments.data import DataShapes
 from experiments.data.tables import category_codes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs, require_examples
 from experiments.kinds.estimator_file import ESTIMATOR_FILE, load_fitted, save_fitted
 from experiments.kinds.metrics import build_metrics
 from experiments.tasks.metrics import classification_metrics, regression_metrics
 from experiments.tasks.monitor import logged_metrics
+
+if TYPE_CHECKING:  # Lightning's: an estimator that predicts imports none of it
+    from experiments.data import DataModule
 
 # Fitted arrays that hold what a model learned, per estimator family.
 _LEARNED_ARRAYS = (
