@@ -93,9 +93,7 @@ class NetworkKind:
         """The task LightningModule of the run's network, loss, optimizer and metrics (a kind
         of networks with another task overrides this); ``net``: the network, built already
         (a loaded `EvalTask`'s), or None to build it."""
-        return _lightning().build_task(
-            cfg, datamodule, shapes, _train_rows(datamodule, shapes), net
-        )
+        return _lightning().build_task(cfg, shapes, _train_rows(datamodule, shapes), net)
 
     def group_steps(
         self,

@@ -37,13 +37,9 @@ log = logging.getLogger(__name__)
 
 
 def build_task(
-    cfg: DictConfig,
-    datamodule: DataModule | None,
-    shapes: DataShapes,
-    train_inputs: torch.Tensor,
-    net: nn.Module | None = None,
+    cfg: DictConfig, shapes: DataShapes, train_inputs: torch.Tensor, net: nn.Module | None
 ) -> pl.LightningModule:
-    """`NetworkKind.build_task`: the run's task with the root config's ``metrics``."""
+    """`NetworkKind.build_task`: the run's task, with the root config's ``metrics``."""
     return build_network_task(
         cfg.model,
         cfg.optimizer,
