@@ -8,7 +8,8 @@ from torch import nn
 from torchmetrics import Metric
 
 from experiments.tasks.metrics import classification_metrics
-from experiments.tasks.supervised import OptimizerFactory, Schedule, SupervisedTask
+from experiments.tasks.schedule import Schedule
+from experiments.tasks.supervised import OptimizerFactory, SupervisedTask
 
 
 class ClassificationTask(SupervisedTask):

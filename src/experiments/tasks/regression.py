@@ -10,7 +10,8 @@ from torchmetrics import Metric
 
 from experiments.tasks.metrics import regression_metrics
 from experiments.tasks.outputs import one_target_squeezed, unchanged
-from experiments.tasks.supervised import OptimizerFactory, Schedule, SupervisedTask
+from experiments.tasks.schedule import Schedule
+from experiments.tasks.supervised import OptimizerFactory, SupervisedTask
 
 
 class RegressionTask(SupervisedTask):
