@@ -22,7 +22,6 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
 from threadpoolctl import threadpool_limits
-from torchmetrics import Metric
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.config.trusted import Trust
@@ -31,10 +30,11 @@ from experiments.data.tables import category_codes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs, require_examples
 from experiments.kinds.estimator_file import ESTIMATOR_FILE, load_fitted, save_fitted
 from experiments.kinds.metrics import build_metrics
-from experiments.tasks.metrics import classification_metrics, regression_metrics
 from experiments.tasks.monitor import logged_metrics
 
-if TYPE_CHECKING:  # Lightning's: an estimator that predicts imports none of it
+if TYPE_CHECKING:  # Lightning and torchmetrics: an estimator that predicts imports neither
+    from torchmetrics import Metric
+
     from experiments.data import DataModule
 
 # Fitted arrays that hold what a model learned, per estimator family.
@@ -85,6 +85,9 @@ def score_estimator(
     """``{split}/<metric>`` of a fitted estimator on ``inputs``, with the tasks' torchmetrics
     and the ``extra`` ones (regression: in the original units). Classifiers are scored on
     their predicted classes."""
+    # Imported here: torchmetrics costs half a second of a process start that predicts only.
+    from experiments.tasks.metrics import classification_metrics, regression_metrics
+
     predictions = torch.as_tensor(estimator.predict(_features(estimator, inputs, shapes)))
     if shapes.task == "classification":
         metrics = classification_metrics(shapes.num_outputs, extra)

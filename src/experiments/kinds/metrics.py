@@ -4,13 +4,16 @@ torchmetrics class (or your own `torchmetrics.Metric`), shared by every kind."""
 from __future__ import annotations
 
 import inspect
+from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
-from torchmetrics import Metric
 
 from experiments.config import ConfigError, instantiate_checked
 from experiments.data import DataShapes
 from experiments.tasks.monitor import TASK_METRICS
+
+if TYPE_CHECKING:
+    from torchmetrics import Metric
 
 
 def build_metrics(nodes: DictConfig | None, shapes: DataShapes) -> dict[str, Metric]:
@@ -22,6 +25,8 @@ def build_metrics(nodes: DictConfig | None, shapes: DataShapes) -> dict[str, Met
         ConfigError: a node that does not build a `torchmetrics.Metric`, or a name the
             task's own metrics (or ``loss``) already log under.
     """
+    from torchmetrics import Metric  # here: a kind that predicts builds no metrics
+
     offered = (
         {"num_classes": shapes.num_outputs}
         if shapes.task == "classification"
