@@ -243,9 +243,10 @@ def build_eval_task(model: DictConfig, shapes: DataShapes, train_inputs: torch.T
     Raises:
         ConfigError: as `build_task`, for the network, loss and ``test_time_flip``.
     """
+    loss = build_loss(model, shapes)  # first, as in `build_task`: the same first message
     return EvalTask(
         build_net(model, shapes, train_inputs),
-        build_loss(model, shapes),
+        loss,
         shapes.task,
         test_time_flip=_test_time_flip(model_flag(model, "test_time_flip"), shapes),
         original_units=shapes.original_units if shapes.task == "regression" else None,

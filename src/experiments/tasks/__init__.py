@@ -3,7 +3,9 @@ callbacks of a run (when training stops among them). May import `config` only (n
 omegaconf: they take plain arguments).
 
 Each name below is imported from its module on first use: a light module of this package
-(`experiments.tasks.monitor`, which the reports read) is imported without torch and Lightning.
+(`experiments.tasks.monitor`, which the reports read) is imported without torch and Lightning,
+and `experiments.tasks.outputs` (what the tasks answer: `EvalTask`, which predicting loads)
+and `experiments.tasks.schedule` without Lightning.
 """
 
 import importlib
