@@ -33,7 +33,8 @@ print(json.dumps(sorted(name for name in {heavy!r} if name in sys.modules)))
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("module", "function"), [("train", "cli"), ("compare", "main"), ("evaluate", "main")]
+    ("module", "function"),
+    [("train", "cli"), ("compare", "main"), ("evaluate", "main"), ("predict", "main")],
 )
 def test_help_imports_no_heavy_library(module: str, function: str) -> None:
     code = PROBE.format(module=module, function=function, heavy=HEAVY)

@@ -36,13 +36,17 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from experiments.cli.args import add_json_flag, add_trust_flags, parse_key_values, trust_of
 from experiments.config.errors import ConfigError
 from experiments.config.trusted import Trust
-from experiments.core.predictor import MARGINS_NOTE, Predictor, load
-from experiments.core.saved import Outputs, load_run
+
+# Loading a run imports torch and the data libraries: seconds that `--help` and a command
+# line argparse refuses should not pay, so the functions that load a run import it.
+if TYPE_CHECKING:
+    from experiments.core.predictor import Predictor
+    from experiments.core.saved import Outputs
 
 PROGRAM = "experiments-predict"
 
@@ -63,6 +67,8 @@ def predict(
     Raises:
         ConfigError: a bad run, model file or input (see `load_run`, `read_inputs`).
     """
+    from experiments.core.predictor import MARGINS_NOTE, load
+
     predictor = load(ckpt, trust)
     outputs, inputs = predictor.outputs(files, texts)
     run = predictor.run
@@ -96,6 +102,8 @@ def recommendations(
         raise ConfigError(
             "give user=<id> (recommendations) or item=<id> (similar items), one of them"
         )
+    from experiments.core.saved import load_run
+
     run = load_run(ckpt, trust=trust)
     if not run.kind.recommends:
         raise ConfigError(
@@ -163,6 +171,8 @@ def _line(prediction: dict[str, Any], kind: str, target: str) -> str:
 
 def _write(ckpt: str, files: list[str], texts: list[str], out: Path, trust: Trust) -> int:
     """``out=``: the predictions as a CSV file (`Predictor.write`); says where on stdout."""
+    from experiments.core.predictor import load
+
     predictor = load(ckpt, trust)
     if predictor.note:
         print(f"{PROGRAM}: {predictor.note}", file=sys.stderr)
@@ -217,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(_recommendation_lines(report)))
         return 0
     if report["kind"] == "margins":
-        print(f"{report['model']} was {MARGINS_NOTE}.")
+        print(f"{report['model']} was {report['note']}.")
     for prediction in report["predictions"]:
         print(_line(prediction, report["kind"], report["target"]))
     return 0
