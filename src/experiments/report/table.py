@@ -18,9 +18,9 @@ from experiments.stats.significance import (
     RUN_DIR_COLUMN,
     GroupRows,
     Lead,
+    LeadsOfBest,
     group_interval,
     holm,
-    lead_of_best,
     tested_metric,
 )
 
@@ -130,7 +130,7 @@ def leaderboard(
         group, not worth computing for columns nobody reads); ``seeds`` (runs); mean timings and
         parameter count; then the best group's lead over each row on the test rows, on
         ``frame.attrs["tested"]`` (``metric``'s test counterpart: ``val/acc`` ->
-        ``test/acc``; see `_leads_of_best`): ``p vs best`` (Holm-adjusted over the rows
+        ``test/acc``; see `_test_row_statistics`): ``p vs best`` (Holm-adjusted over the rows
         tested), ``p note`` (the test, or why none applies; ``tie`` for a mean equal to the
         best's), ``test lead`` (best minus this row, positive when the best scores better
         on the test rows) and ``test rows``.
@@ -143,24 +143,22 @@ def leaderboard(
     grouped = done.groupby(group_by, sort=False, dropna=False)
     table = grouped[metric_columns].agg(["mean", "std"])
     table.columns = [f"{name} {stat}" for name, stat in table.columns]
-    held_out = [GroupRows(group.get(RUN_DIR_COLUMN, [])) for _, group in grouped]
-    for column in [m for m in metric_columns if shown is None or m in shown]:
-        intervals = [
-            group_interval(column, group[column].dropna().tolist(), rows)
-            for (_, group), rows in zip(grouped, held_out, strict=True)
-        ]
-        table[f"{column} low"] = [low for low, _ in intervals]
-        table[f"{column} high"] = [high for _, high in intervals]
+    sort_column = f"{metric} mean"
+    means = table[sort_column] if sort_column in table.columns else None
+    shown_columns = [m for m in metric_columns if shown is None or m in shown]
+    tested = tested_metric(metric)
+    intervals, leads = _test_row_statistics(
+        [group for _, group in grouped], means, shown_columns, tested, mode
+    )
+    for column in shown_columns:
+        table[f"{column} low"] = [low for low, _ in intervals[column]]
+        table[f"{column} high"] = [high for _, high in intervals[column]]
     table["seeds"] = grouped.size()
     for column in TIMING_COLUMNS:
         table[column] = grouped[column].mean()
-    table["held_out"] = held_out
-    sort_column = f"{metric} mean"
-    if sort_column in table.columns:
+    if means is not None:
         table = table.sort_values(sort_column, ascending=mode == "min", kind="stable")
     table = table.reset_index()
-    tested = tested_metric(metric)
-    leads = _leads_of_best(table.pop("held_out").tolist(), table.get(sort_column), tested, mode)
     table[P_COLUMN] = holm([lead.p_value for lead in leads])
     table[NOTE_COLUMN] = [lead.note for lead in leads]
     table[LEAD_COLUMN] = [lead.difference for lead in leads]
@@ -169,24 +167,60 @@ def leaderboard(
     return table
 
 
-def _leads_of_best(
-    held_out: list[GroupRows], means: pd.Series | None, tested: str, mode: str
-) -> list[Lead]:
-    """For each leaderboard row (best first), the first row's lead over it on the test
-    metric ``tested`` (`lead_of_best`). The first row, and a row whose sorting mean equals
-    the first's, get no test: their note is ``tie`` when such a row exists."""
-    none = Lead(math.nan, math.nan, 0, "")
-    if means is None or not held_out:
-        return [none] * len(held_out)
-    ties = [index > 0 and mean == means.iloc[0] for index, mean in enumerate(means)]
-    leads = [replace(none, note=TIE if any(ties) else "")]
-    for rows, tie in zip(held_out[1:], ties[1:], strict=True):
-        leads.append(
-            replace(none, note=TIE)
-            if tie
-            else lead_of_best(tested, held_out[0], rows, mode == "max")
-        )
-    return leads
+def _test_row_statistics(
+    groups: list[pd.DataFrame],
+    means: pd.Series | None,
+    columns: list[str],
+    tested: str,
+    mode: str,
+) -> tuple[dict[str, list[tuple[float, float]]], list[Lead]]:
+    """What the leaderboard takes from the groups' test rows, each group's saved predictions
+    read once, group by group, best first: those of the best group and of one other are in
+    memory at a time, however many groups there are.
+
+    Args:
+        groups: each group's runs, in the table's order.
+        means: each group's mean of the sorting metric, in that order; None: no ranking.
+        columns: the metrics whose intervals are shown.
+        tested, mode: the test metric of the best group's lead, and the sorting mode.
+
+    Returns:
+        Per column, each group's `group_interval`, in the groups' order; per group, best
+        first, the first group's lead over it (`LeadsOfBest`). The first group, and a group
+        whose sorting mean equals the first's, get no test: their note is ``tie`` when such a
+        group exists. Without ``means``, no group is tested.
+    """
+    if not groups:
+        return {column: [] for column in columns}, []
+    order = list(range(len(groups))) if means is None else _ranking(means, mode)
+    values = [math.nan] * len(groups) if means is None else means.iloc[order].tolist()
+    ties = [rank > 0 and value == values[0] for rank, value in enumerate(values)]
+    untested = Lead(math.nan, math.nan, 0, "")
+    intervals = {column: [(math.nan, math.nan)] * len(groups) for column in columns}
+    leads: list[Lead | None] = []
+    for rank, position in enumerate(order):
+        group = groups[position]
+        rows = GroupRows(group.get(RUN_DIR_COLUMN, []))
+        for column in columns:
+            seeds = group[column].dropna().tolist()
+            intervals[column][position] = group_interval(column, seeds, rows)
+        if rank == 0:
+            leads_of_best = LeadsOfBest(tested, rows, mode == "max")
+            leads.append(replace(untested, note=TIE if any(ties) else ""))
+        elif ties[rank] or means is None:
+            leads.append(replace(untested, note=TIE if ties[rank] else ""))
+        else:
+            leads_of_best.add(rows)
+            leads.append(None)  # tested below, with all the others
+    tested_leads = iter(leads_of_best.leads())
+    return intervals, [next(tested_leads) if lead is None else lead for lead in leads]
+
+
+def _ranking(means: pd.Series, mode: str) -> list[int]:
+    """The positions of the groups, best mean first, as the table is sorted (ties keep their
+    order, a missing mean last)."""
+    ranked = means.reset_index(drop=True).sort_values(ascending=mode == "min", kind="stable")
+    return ranked.index.tolist()
 
 
 def format_leaderboard(

@@ -4,6 +4,7 @@ per test row): on one split, the rows, not the seeds, say how far a score could 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -94,7 +95,12 @@ def bootstrap_scores(metric: str, rows: HeldOutRows) -> np.ndarray:
     """The runs' mean ``metric`` under each bootstrap resample of the test rows (the same
     resamples for every call with the same rows: scores of two sides are paired)."""
     resampled = _resampled(np.asarray(rows.target))
-    return np.mean([resampled.scores(metric, p) for p in rows.predictions], axis=0)
+    # A running sum, not a stack of every run's scores (4000 floats a run): the numbers of
+    # `np.mean` over the stack, which adds its rows in this order too.
+    total = np.array(resampled.scores(metric, rows.predictions[0]), dtype=float)
+    for predicted in rows.predictions[1:]:
+        total += resampled.scores(metric, predicted)
+    return total / len(rows.predictions)
 
 
 def interval_of_rows(metric: str, rows: HeldOutRows) -> tuple[float, float] | None:
@@ -144,18 +150,57 @@ def sign_flip_p_value(differences: np.ndarray, flips: int = FLIPS, seed: int = 0
         The share of sign assignments whose sum is at least as far from 0 as the observed
         one, the observed assignment counted (never 0); 1 when every difference is 0.
     """
-    nonzero = np.asarray(differences, dtype=float)
-    nonzero = nonzero[nonzero != 0]  # rows where the sides agree move no sum
-    if not len(nonzero):
-        return 1.0
-    # Sums of the same terms in another order may differ in the last bits: such ties count.
-    observed = abs(nonzero.sum()) - 1e-9 * np.abs(nonzero).sum()
-    rng = np.random.default_rng(seed)
-    extreme = 0
-    for start in range(0, flips, FLIP_CHUNK):  # bounded memory for many rows
-        signs = rng.integers(0, 2, size=(min(FLIP_CHUNK, flips - start), len(nonzero))) * 2 - 1
-        extreme += int(np.count_nonzero(np.abs(signs @ nonzero) >= observed))
-    return (1 + extreme) / (1 + flips)
+    return sign_flip_p_values([differences], flips, seed)[0]
+
+
+def sign_flip_p_values(
+    differences: Sequence[np.ndarray], flips: int = FLIPS, seed: int = 0
+) -> list[float]:
+    """`sign_flip_p_value` of each of several sets of paired differences (a leaderboard's
+    leads), the same numbers computed together: the signs drawn for a test depend only on
+    its number of nonzero differences (the seed is shared), so the tests with as many share
+    one draw of signs and one matrix product.
+
+    Args:
+        differences: per test, one paired difference per row.
+        flips, seed: as `sign_flip_p_value` takes them.
+
+    Returns:
+        One p-value per test, in order.
+    """
+    p_values = [1.0] * len(differences)  # 1 where every difference is 0
+    nonzero = [np.asarray(d, dtype=float) for d in differences]
+    nonzero = [d[d != 0] for d in nonzero]  # rows where the sides agree move no sum
+    by_count: dict[int, list[int]] = {}
+    for index, terms in enumerate(nonzero):
+        if len(terms):
+            by_count.setdefault(len(terms), []).append(index)
+    for count, tests in by_count.items():
+        terms = np.stack([nonzero[index] for index in tests], axis=1)  # (count, tests)
+        # Sums of the same terms in another order may differ in the last bits: such ties count.
+        observed = np.array(
+            [abs(nonzero[i].sum()) - 1e-9 * np.abs(nonzero[i]).sum() for i in tests]
+        )
+        rng = np.random.default_rng(seed)
+        extreme = np.zeros(len(tests), dtype=int)
+        for start in range(0, flips, FLIP_CHUNK):  # bounded memory for many rows
+            signs = rng.integers(0, 2, size=(min(FLIP_CHUNK, flips - start), count)) * 2.0 - 1
+            extreme += np.count_nonzero(np.abs(signs @ terms) >= observed, axis=0)
+        for index, tail in zip(tests, extreme, strict=True):
+            p_values[index] = (1 + int(tail)) / (1 + flips)
+    return p_values
+
+
+@dataclass(frozen=True)
+class SignFlipTest:
+    """A `RowTest` whose p-value is still to compute: the paired permutation test of the
+    per-row loss ``differences`` (`sign_flip_p_value`), kept to be run with others
+    (`finish_row_tests`); the other fields as `RowTest` has them."""
+
+    differences: np.ndarray
+    difference: float
+    rows: int
+    method: str
 
 
 def paired_row_test(
@@ -182,6 +227,17 @@ def paired_row_test(
         a, b: the two sides' predictions, on the same rows (the same ``target``).
         scores: the sides' `bootstrap_scores`, when already computed.
     """
+    return finish_row_tests([row_test(metric, a, b, scores)])[0]
+
+
+def row_test(
+    metric: str,
+    a: HeldOutRows,
+    b: HeldOutRows,
+    scores: tuple[np.ndarray, np.ndarray] | None = None,
+) -> RowTest | SignFlipTest:
+    """`paired_row_test`, but a permutation test is left to run with others
+    (`finish_row_tests`): neither side's predictions need stay in memory until then."""
     n = len(a.target)
     difference = _score(metric, a) - _score(metric, b)
     single = [_single_prediction(side) for side in (a, b)]
@@ -192,11 +248,24 @@ def paired_row_test(
     losses = [_mean_losses(metric, side) for side in (a, b)]
     if losses[0] is not None:
         method = "a paired permutation test over the rows"
-        return RowTest(sign_flip_p_value(losses[1] - losses[0]), difference, n, method)
+        return SignFlipTest(losses[1] - losses[0], difference, n, method)
     scores_a, scores_b = scores or (bootstrap_scores(metric, a), bootstrap_scores(metric, b))
     resampled = scores_a - scores_b
     tail = min(np.mean(resampled <= 0), np.mean(resampled >= 0))
     return RowTest(min(1.0, 2 * float(tail)), difference, n, "a paired bootstrap over the rows")
+
+
+def finish_row_tests(tests: Sequence[RowTest | SignFlipTest]) -> list[RowTest]:
+    """The tests of `row_test`, with their permutation tests run together
+    (`sign_flip_p_values`: the same p-values as one at a time)."""
+    pending = [test for test in tests if isinstance(test, SignFlipTest)]
+    p_values = iter(sign_flip_p_values([test.differences for test in pending]))
+    return [
+        RowTest(next(p_values), test.difference, test.rows, test.method)
+        if isinstance(test, SignFlipTest)
+        else test
+        for test in tests
+    ]
 
 
 def _score(metric: str, rows: HeldOutRows) -> float:

@@ -18,8 +18,11 @@ import numpy as np
 
 from experiments.stats.held_out_rows import (
     HeldOutRows,
+    RowTest,
+    SignFlipTest,
     bootstrap_scores,
-    paired_row_test,
+    finish_row_tests,
+    row_test,
     shared_test_rows,
 )
 from experiments.stats.metric_scale import can_score_rows, clip_to_range
@@ -93,24 +96,62 @@ class Lead:
 
 def lead_of_best(metric: str, best: GroupRows, other: GroupRows, higher_is_better: bool) -> Lead:
     """The best group's lead over ``other`` on the test metric ``metric``, tested on the test
-    rows both were scored on (`paired_row_test`: McNemar's exact test or a paired bootstrap).
+    rows both were scored on (`paired_row_test`: McNemar's exact test, a paired permutation
+    test or a paired bootstrap).
 
     Returns:
         The lead; without a test (a metric the rows cannot give, runs without saved
         predictions, groups scored on other rows) p-value and difference are nan and the
         note says why.
     """
-    if not can_score_rows(metric):
-        return Lead(math.nan, math.nan, 0, f"{metric} is not computed from saved predictions")
-    if best.rows is None or other.rows is None:
-        return Lead(math.nan, math.nan, 0, "no test_predictions.npz to test on")
-    if not np.array_equal(best.rows.target, other.rows.target):
-        return Lead(math.nan, math.nan, 0, "scored on other test rows")
-    test = paired_row_test(
-        metric, best.rows, other.rows, scores=(best.scores(metric), other.scores(metric))
-    )
-    sign = 1 if higher_is_better else -1
-    return Lead(test.p_value, sign * test.difference, test.rows, test.method)
+    leads = LeadsOfBest(metric, best, higher_is_better)
+    leads.add(other)
+    return leads.leads()[0]
+
+
+class LeadsOfBest:
+    """The best group's leads (`lead_of_best`) over a leaderboard's other groups, tested as
+    they come, so that each group's predictions can be freed after its `add`, and finished
+    together: the permutation tests of all the leads share their draws
+    (`experiments.stats.held_out_rows.sign_flip_p_values`), with the same p-values.
+
+    Args:
+        metric: the test metric the leads are on.
+        best: the best group, whose predictions are kept.
+        higher_is_better: the metric's direction.
+    """
+
+    def __init__(self, metric: str, best: GroupRows, higher_is_better: bool) -> None:
+        self.metric = metric
+        self.best = best
+        self.sign = 1 if higher_is_better else -1
+        self._tests: list[Lead | RowTest | SignFlipTest] = []
+
+    def add(self, other: GroupRows) -> None:
+        """Test the best group's lead over ``other`` (the p-value of a permutation test is
+        computed by `leads`)."""
+        metric, best = self.metric, self.best
+        if not can_score_rows(metric):
+            note = f"{metric} is not computed from saved predictions"
+            self._tests.append(Lead(math.nan, math.nan, 0, note))
+        elif best.rows is None or other.rows is None:
+            self._tests.append(Lead(math.nan, math.nan, 0, "no test_predictions.npz to test on"))
+        elif not np.array_equal(best.rows.target, other.rows.target):
+            self._tests.append(Lead(math.nan, math.nan, 0, "scored on other test rows"))
+        else:
+            scores = (best.scores(metric), other.scores(metric))
+            self._tests.append(row_test(metric, best.rows, other.rows, scores=scores))
+
+    def leads(self) -> list[Lead]:
+        """The leads over the groups added, in order."""
+        tested = iter(finish_row_tests([t for t in self._tests if not isinstance(t, Lead)]))
+        leads = []
+        for test in self._tests:
+            if not isinstance(test, Lead):
+                test = next(tested)
+                test = Lead(test.p_value, self.sign * test.difference, test.rows, test.method)
+            leads.append(test)
+        return leads
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
