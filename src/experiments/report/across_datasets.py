@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from experiments.config.errors import ConfigError
 from experiments.io.atomic import write_atomic
@@ -61,6 +60,8 @@ def compare_across_datasets(folders: list[Path]) -> AcrossDatasets:
         ConfigError: fewer than two folders, two folders on the same data (`data_identity`),
             or fewer than two models present in all.
     """
+    from scipy import stats  # 0.6 s to import: only for reports across datasets
+
     if len(folders) < 2:
         raise ConfigError("a comparison across datasets needs at least two protocol folders")
     protocols = [read_protocol(folder) for folder in folders]
@@ -132,6 +133,8 @@ def check_distinct_data(protocols: list[Protocol]) -> None:
 def _power_warnings(n: int, k: int, critical: float) -> list[str]:
     """What ``n`` datasets and ``k`` models can show at best: the Friedman p-value and the
     mean-rank gap if every dataset ranked the models the same way."""
+    from scipy import stats  # 0.6 s to import: only for reports across datasets
+
     warnings = []
     if k >= 3:
         best_p = float(stats.chi2.sf(n * (k - 1), k - 1))

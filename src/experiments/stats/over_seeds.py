@@ -1,4 +1,4 @@
-"""Statistics over seeds: the confidence interval of a mean (scipy). Seeds measure what
+"""Statistics over seeds: the confidence interval of a mean (Student t). Seeds measure what
 they change (initialization, data order), never which rows were tested: no test of
 significance is made from them (`experiments.stats.significance`)."""
 
@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 CONFIDENCE = 0.95
 ALPHA = 0.05  # significance level of the leaderboard's tests
@@ -20,8 +20,10 @@ def confidence_interval(values: Sequence[float], level: float = CONFIDENCE) -> t
     values = np.asarray(values, dtype=float)
     if len(values) < 2:
         return math.nan, math.nan
-    mean, sem = values.mean(), stats.sem(values)
+    mean, sem = values.mean(), np.std(values, ddof=1) / len(values) ** 0.5
     if sem == 0:
         return float(mean), float(mean)
-    low, high = stats.t.interval(level, len(values) - 1, loc=mean, scale=sem)
+    # `scipy.stats.t.interval`'s numbers (its quantiles are `special.stdtrit`) without
+    # importing scipy.stats, 0.6 s of every leaderboard's start-up.
+    low, high = special.stdtrit(len(values) - 1, [(1 - level) / 2, (1 + level) / 2]) * sem + mean
     return float(low), float(high)

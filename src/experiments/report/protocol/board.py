@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import stats
 
 from experiments.protocol.selection import rank_by_validation
 from experiments.report.protocol.runs import ModelRuns, Protocol
@@ -112,6 +111,8 @@ def tuned_interval(protocol: Protocol, runs: ModelRuns) -> tuple[float, float]:
     ``test_predictions.npz``, else ``(nan, nan)``: seeds alone do not say how the score
     would move on other rows.
     """
+    from scipy import stats  # 0.6 s to import: only for a protocol's report
+
     values = np.asarray(list(runs.split_scores(protocol.metric).values()))
     if len(values) > 1:
         scale = math.sqrt(corrected_variance(values, protocol.test_train_ratio))
