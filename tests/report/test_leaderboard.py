@@ -5,6 +5,7 @@ test a lead), intervals inside the metric's range, ties, runs grouped by what wa
 from __future__ import annotations
 
 import math
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,8 @@ from experiments.cli.compare import main as compare
 from experiments.report.summary import summarize
 from experiments.report.table import find_results, leaderboard, results_frame
 from experiments.runs.result import write_result
-from experiments.stats.held_out_rows import mcnemar_p_value
+from experiments.stats import held_out_rows
+from experiments.stats.held_out_rows import load_test_predictions, mcnemar_p_value
 from experiments.stats.significance import holm
 
 
@@ -225,3 +227,36 @@ def test_compare_groups_runs_by_what_was_run(tmp_path: Path) -> None:
     ]
     # The seed and the output folder are not what was run: one config per day.
     assert results["config"].nunique() == 2
+
+
+def test_the_leaderboard_holds_two_groups_predictions_at_a_time(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # A sweep of 8 settings x 2 seeds: each group's test rows are read once and freed after
+    # its intervals and lead, the best group's kept; so memory does not grow with the groups.
+    rng = np.random.default_rng(7)
+    target = np.arange(90) % 3
+    for group in range(8):
+        for seed in range(2):
+            predicted = np.where(rng.random(90) < 0.6 + 0.04 * group, target, (target + 1) % 3)
+            acc = float(np.mean(predicted == target))
+            run(tmp_path / f"{group},{seed}", [f"model.lr={group}", f"seed={seed}"],
+                {"test/acc": acc, "test/f1": acc}, predicted=predicted, target=target)  # fmt: skip
+    loaded, most_alive = [], 0
+
+    def load_and_count(run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
+        nonlocal most_alive
+        rows = load_test_predictions(run_dir)
+        most_alive = max(most_alive, sum(alive() is not None for alive in loaded))
+        loaded.append(weakref.ref(rows[0]))
+        return rows
+
+    monkeypatch.setattr(held_out_rows, "load_test_predictions", load_and_count)
+    frame = results_frame(find_results([tmp_path]))
+    board = leaderboard(frame, "test/acc", "max", ["model.lr"])
+    assert len(loaded) == 16  # every run read once
+    assert most_alive <= 2 + 2  # the best group's 2 runs and one other's: not all 16
+    assert (
+        board["model.lr"][0] == "7"
+        and (board["p note"][1:] == "a paired permutation test over the rows").all()
+    )
