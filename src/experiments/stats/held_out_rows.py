@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from experiments.stats.metric_scale import (
     ResampledRows,
@@ -176,20 +177,29 @@ def sign_flip_p_values(
     for index, terms in enumerate(nonzero):
         if len(terms):
             by_count.setdefault(len(terms), []).append(index)
-    for count, tests in by_count.items():
-        terms = np.stack([nonzero[index] for index in tests], axis=1)  # (count, tests)
-        # Sums of the same terms in another order may differ in the last bits: such ties count.
-        observed = np.array(
-            [abs(nonzero[i].sum()) - 1e-9 * np.abs(nonzero[i]).sum() for i in tests]
-        )
-        rng = np.random.default_rng(seed)
-        extreme = np.zeros(len(tests), dtype=int)
-        for start in range(0, flips, FLIP_CHUNK):  # bounded memory for many rows
-            signs = rng.integers(0, 2, size=(min(FLIP_CHUNK, flips - start), count)) * 2.0 - 1
-            extreme += np.count_nonzero(np.abs(signs @ terms) >= observed, axis=0)
-        for index, tail in zip(tests, extreme, strict=True):
-            p_values[index] = (1 + int(tail)) / (1 + flips)
+    # One thread: BLAS's threads cost more than they save on these products, and far more
+    # where other processes hold the cores.
+    with threadpool_limits(1, user_api="blas"):
+        for tests in by_count.values():
+            extreme = _extreme_counts([nonzero[index] for index in tests], flips, seed)
+            for index, tail in zip(tests, extreme, strict=True):
+                p_values[index] = (1 + int(tail)) / (1 + flips)
     return p_values
+
+
+def _extreme_counts(tests: list[np.ndarray], flips: int, seed: int) -> np.ndarray:
+    """For tests of as many nonzero differences each, how many of the ``flips`` sign
+    assignments (drawn as `sign_flip_p_value` draws them) give a sum at least as far from 0
+    as the observed one."""
+    terms = np.stack(tests, axis=1)  # (differences, tests)
+    # Sums of the same terms in another order may differ in the last bits: such ties count.
+    observed = np.array([abs(test.sum()) - 1e-9 * np.abs(test).sum() for test in tests])
+    rng = np.random.default_rng(seed)
+    extreme = np.zeros(len(tests), dtype=int)
+    for start in range(0, flips, FLIP_CHUNK):  # bounded memory for many rows
+        signs = rng.integers(0, 2, size=(min(FLIP_CHUNK, flips - start), len(terms))) * 2.0 - 1
+        extreme += np.count_nonzero(np.abs(signs @ terms) >= observed, axis=0)
+    return extreme
 
 
 @dataclass(frozen=True)
