@@ -219,7 +219,7 @@ def paired_row_test(
     a: HeldOutRows,
     b: HeldOutRows,
     scores: tuple[np.ndarray, np.ndarray] | None = None,
-) -> RowTest:
+) -> RowTest | SignFlipTest:
     """Do A and B score differently on ``metric`` over the same test rows? Each side's score
     is the mean over its runs.
 
@@ -237,18 +237,11 @@ def paired_row_test(
         metric: a name `experiments.stats.metric_scale.can_score_rows` accepts.
         a, b: the two sides' predictions, on the same rows (the same ``target``).
         scores: the sides' `bootstrap_scores`, when already computed.
+
+    Returns:
+        The test; a permutation test as a `SignFlipTest`, run later with others
+        (`finish_row_tests`), so that neither side's predictions need stay in memory.
     """
-    return finish_row_tests([row_test(metric, a, b, scores)])[0]
-
-
-def row_test(
-    metric: str,
-    a: HeldOutRows,
-    b: HeldOutRows,
-    scores: tuple[np.ndarray, np.ndarray] | None = None,
-) -> RowTest | SignFlipTest:
-    """`paired_row_test`, but a permutation test is left to run with others
-    (`finish_row_tests`): neither side's predictions need stay in memory until then."""
     n = len(a.target)
     difference = _score(metric, a) - _score(metric, b)
     single = [_single_prediction(side) for side in (a, b)]
@@ -267,7 +260,7 @@ def row_test(
 
 
 def finish_row_tests(tests: Sequence[RowTest | SignFlipTest]) -> list[RowTest]:
-    """The tests of `row_test`, with their permutation tests run together
+    """The tests of `paired_row_test`, with their permutation tests run together
     (`sign_flip_p_values`: the same p-values as one at a time)."""
     pending = [test for test in tests if isinstance(test, SignFlipTest)]
     p_values = iter(sign_flip_p_values([test.differences for test in pending]))

@@ -22,7 +22,7 @@ from experiments.stats.held_out_rows import (
     SignFlipTest,
     bootstrap_scores,
     finish_row_tests,
-    row_test,
+    paired_row_test,
     shared_test_rows,
 )
 from experiments.stats.metric_scale import can_score_rows, clip_to_range
@@ -94,26 +94,12 @@ class Lead:
     note: str
 
 
-def lead_of_best(metric: str, best: GroupRows, other: GroupRows, higher_is_better: bool) -> Lead:
-    """The best group's lead over ``other`` on the test metric ``metric``, tested on the test
-    rows both were scored on (`paired_row_test`: McNemar's exact test, a paired permutation
-    test or a paired bootstrap).
-
-    Returns:
-        The lead; without a test (a metric the rows cannot give, runs without saved
-        predictions, groups scored on other rows) p-value and difference are nan and the
-        note says why.
-    """
-    leads = LeadsOfBest(metric, best, higher_is_better)
-    leads.add(other)
-    return leads.leads()[0]
-
-
 class LeadsOfBest:
-    """The best group's leads (`lead_of_best`) over a leaderboard's other groups, tested as
-    they come, so that each group's predictions can be freed after its `add`, and finished
-    together: the permutation tests of all the leads share their draws
-    (`experiments.stats.held_out_rows.sign_flip_p_values`), with the same p-values.
+    """The best group's leads over a leaderboard's other groups, each tested on the test rows
+    both were scored on (`paired_row_test`: McNemar's exact test, a paired permutation test
+    or a paired bootstrap) as the groups come, so that each group's predictions can be freed
+    after its `add`; the permutation tests of all the leads run together at the end
+    (`experiments.stats.held_out_rows.sign_flip_p_values`: shared draws, the same p-values).
 
     Args:
         metric: the test metric the leads are on.
@@ -128,8 +114,10 @@ class LeadsOfBest:
         self._tests: list[Lead | RowTest | SignFlipTest] = []
 
     def add(self, other: GroupRows) -> None:
-        """Test the best group's lead over ``other`` (the p-value of a permutation test is
-        computed by `leads`)."""
+        """Test the best group's lead over ``other`` (a permutation test's p-value comes with
+        `leads`). Without a test (a metric the rows cannot give, runs without saved
+        predictions, groups scored on other rows) its lead's p-value and difference are nan
+        and its note says why."""
         metric, best = self.metric, self.best
         if not can_score_rows(metric):
             note = f"{metric} is not computed from saved predictions"
@@ -140,7 +128,7 @@ class LeadsOfBest:
             self._tests.append(Lead(math.nan, math.nan, 0, "scored on other test rows"))
         else:
             scores = (best.scores(metric), other.scores(metric))
-            self._tests.append(row_test(metric, best.rows, other.rows, scores=scores))
+            self._tests.append(paired_row_test(metric, best.rows, other.rows, scores=scores))
 
     def leads(self) -> list[Lead]:
         """The leads over the groups added, in order."""
