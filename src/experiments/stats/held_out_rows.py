@@ -67,13 +67,14 @@ def load_test_predictions(run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None
 def shared_test_rows(run_dirs: list[Path]) -> HeldOutRows | None:
     """Every run's predictions and the common target, when all the runs saved predictions
     for the same test rows; else None."""
-    loaded = [load_test_predictions(run_dir) for run_dir in run_dirs]
-    if not loaded or any(rows is None for rows in loaded):
-        return None
-    target = loaded[0][1]
-    if any(not np.array_equal(rows[1], target) for rows in loaded):
-        return None
-    return HeldOutRows([predicted for predicted, _ in loaded], target)
+    predictions, target = [], None
+    for run_dir in run_dirs:  # each run's target is compared and dropped: one is kept
+        loaded = load_test_predictions(run_dir)
+        if loaded is None or (target is not None and not np.array_equal(loaded[1], target)):
+            return None
+        predictions.append(loaded[0])
+        target = loaded[1] if target is None else target
+    return None if target is None else HeldOutRows(predictions, target)
 
 
 def _resampled(target: np.ndarray) -> ResampledRows:
