@@ -90,14 +90,13 @@ def summarize(
     # Wide enough for three metrics with their intervals when the output is not a terminal.
     console = console or Console(width=max(Console().width, 140))
     root = folders[0] if len(folders) == 1 else None
-    runs = find_results(folders)
-    frame = results_frame(runs, root=root)
+    frame, problem, command = _read_runs(folders, root)
     if not (frame["status"] == "done").any():  # nothing to rank: the table and the failures
         write_atomic(out_dir / "results.csv", frame.to_csv(index=False))
         console.print(f"No run finished ({len(frame)} runs): no leaderboard.")
         _print_unfinished(frame, console)
         return Summary(frame)
-    if problem := mixed_tasks(result for _, result in runs):
+    if problem:
         write_atomic(out_dir / "results.csv", frame.to_csv(index=False))
         raise ConfigError(f"{problem} ({out_dir / 'results.csv'} lists them all)")
     metrics = [metric, *(m for m in _test_metrics(frame) if m != metric)]
@@ -118,10 +117,9 @@ def summarize(
         )
     closing = None
     if one_split:
-        done = [result for _, result in runs if result.get("status") == "done"]
         closing = one_split_sentence(
             [(heading, board, group_by or ["run"]) for heading, (board, group_by, _) in boards.items()],
-            metric, mode, *protocol_command(done),
+            metric, mode, *command,
         )  # fmt: skip
     note = caption if closing is None else f"{caption}\n\n{closing}"
     with folder_lock(out_dir, SUMMARY_LOCK):  # two sweeps ending into one folder: in turn
@@ -143,6 +141,21 @@ def summarize(
         _print_board(console, title, board, group_by, metrics, caption)
     _print_unfinished(frame, console)
     return Summary(frame, closing)
+
+
+def _read_runs(
+    folders: list[Path], root: Path | None
+) -> tuple[pd.DataFrame, str | None, tuple[str, list[str]]]:
+    """What the summary needs of the runs' ``result.json``: the results table
+    (`results_frame`), why the finished runs make no leaderboard (`mixed_tasks`; None when
+    they make one) and the protocol command of the finished runs (`protocol_command`).
+
+    The results themselves (some 20 kB a run: identities, provenance, per-class counts) are
+    freed on return, before the leaderboards' bootstraps, rather than held through them.
+    """
+    runs = find_results(folders)
+    done = [result for _, result in runs if result.get("status") == "done"]
+    return results_frame(runs, root=root), mixed_tasks(done), protocol_command(done)
 
 
 def _caption(metric: str) -> str:
