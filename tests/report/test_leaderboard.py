@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import math
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ import yaml
 from experiments.cli.compare import main as compare
 from experiments.report import summary as summary_module
 from experiments.report.summary import summarize
-from experiments.report.table import find_results, leaderboard, results_frame
+from experiments.report.table import find_results, iter_results, leaderboard, results_frame
 from experiments.runs.result import write_result
 from experiments.stats import held_out_rows
 from experiments.stats.held_out_rows import load_test_predictions, mcnemar_p_value
@@ -264,12 +265,10 @@ def test_the_leaderboard_holds_two_groups_predictions_at_a_time(
     )
 
 
-def test_the_summary_frees_the_runs_results_before_its_leaderboards(
-    tmp_path: Path, monkeypatch
-) -> None:
+def test_the_summary_reads_the_runs_results_one_at_a_time(tmp_path: Path, monkeypatch) -> None:
     # A run's result.json holds some 20 kB (identity, provenance, per-class counts): a
     # 2,000-run sweep's summary held 40 MB of them through its bootstraps.
-    for model, seed in itertools.product(("mlp", "logreg"), range(2)):
+    for model, seed in itertools.product(("mlp", "logreg"), range(3)):
         acc = 0.9 + seed / 100 + (model == "mlp") / 20
         run(tmp_path / f"{model},{seed}", [f"model={model}", f"seed={seed}"], {"test/acc": acc})
 
@@ -277,19 +276,25 @@ def test_the_summary_frees_the_runs_results_before_its_leaderboards(
         pass
 
     results: list[weakref.ref] = []
-    alive_at_leaderboard: list[int] = []
+    most_alive, alive_at_leaderboard = 0, []
 
-    def find_and_follow(folders: list[Path]) -> list[tuple[Path, dict]]:
-        found = [(folder, Result(result)) for folder, result in find_results(folders)]
-        results.extend(weakref.ref(result) for _, result in found)
-        return found
+    def alive() -> int:
+        return sum(result() is not None for result in results)
+
+    def iter_and_follow(folders: list[Path]) -> Iterator[tuple[Path, dict]]:
+        nonlocal most_alive
+        for folder, result in iter_results(folders):
+            most_alive = max(most_alive, alive())
+            result = Result(result)
+            results.append(weakref.ref(result))
+            yield folder, result
 
     def leaderboard_counting(*args, **kwargs) -> pd.DataFrame:
-        alive_at_leaderboard.append(sum(result() is not None for result in results))
+        alive_at_leaderboard.append(alive())
         return leaderboard(*args, **kwargs)
 
-    monkeypatch.setattr(summary_module, "find_results", find_and_follow)
+    monkeypatch.setattr(summary_module, "iter_results", iter_and_follow)
     monkeypatch.setattr(summary_module, "leaderboard", leaderboard_counting)
     summary = summarize([tmp_path], "test/acc", "max", tmp_path)
-    assert len(results) == 4 and alive_at_leaderboard == [0]
+    assert len(results) == 6 and most_alive <= 1 and alive_at_leaderboard == [0]
     assert "experiments-train -m model=logreg,mlp protocol=fair" in summary.closing

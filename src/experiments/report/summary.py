@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,8 @@ from experiments.report.table import (
     P_COLUMN,
     SEED_KEY,
     aligned_markdown,
-    find_results,
     format_leaderboard,
+    iter_results,
     leaderboard,
     results_frame,
     write_table_files,
@@ -43,6 +43,7 @@ SUMMARY_LOCK = ".summary.lock"
 NOT_SETTINGS = {"output_root", "launcher"}
 # The data of runs made before runs recorded their identity: `data_label`'s form.
 UNRECORDED_DATA = "runs that recorded no data identity [unrecorded]"
+DONE_KEYS = ("status", "metrics", "overrides")  # what `_read_runs` keeps of a finished run
 
 
 @dataclass
@@ -150,12 +151,19 @@ def _read_runs(
     (`results_frame`), why the finished runs make no leaderboard (`mixed_tasks`; None when
     they make one) and the protocol command of the finished runs (`protocol_command`).
 
-    The results themselves (some 20 kB a run: identities, provenance, per-class counts) are
-    freed on return, before the leaderboards' bootstraps, rather than held through them.
+    The results are read one at a time (`iter_results`) and only the little these need is
+    kept of each: a 2,000-run sweep's results (some 20 kB a run) never all at once.
     """
-    runs = find_results(folders)
-    done = [result for _, result in runs if result.get("status") == "done"]
-    return results_frame(runs, root=root), mixed_tasks(done), protocol_command(done)
+    done = []  # of each finished run, what `mixed_tasks` and `protocol_command` read
+
+    def keeping_what_is_read() -> Iterator[tuple[Path, dict[str, Any]]]:
+        for run_dir, result in iter_results(folders):
+            if result.get("status") == "done":
+                done.append({key: result[key] for key in DONE_KEYS if key in result})
+            yield run_dir, result
+
+    frame = results_frame(keeping_what_is_read(), root=root)
+    return frame, mixed_tasks(done), protocol_command(done)
 
 
 def _caption(metric: str) -> str:

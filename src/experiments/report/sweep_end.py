@@ -24,7 +24,7 @@ from experiments.report.protocol.runs import is_protocol_folder
 from experiments.report.suite import REPORT_FILE as SUITE_FILE
 from experiments.report.suite import is_suite_folder, write_suite_report
 from experiments.report.summary import summarize
-from experiments.report.table import find_results, results_frame
+from experiments.report.table import iter_results, results_frame
 from experiments.runs.result import LAUNCH_VARIABLE, recorded
 from experiments.tasks.monitor import AUTO
 
@@ -37,6 +37,7 @@ OUTCOMES = ("done", SKIPPED, "pruned", DEBUG, "failed", "interrupted", EARLIER_F
 # What a sweep folder may hold for its reader, named at the end of the sweep when written.
 WHERE = (("Report", REPORT_FILE), ("Report", TABLE_MD), ("Report", SUITE_FILE),
          ("Leaderboard", "leaderboard.md"), ("Results", "results.csv"))  # fmt: skip
+MONITOR_KEYS = ("status", "monitor", "monitor_mode")  # what `_monitor` reads of a result
 WINNER_DIR = "winner"  # a protocol's winning configuration trained on all training rows
 # The multirun of this process, while it runs: `finish_interrupted_sweep` summarizes it.
 _running: tuple[CollectResults, DictConfig] | None = None
@@ -102,7 +103,7 @@ class CollectResults(Callback):
     def _outcomes(self, sweep_dir: Path, interrupted: bool) -> dict[str, int]:
         """How many jobs of the sweep folder ended each way (`OUTCOMES`), this launch's apart."""
         counts = dict.fromkeys(OUTCOMES, 0)
-        for _, result in find_results([sweep_dir]):
+        for _, result in iter_results([sweep_dir]):  # one at a time: 20 kB each
             status = result.get("status")
             now = result.get("launch") == self.launch
             if status == "done":
@@ -155,7 +156,7 @@ def _summarize(config: DictConfig, sweep_dir: Path) -> tuple[str | None, str | N
     suite = is_suite_folder(sweep_dir)
     try:
         if suite:  # one leaderboard of every dataset's runs would mix datasets: the table only
-            frame = results_frame(find_results([sweep_dir]), root=sweep_dir)
+            frame = results_frame(iter_results([sweep_dir]), root=sweep_dir)
             write_atomic(sweep_dir / "results.csv", frame.to_csv(index=False))
             closing = None
         else:
@@ -195,7 +196,11 @@ def _monitor(config: DictConfig, sweep_dir: Path) -> tuple[str, str]:
     each job resolves from its data's task) what the jobs recorded."""
     if AUTO not in (config.monitor, config.monitor_mode):
         return config.monitor, config.monitor_mode
-    results = [result for _, result in find_results([sweep_dir])]
+    # Of each result, only what is read (a result is some 20 kB: not all of them at once).
+    results = [
+        {key: result[key] for key in MONITOR_KEYS if key in result}
+        for _, result in iter_results([sweep_dir])
+    ]
     # a job that failed before resolving `auto` recorded `auto`
     results = [result for result in results if result.get("status") == "done"] or results
     return recorded(results, "monitor") or "val/acc", recorded(results, "monitor_mode") or "max"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -43,15 +43,20 @@ def find_results(folders: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
     left ``running`` by a process that is gone as interrupted (`load_result`). Hidden
     folders hold no runs of the folder (``.replaced/``: runs that another job replaced).
     """
-    found = []
+    return list(iter_results(folders))
+
+
+def iter_results(folders: list[Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """`find_results`, each result read when the loop reaches it: a loop that keeps what it
+    needs of each holds no more than that (a result is some 20 kB: identity, provenance,
+    per-class counts)."""
     for folder in folders:
         for path in sorted(folder.rglob(RESULT_FILE)):
             if any(part.startswith(".") for part in path.relative_to(folder).parts[:-1]):
                 continue
             result = load_result(path)
             if result is not None:
-                found.append((path.parent, result))
-    return found
+                yield path.parent, result
 
 
 def parse_overrides(overrides: list[str]) -> dict[str, str]:
@@ -65,7 +70,7 @@ def parse_overrides(overrides: list[str]) -> dict[str, str]:
 
 
 def results_frame(
-    runs: list[tuple[Path, dict[str, Any]]], root: Path | None = None
+    runs: Iterable[tuple[Path, dict[str, Any]]], root: Path | None = None
 ) -> pd.DataFrame:
     """One row per run: ``job``, ``status``, one column per override key, for protocol jobs
     `PROTOCOL_COLUMNS` (``search``/``final``/``default``, the split, the trial), the metrics
