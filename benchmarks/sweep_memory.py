@@ -6,8 +6,8 @@ RSS while its jobs ran (`sweeps.JobClock`, at the end of the jobs) and with its 
 summary (the process's whole peak, from ``wait4``), and the growth per job between the two
 sizes. Goal (issue 32): a sweep's memory flat in its number of jobs, the large sweep within
 10% of the small one's peak. The summary reads every run (results table, leaderboard and its
-bootstraps, plots), as ``experiments-compare`` does: its memory grows with the runs.
-``--before REV`` also runs the source of commit REV, so that both trees are measured side
+bootstraps, plots), as ``experiments-compare`` does, one result and one group's test rows
+at a time. ``--before REV`` also runs the source of commit REV, so that both trees are measured side
 by side.
 
     .venv/bin/python benchmarks/sweep_memory.py                          # 50 and 400 jobs
