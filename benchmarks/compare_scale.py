@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sweeps import source_tree
+from sweeps import source_trees
 
 GOAL_SECONDS = 10.0  # for 2,000 runs (issue 32)
 CLASSES = 10
@@ -99,9 +99,7 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        trees = {"now": source_tree(None, folder)}
-        if args.before:
-            trees = {f"before ({args.before})": source_tree(args.before, folder)} | trees
+        trees = source_trees(args.before, folder)
         sweep = folder / "sweep"
         write_sweep(sweep, args.runs, args.seeds, args.rows)
         print(f"experiments-compare over {args.runs} runs ({args.seeds} seeds a configuration, "

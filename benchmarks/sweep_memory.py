@@ -20,7 +20,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from sweeps import TINY_JOB, run_sweep, source_tree
+from sweeps import TINY_JOB, run_sweep, source_trees
 
 GOAL_RATIO = 1.10  # the large sweep's peak over the small one's
 
@@ -33,9 +33,7 @@ def main() -> None:
     small, large = args.sizes
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        trees = {"now": source_tree(None, folder)}
-        if args.before:
-            trees = {f"before ({args.before})": source_tree(args.before, folder)} | trees
+        trees = source_trees(args.before, folder)
         cache = folder / "data_cache"
         run_sweep(trees["now"], 1, folder / "warm", cache)  # fills the data cache
         print(f"Tiny jobs ({' '.join(TINY_JOB)}), peak RSS of the sweep's process (MiB):\n")

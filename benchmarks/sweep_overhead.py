@@ -24,7 +24,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from sweeps import TINY_JOB, per_job_beyond_fit, run_sweep, source_tree
+from sweeps import TINY_JOB, per_job_beyond_fit, run_sweep, source_trees
 
 GOAL_SECONDS = 0.25  # per job (issue 32; issue 16 asked for 0.4 s with the start-up shared)
 
@@ -37,9 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        trees = {"now": source_tree(None, folder)}
-        if args.before:
-            trees = {f"before ({args.before})": source_tree(args.before, folder)} | trees
+        trees = source_trees(args.before, folder)
         # A data cache of its own, filled by a first sweep as on a new machine: an entry
         # written by an older version may be slower to read than what users get today.
         cache = folder / "data_cache"

@@ -54,6 +54,13 @@ def source_tree(rev: str | None, folder: Path) -> Path:
     return target / "src"
 
 
+def source_trees(before: str | None, folder: Path) -> dict[str, Path]:
+    """The trees a benchmark compares, by label: commit ``before``'s source first
+    (``before (<rev>)``) when given, then this working tree's (``now``); see `source_tree`."""
+    now = {"now": source_tree(None, folder)}
+    return {f"before ({before})": source_tree(before, folder)} | now if before else now
+
+
 def run_sweep(
     src: Path, jobs: int, out: Path, data_cache: Path, extra: tuple[str, ...] = ()
 ) -> dict[str, Any]:

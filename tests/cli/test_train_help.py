@@ -67,6 +67,7 @@ def test_a_users_config_folder_adds_its_options(tmp_path: Path) -> None:
         ["-m", "--help"],
         ["--hydra-help"],
         ["--config-dir", "no/such/folder", "--help"],  # Hydra's message for the folder
+        ["--help", "--config-dir"],  # not the current folder: Hydra's message for the flag
     ],
 )
 def test_other_requests_go_to_hydra(argv: list[str]) -> None:

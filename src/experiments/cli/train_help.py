@@ -50,7 +50,7 @@ def help_request(argv: list[str]) -> list[Path] | None:
     """The config folders of a plain help request: ``--help`` (or ``-h``), with
     ``--config-dir DIR`` if given, first (Hydra searches them before the shipped folder).
     None when ``argv`` asks for anything else: no help flag, an override, another flag, or a
-    folder that does not exist (Hydra answers those, with its own messages)."""
+    folder that is missing or does not exist (Hydra answers those, with its own messages)."""
     words = iter(argv[1:])
     folders, asked = [], False
     for word in words:
@@ -58,12 +58,12 @@ def help_request(argv: list[str]) -> list[Path] | None:
         if word in HELP_FLAGS:
             asked = True
         elif name in CONFIG_DIR_FLAGS:
-            folders.append(Path(value if equals else next(words, "")))
+            folders.append(value if equals else next(words, ""))
         else:
             return None
-    if not asked or not all(folder.is_dir() for folder in folders):
+    if not asked or not all(folder and Path(folder).is_dir() for folder in folders):
         return None
-    return [*folders, SHIPPED_CONFIGS]
+    return [*map(Path, folders), SHIPPED_CONFIGS]
 
 
 def help_text(folders: list[Path], width: int | None = None) -> str:
