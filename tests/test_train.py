@@ -9,7 +9,11 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
+from experiments.cli.evaluate import main as evaluate_main
 from experiments.core import train
+from experiments.protocol.jobs import pruning_override
+
+from .conftest import train_run
 
 RESULT_KEYS = {
     "status", "model", "dataset", "seed", "threads", "overrides", "started", "finished",
@@ -27,6 +31,41 @@ def test_model_learns_digits(make_cfg, tmp_path: Path, model: str, threshold: fl
     assert result["metrics"]["test/f1"] >= threshold - 0.01
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
     assert (tmp_path / "checkpoints" / "best.ckpt").is_file()
+
+
+# every epoch's last.ckpt and best.ckpt written over the one before, which is kept for a resume
+EVERY_EPOCH = [
+    "callbacks.last_checkpoint.min_seconds=0",
+    "callbacks.model_checkpoint.min_seconds=0",
+]
+
+
+@pytest.mark.parametrize(
+    ("ending", "status"),
+    [([], "done"), ([pruning_override("val/acc", "max", (4 / 6,), {4: 1.01})], "pruned")],
+    ids=["done", "pruned at epoch 4"],
+)
+def test_a_run_that_ended_keeps_one_file_per_checkpoint(
+    tmp_path: Path, ending: list[str], status: str
+) -> None:
+    run = train_run(tmp_path, "model=mlp", "trainer.max_epochs=6", *EVERY_EPOCH, *ending)
+    assert json.loads((run / "result.json").read_text())["status"] == status
+    checkpoints = run / "checkpoints"
+    assert sorted(p.name for p in checkpoints.iterdir()) == [
+        "best.ckpt", "checksums.json", "last.ckpt",
+    ]  # fmt: skip
+    assert set(json.loads((checkpoints / "checksums.json").read_text())) == {
+        "best.ckpt", "last.ckpt",
+    }  # fmt: skip
+
+
+def test_keep_checkpoints_false_deletes_them_once_the_run_is_done(tmp_path: Path, capsys) -> None:
+    run = train_run(tmp_path, "model=logreg", "trainer.max_epochs=2", "keep_checkpoints=false")
+    assert json.loads((run / "result.json").read_text())["status"] == "done"
+    assert (run / "test_predictions.npz").is_file() and (run / "tb").is_dir()
+    assert not (run / "checkpoints").exists()
+    assert evaluate_main([f"ckpt={run}"]) == 2  # the model is gone, and the message says why
+    assert "ran with keep_checkpoints=false" in capsys.readouterr().err
 
 
 def test_result_json_has_documented_fields(make_cfg, tmp_path: Path) -> None:

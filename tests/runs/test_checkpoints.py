@@ -82,3 +82,20 @@ def test_only_damaged_checkpoints_mean_starting_over(saved: Path, caplog) -> Non
         assert resume_checkpoint(run_dir) is None
     assert "no intact checkpoint" in caplog.text and "starting over" in caplog.text
     assert not (run_dir / "checkpoints").exists() and not (run_dir / "tb").exists()
+
+
+def test_drop_previous_leaves_the_newest_of_each_name(tmp_path: Path) -> None:
+    io = AtomicCheckpointIO()
+    last, best = tmp_path / "last.ckpt", tmp_path / "best.ckpt"
+    for epoch in (1, 2, 3):
+        io.save_checkpoint(state(epoch), last)
+    io.save_checkpoint(state(1), best)
+    io.save_checkpoint(state(3), best)
+    io.drop_previous()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "best.ckpt",
+        "checksums.json",
+        "last.ckpt",
+    ]
+    for path in (last, best):  # still verified against their records
+        assert io.load_checkpoint(path, weights_only=True)["epoch"] == 3

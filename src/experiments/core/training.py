@@ -22,6 +22,7 @@ from experiments.kinds import FitOutcome, ModelKind, RunInputs, model_kind
 from experiments.report.example_images import chosen_rows, examples_image
 from experiments.report.per_class import confusion_heatmap, confusion_image, per_class_results
 from experiments.report.tensorboard import flatten, write_hparams
+from experiments.runs.checkpoints import remove_checkpoints
 from experiments.runs.identity import debug_settings, identity_config, run_identity
 from experiments.runs.paths import record_absolute_paths
 from experiments.runs.process import prepare_torch
@@ -112,22 +113,35 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
         result["wall_seconds"] = round(time.perf_counter() - clocks[0], 3)
         result["cpu_seconds"] = round(time.process_time() - clocks[1], 3)
         write(run_dir, result)
+    if not cfg.keep_checkpoints and rank_zero_only.rank == 0:  # after the result: a kill
+        remove_checkpoints(run_dir)  # in between leaves files, never a run that lost its model
     return result
 
 
-def _fit_and_test(
-    cfg: DictConfig, run_dir: Path, overrides: list[str], job_config: dict[str, Any]
-) -> dict[str, Any]:
+def _check_run_settings(cfg: DictConfig) -> None:
+    """Refuse unknown root keys and bad values of the run's own settings, all at once.
+
+    Raises:
+        ConfigError: one problem per bad key.
+    """
     check_root_keys(cfg)
     problems = []
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
         problems.append(f"seed: expected an integer, got {cfg.seed!r}")
     if not isinstance(cfg.threads, int) or isinstance(cfg.threads, bool) or cfg.threads < 1:
         problems.append(f"threads: expected a positive integer, got {cfg.threads!r}")
+    if not isinstance(cfg.keep_checkpoints, bool):
+        problems.append(f"keep_checkpoints: expected true or false, got {cfg.keep_checkpoints!r}")
     if cfg.figures not in FIGURES:
         problems.append(f"figures: expected one of {', '.join(FIGURES)}, got {cfg.figures!r}")
     if problems:
         raise ConfigError(problems)
+
+
+def _fit_and_test(
+    cfg: DictConfig, run_dir: Path, overrides: list[str], job_config: dict[str, Any]
+) -> dict[str, Any]:
+    _check_run_settings(cfg)
     kind = model_kind(cfg.model)
     check_config(cfg, CHECKED_SECTIONS)
     prepare_torch(cfg.threads, cfg.seed)

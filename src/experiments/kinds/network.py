@@ -54,7 +54,8 @@ class NetworkKind:
     recommends = False
     model_file = Path("checkpoints") / "last.ckpt"  # the model of the last epoch: the tested one
     missing_model_hint = (
-        "it ran with trainer.enable_checkpointing=false or stopped before an epoch ended"
+        "it ran with trainer.enable_checkpointing=false, stopped before an epoch ended, or "
+        "ran with keep_checkpoints=false (a protocol's search trial, whose model is never used)"
     )
     keys = frozenset(
         {

@@ -16,13 +16,13 @@ from omegaconf import DictConfig
 from pytorch_lightning.callbacks import ModelCheckpoint
 from torch import nn
 
-from experiments.config import instantiate_checked
+from experiments.config import RunPruned, instantiate_checked
 from experiments.data import DataShapes
 from experiments.kinds.base import FitOutcome, RunInputs
 from experiments.kinds.metrics import build_metrics
 from experiments.kinds.network_build import build_task as build_network_task
 from experiments.kinds.network_build import count_parameters
-from experiments.runs.checkpoints import AtomicCheckpointIO
+from experiments.runs.checkpoints import CHECKPOINTS_DIR, AtomicCheckpointIO
 from experiments.runs.ddp import child_ready, ddp_job_scope
 from experiments.tasks import quiet_lightning_warnings
 from experiments.tasks.callbacks import FitClock, LastEpochMetrics
@@ -76,6 +76,7 @@ def fit(kind: NetworkKind, run: RunInputs) -> FitOutcome:
     task = kind.build_task(cfg, datamodule, run.shapes)
     clock = FitClock()  # fit_seconds over every attempt when resuming
     last_epoch = LastEpochMetrics()  # its metrics when resuming finds no epoch to train
+    checkpoint_io = AtomicCheckpointIO()  # checkpoints whole or absent, checked on resume
     with ddp_job_scope(run.run_dir, run.overrides) as children:
         trainer = instantiate_checked(
             cfg.trainer,
@@ -83,7 +84,7 @@ def fit(kind: NetworkKind, run: RunInputs) -> FitOutcome:
             logger=run.loggers,
             callbacks=[*_callbacks(cfg, run.run_dir), clock, last_epoch, children],
             default_root_dir=str(run.run_dir),
-            plugins=[AtomicCheckpointIO()],  # checkpoints whole or absent, checked on resume
+            plugins=[checkpoint_io],
         )
         _check_before_launch(trainer)
         kind.group_steps(cfg, datamodule, task, trainer.callbacks)
@@ -92,8 +93,13 @@ def fit(kind: NetworkKind, run: RunInputs) -> FitOutcome:
         start = time.perf_counter()
         if run.checkpoint:
             log.info("resuming from %s", run.checkpoint)
-        trainer.fit(task, datamodule=datamodule, ckpt_path=run.checkpoint, weights_only=True)
+        try:
+            trainer.fit(task, datamodule=datamodule, ckpt_path=run.checkpoint, weights_only=True)
+        except RunPruned:  # ended: nothing resumes a pruned trial
+            checkpoint_io.drop_previous()
+            raise
         fit_seconds = clock.earlier + time.perf_counter() - start
+        checkpoint_io.drop_previous()
         metrics = last_epoch.restored | fit_metrics(trainer)
         start = time.perf_counter()
         (test_metrics,) = trainer.test(task, datamodule=datamodule, verbose=False)
@@ -135,7 +141,7 @@ def _callbacks(cfg: DictConfig, run_dir: Path) -> list[pl.Callback]:
         return [c for c in callbacks if not isinstance(c, ModelCheckpoint)]
     for callback in callbacks:
         if isinstance(callback, ModelCheckpoint) and callback.dirpath is None:
-            callback.dirpath = os.path.realpath(run_dir / "checkpoints")
+            callback.dirpath = os.path.realpath(run_dir / CHECKPOINTS_DIR)
     return callbacks
 
 

@@ -11,7 +11,9 @@ Saving ``last.ckpt`` goes: (1) record the current digest of ``last.ckpt`` for
 ``last.prev.ckpt`` too; (2) hard-link the verified current ``last.ckpt`` to
 ``last.prev.ckpt``; (3) record the new digest for ``last.ckpt``; (4) write the new file
 beside it and rename it over ``last.ckpt``. A kill between any two steps leaves at least
-one file whose digest matches its record.
+one file whose digest matches its record. Once the fit has ended no save can be cut short,
+and `AtomicCheckpointIO.drop_previous` deletes the kept versions: a finished run holds one
+file per checkpoint name.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ from experiments.runs.checksums import (
 
 log = logging.getLogger(__name__)
 PREVIOUS = ".prev"
+CHECKPOINTS_DIR = "checkpoints"  # in a run folder: where its checkpoint callbacks write
+
+
+def remove_checkpoints(run_dir: Path) -> None:
+    """Delete ``<run_dir>/checkpoints`` (``keep_checkpoints=false``: once the run has ended, its
+    model is never loaded)."""
+    shutil.rmtree(run_dir / CHECKPOINTS_DIR, ignore_errors=True)
 
 
 def previous_of(path: Path) -> Path:
@@ -73,6 +82,10 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     checkpoints at a time (rank zero; the run folder's lock keeps other processes out).
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._saved: set[Path] = set()  # what drop_previous cleans up after
+
     def save_checkpoint(
         self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None
     ) -> None:
@@ -96,6 +109,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         _write_checksums(folder, recorded)
         with atomic_file(path, "wb") as file:
             file.write(data)
+        self._saved.add(path)
 
     def load_checkpoint(self, path: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         verify_checkpoint(Path(path))
@@ -103,13 +117,26 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
     def remove_checkpoint(self, path: Any) -> None:
         path = Path(path)
-        for stale in (path, previous_of(path)):
-            stale.unlink(missing_ok=True)
-        recorded = read_checksums(path.parent)
-        if recorded:
-            for name in (path.name, previous_of(path).name):
-                recorded.pop(name, None)
-            _write_checksums(path.parent, recorded)
+        _remove(path, previous_of(path))
+
+    def drop_previous(self) -> None:
+        """Delete the kept previous versions of the checkpoints this object saved: call it
+        once the fit has ended (a killed run needs them to resume; a finished one never)."""
+        for path in self._saved:
+            _remove(previous_of(path))
+        self._saved.clear()
+
+
+def _remove(*paths: Path) -> None:
+    """Delete ``paths`` (checkpoints of one folder) and their checksum records."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+    folder = paths[0].parent
+    recorded = read_checksums(folder)
+    if recorded:
+        for path in paths:
+            recorded.pop(path.name, None)
+        _write_checksums(folder, recorded)
 
 
 def intact_checkpoint(path: Path) -> Path | None:

@@ -38,8 +38,8 @@ from experiments.config import ConfigError, instantiate_checked
 # and ``callbacks.optuna_pruning`` an Optuna trial's study and number (its sampled values are
 # in the config), ``model.search_space`` what a search may draw: none changes what it trains.
 VOLATILE = (
-    "experiment_name", "output_root", "progress_bar", "figures", "resume", "gpus", "steps_per_call",
-    "logger", "tags", "protocol", "suite", "search", "callbacks.optuna_pruning",
+    "experiment_name", "output_root", "progress_bar", "figures", "resume", "keep_checkpoints",
+    "gpus", "steps_per_call", "logger", "tags", "protocol", "suite", "search", "callbacks.optuna_pruning",
     "callbacks.protocol_pruning", "model.search_space",
     "dataset.cache", "dataset.cache_dir",
     "trainer.enable_progress_bar", "trainer.enable_model_summary",

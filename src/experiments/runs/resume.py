@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.io.atomic import remove_temporaries
 from experiments.io.lock import LOCK_FILE
-from experiments.runs.checkpoints import intact_checkpoint
+from experiments.runs.checkpoints import CHECKPOINTS_DIR, intact_checkpoint
 from experiments.runs.result import TEST_PREDICTIONS_FILE, now_iso, read_result
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def resume_checkpoint(run_dir: Path) -> Path | None:
     one before it when that one is garbled or was cut (with a warning); None when the run
     saved none. When it saved only damaged ones, they are removed with the rest of the
     attempt (`clear_previous_attempt`) and the run starts over, with a warning."""
-    path = run_dir / "checkpoints" / "last.ckpt"
+    path = run_dir / CHECKPOINTS_DIR / "last.ckpt"
     found = intact_checkpoint(path)
     if found is None and any(path.parent.glob("*.ckpt")):
         log.warning("%s: starting over", run_dir)
