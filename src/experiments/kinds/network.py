@@ -25,7 +25,7 @@ from experiments.config.trusted import Trust
 from experiments.data import DataShapes
 from experiments.kinds.base import FitOutcome, Outputs, RunInputs, require_examples
 from experiments.kinds.network_build import build_eval_task, build_loss
-from experiments.runs.checksums import verify_checkpoint
+from experiments.runs.checksums import CHECKPOINTS_DIR, verify_checkpoint
 from experiments.tasks.monitor import logged_metrics
 from experiments.tasks.outputs import EvalTask
 
@@ -52,7 +52,7 @@ class NetworkKind:
 
     name = "network"
     recommends = False
-    model_file = Path("checkpoints") / "last.ckpt"  # the model of the last epoch: the tested one
+    model_file = Path(CHECKPOINTS_DIR) / "last.ckpt"  # the model of the last epoch: the tested one
     missing_model_hint = (
         "it ran with trainer.enable_checkpointing=false, stopped before an epoch ended, or "
         "ran with keep_checkpoints=false (a protocol's search trial, whose model is never used)"

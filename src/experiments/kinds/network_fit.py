@@ -22,7 +22,8 @@ from experiments.kinds.base import FitOutcome, RunInputs
 from experiments.kinds.metrics import build_metrics
 from experiments.kinds.network_build import build_task as build_network_task
 from experiments.kinds.network_build import count_parameters
-from experiments.runs.checkpoints import CHECKPOINTS_DIR, AtomicCheckpointIO
+from experiments.runs.checkpoints import AtomicCheckpointIO
+from experiments.runs.checksums import CHECKPOINTS_DIR
 from experiments.runs.ddp import child_ready, ddp_job_scope
 from experiments.tasks import quiet_lightning_warnings
 from experiments.tasks.callbacks import FitClock, LastEpochMetrics

@@ -32,6 +32,7 @@ from lightning_fabric.plugins.io import TorchCheckpointIO
 
 from experiments.io.atomic import atomic_file, remove_temporaries, write_atomic
 from experiments.runs.checksums import (
+    CHECKPOINTS_DIR,
     CHECKSUMS_FILE,
     checkpoint_problem,
     read_checksums,
@@ -40,7 +41,6 @@ from experiments.runs.checksums import (
 
 log = logging.getLogger(__name__)
 PREVIOUS = ".prev"
-CHECKPOINTS_DIR = "checkpoints"  # in a run folder: where its checkpoint callbacks write
 
 
 def remove_checkpoints(run_dir: Path) -> None:

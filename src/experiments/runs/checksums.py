@@ -12,6 +12,7 @@ from pathlib import Path
 from experiments.config.errors import ConfigError
 
 CHECKSUMS_FILE = "checksums.json"
+CHECKPOINTS_DIR = "checkpoints"  # in a run folder: where its checkpoint callbacks write
 
 
 def read_checksums(folder: Path) -> dict[str, str] | None:

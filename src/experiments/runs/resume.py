@@ -14,7 +14,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.io.atomic import remove_temporaries
 from experiments.io.lock import LOCK_FILE
-from experiments.runs.checkpoints import CHECKPOINTS_DIR, intact_checkpoint
+from experiments.runs.checkpoints import intact_checkpoint
+from experiments.runs.checksums import CHECKPOINTS_DIR
 from experiments.runs.result import TEST_PREDICTIONS_FILE, now_iso, read_result
 
 log = logging.getLogger(__name__)
