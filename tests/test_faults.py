@@ -322,3 +322,42 @@ FAULTS = [
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda fault: fault.__name__)
 def test_fault(fault, tmp_path: Path, tmpfs) -> None:
     fault(tmp_path, tmpfs)
+
+
+# A sweep whose job seed=1 raises before its run starts (as an import that fails at a job's
+# start would): past the run's own handling, where Hydra keeps the error in the job's return.
+RAISING_BEFORE_THE_RUN = """
+import sys
+import experiments.core.job as job_module
+from experiments.cli.train import cli
+
+real_start = job_module.start
+def start(cfg, job):
+    if cfg.seed == 1:
+        raise RuntimeError("the job could not start")
+    return real_start(cfg, job)
+job_module.start = start
+sys.argv[0] = "experiments-train"
+cli()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launcher", ["local", "parallel"])
+def test_a_job_that_raises_before_its_run_is_a_failed_job(tmp_path: Path, launcher: str) -> None:
+    sweep = tmp_path / "sweep"
+    done = subprocess.run(
+        [sys.executable, "-c", RAISING_BEFORE_THE_RUN, "-m", "model=logreg",
+         "trainer.max_epochs=1", "seed=0,1", f"launcher={launcher}", f"hydra.sweep.dir={sweep}"],
+        capture_output=True, text=True, timeout=300, env=os.environ,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "Jobs: 1 done, 1 failed." in done.stdout
+    (passed,) = sweep.glob("*seed=0*")
+    (failed,) = sweep.glob("*seed=1*")
+    assert json.loads((passed / "result.json").read_text())["status"] == "done"
+    result = json.loads((failed / "result.json").read_text())
+    assert result["status"] == "failed"
+    assert result["error"] == "RuntimeError: the job could not start"
+    assert "seed=1" in result["overrides"]
+    assert "Traceback" in (failed / "run.log").read_text()  # where it raised, to fix it

@@ -7,7 +7,8 @@ from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 
 from experiments.config import compose_config
-from hydra_plugins.experiments_launcher.sequential import lean_return
+from experiments.runs.result import read_result, record_result
+from hydra_plugins.experiments_launcher.sequential import lean_return, settled
 
 
 def test_the_default_launcher_is_the_sequential_one() -> None:
@@ -36,3 +37,14 @@ def test_a_lean_return_keeps_what_sweepers_read_and_drops_the_configs() -> None:
         {"status": "done"},
     )
     assert (lean.working_dir, lean.task_name) == ("/here", "train")
+
+
+def test_an_error_after_the_run_recorded_its_end_keeps_that_record(tmp_path) -> None:
+    record_result(tmp_path, {"status": "done", "overrides": ["seed=1"]})
+    job = JobReturn(
+        overrides=["seed=1"], status=JobStatus.FAILED, _return_value=RuntimeError("late"),
+        hydra_cfg=OmegaConf.create({"hydra": {"runtime": {"output_dir": str(tmp_path)}}}),
+    )  # fmt: skip
+    lean = settled(job, 3)
+    assert lean.status == JobStatus.COMPLETED  # the sweep goes on; its summary reads the file
+    assert lean.return_value["status"] == "done" == read_result(tmp_path)["status"]

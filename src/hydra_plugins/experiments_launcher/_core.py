@@ -27,10 +27,10 @@ from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, JobStatus, configure_log, filter_overrides, setup_globals
 from hydra_plugins.hydra_joblib_launcher._core import execute_job
 from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
-from omegaconf import OmegaConf, open_dict
+from omegaconf import open_dict
 
-from experiments.runs.result import launch_id, now_iso, read_result, record_result
-from hydra_plugins.experiments_launcher.sequential import lean_return
+from experiments.runs.result import launch_id
+from hydra_plugins.experiments_launcher.sequential import record_failure, settled
 
 log = logging.getLogger(__name__)
 # Native thread pools per job: the machine's cores shared among the jobs running at once.
@@ -47,7 +47,7 @@ def _serve(run: RunJob, threads: int, jobs: connection.Connection) -> None:
     for name in THREAD_VARIABLES:
         os.environ.setdefault(name, str(threads))
     while (job := jobs.recv()) is not None:
-        jobs.send_bytes(cloudpickle.dumps(lean_return(run(*job))))
+        jobs.send_bytes(cloudpickle.dumps(settled(run(*job), job[0])))
 
 
 @dataclass
@@ -181,14 +181,6 @@ def _record_death(
     HydraConfig.instance().set_config(sweep_config)
     run_dir = Path(str(sweep_config.hydra.sweep.dir)) / str(sweep_config.hydra.sweep.subdir)
     log.error("job #%d failed: %s  (%s)", idx, reason, run_dir)
-    result = read_result(run_dir) or {}
-    if result.get("status") in (None, "running", "interrupted"):
-        task = OmegaConf.to_container(sweep_config.hydra.overrides.task)
-        result = (
-            {"overrides": [o for o in task if not o.startswith("resume=")]}
-            | result
-            | {"status": "failed", "error": reason, "finished": now_iso(), "launch": launch_id()}
-        )
-        record_result(run_dir, result)
+    result = record_failure(run_dir, list(sweep_config.hydra.overrides.task), reason)
     # returned like a job that recorded its own failure: the sweep goes on, its end reports it
     return JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED, _return_value=result)

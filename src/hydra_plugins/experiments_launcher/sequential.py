@@ -10,13 +10,22 @@ sweeper reads of it: `lean_return`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
+from hydra.core.utils import (
+    JobReturn,
+    JobStatus,
+    configure_log,
+    filter_overrides,
+    run_job,
+    setup_globals,
+)
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -39,6 +48,39 @@ def lean_return(job: JobReturn) -> JobReturn:
         status=job.status,
         _return_value=job._return_value,
     )
+
+
+def settled(job: JobReturn, idx: int) -> JobReturn:
+    """`lean_return` of ``job``; first, when its task function raised past the run's own
+    handling (an import failing at the job's start, a folder it could not lock), which Hydra
+    keeps in the return and says nothing of: the error logged with its traceback (call this
+    while the job's logging is on, and it lands in its run.log too), the job recorded
+    ``failed`` (`record_failure`), and returned as a job that recorded its own failure, so
+    that the sweep goes on and its summary counts the job, names it and exits 1."""
+    if job.status != JobStatus.FAILED:
+        return lean_return(job)
+    error = job._return_value
+    run_dir = Path(str(OmegaConf.select(job.hydra_cfg, "hydra.runtime.output_dir")))
+    reason = f"{type(error).__name__}: {error}"
+    log.error("job #%d failed: %s  (%s)", idx, reason, run_dir, exc_info=error)
+    result = record_failure(run_dir, job.overrides or [], reason)
+    return lean_return(dataclasses.replace(job, status=JobStatus.COMPLETED, _return_value=result))
+
+
+def record_failure(run_dir: Path, overrides: Sequence[str], reason: str) -> dict[str, Any]:
+    """Record the job of ``run_dir`` (``overrides``) ``failed`` for ``reason`` in its
+    ``result.json``, unless its run recorded how it ended; return the record."""
+    from experiments.runs.result import launch_id, now_iso, read_result, record_result
+
+    result = read_result(run_dir) or {}
+    if result.get("status") in (None, "running", "interrupted"):
+        result = (
+            {"overrides": [o for o in overrides if not o.startswith("resume=")]}
+            | result
+            | {"status": "failed", "error": reason, "finished": now_iso(), "launch": launch_id()}
+        )
+        record_result(run_dir, result)
+    return result
 
 
 class SequentialLauncher(Launcher):
@@ -82,7 +124,7 @@ class SequentialLauncher(Launcher):
                 job_dir_key="hydra.sweep.dir",
                 job_subdir_key="hydra.sweep.subdir",
             )
-            returns.append(lean_return(job))
+            returns.append(settled(job, idx))  # the job's logging still on: into its run.log
             configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         return returns
 

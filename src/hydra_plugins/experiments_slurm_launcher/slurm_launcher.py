@@ -39,6 +39,7 @@ from experiments.config.job_name import job_name
 from experiments.runs.identity import differences, identity_of
 from experiments.runs.result import now_iso, read_result, write_result
 from hydra_plugins.experiments_grid_sweeper.grid_sweeper import job_shape
+from hydra_plugins.experiments_launcher.sequential import settled
 from hydra_plugins.experiments_slurm_launcher import cluster
 from hydra_plugins.experiments_slurm_launcher.resources import job_request, unmet
 
@@ -91,13 +92,14 @@ class SlurmLauncher(BaseSubmititLauncher):
                 sweep_config.hydra.job_logging.handlers.file.filename = (
                     f"${{hydra.runtime.output_dir}}/run.rank{environment.global_rank}.log"
                 )
-        return run_job(
+        job = run_job(
             hydra_context=self.hydra_context,
             task_function=self.task_function,
             config=sweep_config,
             job_dir_key=job_dir_key,
             job_subdir_key="hydra.sweep.subdir",
         )
+        return settled(job, job_num) if environment.global_rank == 0 else job
 
     def launch(
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
