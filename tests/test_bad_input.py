@@ -57,7 +57,7 @@ BAD_RUNS = [
     (["dataset=sms_spam"], "To run offline, point the config at local files in the same schema"),
     (["model.C=0"], "model.C: expected a positive number, got 0"),
     (["threads=0"], "threads: expected a positive integer, got 0"),
-    (["keep_checkpoints=sometimes"], "keep_checkpoints: expected true or false, got 'sometimes'"),
+    (["keep_model=sometimes"], "keep_model: expected true or false, got 'sometimes'"),
     (["model=cnn", "dataset=breast_cancer"], "model 'cnn' cannot be built for tabular data"),
     (["model=text_cnn"], "model 'text_cnn' needs vocab_size, which image data does not provide"),
     (["model=logreg", "dataset=diabetes"], "model 'logreg' supports classification only"),

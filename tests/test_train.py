@@ -59,13 +59,22 @@ def test_a_run_that_ended_keeps_one_file_per_checkpoint(
     }  # fmt: skip
 
 
-def test_keep_checkpoints_false_deletes_them_once_the_run_is_done(tmp_path: Path, capsys) -> None:
-    run = train_run(tmp_path, "model=logreg", "trainer.max_epochs=2", "keep_checkpoints=false")
+@pytest.mark.parametrize(
+    ("model", "saved"),
+    [("logreg", "checkpoints/last.ckpt"), ("sk_logreg", "estimator.skops")],
+    ids=["network", "estimator"],
+)
+def test_keep_model_false_deletes_the_model_once_the_run_is_done(
+    tmp_path: Path, capsys, model: str, saved: str
+) -> None:
+    kept = train_run(tmp_path / "kept", f"model={model}", "trainer.max_epochs=2")
+    run = train_run(tmp_path / "run", f"model={model}", "trainer.max_epochs=2", "keep_model=false")
+    assert (kept / saved).is_file() and list(kept.glob("featurizer.*"))
     assert json.loads((run / "result.json").read_text())["status"] == "done"
     assert (run / "test_predictions.npz").is_file() and (run / "tb").is_dir()
-    assert not (run / "checkpoints").exists()
+    assert not (run / saved.split("/")[0]).exists() and not list(run.glob("featurizer.*"))
     assert evaluate_main([f"ckpt={run}"]) == 2  # the model is gone, and the message says why
-    assert "ran with keep_checkpoints=false" in capsys.readouterr().err
+    assert "ran with keep_model=false" in capsys.readouterr().err
 
 
 def test_result_json_has_documented_fields(make_cfg, tmp_path: Path) -> None:

@@ -246,13 +246,11 @@ def test_job_records_and_folders() -> None:
     assert job.folder == "search/sk_random_forest/split_2,trial_3"
     assert "++model.estimator.max_depth=7" in job.overrides  # not in the YAML: added
     assert "++dataset.withhold_test=true" in job.overrides
-    assert "++keep_checkpoints=false" in job.overrides  # its model is never used
+    assert "++keep_model=false" in job.overrides  # its model is never used
     assert "hydra.sweep.subdir='search/sk_random_forest/split_2,trial_3'" in job.overrides
     final = final_job(trial, split_seed=4, seed=1, prefix="n_train=500/")
     assert final.folder == "n_train=500/final/sk_random_forest/split_4,seed_1"
-    assert not any(
-        "withhold_test" in line or "keep_checkpoints" in line for line in final.overrides
-    )
+    assert not any("withhold_test" in line or "keep_model" in line for line in final.overrides)
     assert (
         "protocol.job={phase: final, model: 'sk_random_forest', trial: 3, "
         "params: {model.estimator.max_depth: 7}, split_seed: 4, seed: 1}"

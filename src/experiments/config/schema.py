@@ -15,7 +15,7 @@ ROOT_KEYS = frozenset(
         # conf/train.yaml's groups and settings
         "dataset", "model", "optimizer", "scheduler", "trainer", "logger", "callbacks",
         "metrics", "experiment_name", "seed", "steps_per_call", "threads", "monitor",
-        "monitor_mode", "output_root", "progress_bar", "figures", "resume", "keep_checkpoints",
+        "monitor_mode", "output_root", "progress_bar", "figures", "resume", "keep_model",
         "tags", "debug",
         # what the optional groups add: hparams_search=, protocol=, curve=, suite=, launcher=gpus
         "search", "protocol", "curve", "suite", "gpus",

@@ -6,6 +6,7 @@ Reads top to bottom: threads and seed, data, model kind, fit, test, result.
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,14 @@ from pytorch_lightning.utilities import rank_zero_only
 from experiments.config import ConfigError, RunPruned, instantiate_checked
 from experiments.config.checks import check_config
 from experiments.config.schema import check_root_keys
+from experiments.data.fitted import FEATURIZER_FILES
 from experiments.io.process import process_identity
 from experiments.kinds import FitOutcome, ModelKind, RunInputs, model_kind
+from experiments.kinds.estimator_file import ESTIMATOR_FILE
 from experiments.report.example_images import chosen_rows, examples_image
 from experiments.report.per_class import confusion_heatmap, confusion_image, per_class_results
 from experiments.report.tensorboard import flatten, write_hparams
-from experiments.runs.checkpoints import remove_checkpoints
+from experiments.runs.checksums import CHECKPOINTS_DIR
 from experiments.runs.identity import debug_settings, identity_config, run_identity
 from experiments.runs.paths import record_absolute_paths
 from experiments.runs.process import prepare_torch
@@ -113,9 +116,23 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
         result["wall_seconds"] = round(time.perf_counter() - clocks[0], 3)
         result["cpu_seconds"] = round(time.process_time() - clocks[1], 3)
         write(run_dir, result)
-    if not cfg.keep_checkpoints and rank_zero_only.rank == 0:  # after the result: a kill
-        remove_checkpoints(run_dir)  # in between leaves files, never a run that lost its model
+    if not cfg.keep_model and rank_zero_only.rank == 0:  # after the result: a kill
+        _drop_model(run_dir)  # in between leaves files, never a run that lost its model
     return result
+
+
+# What loads a run's model later (`experiments.core.saved`): a network's checkpoints, a
+# fitted estimator, the fitted featurizer. `keep_model=false` deletes them once the run ended.
+MODEL_FILES = (CHECKPOINTS_DIR, str(ESTIMATOR_FILE), *FEATURIZER_FILES)
+
+
+def _drop_model(run_dir: Path) -> None:
+    for name in MODEL_FILES:
+        path = run_dir / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _check_run_settings(cfg: DictConfig) -> None:
@@ -130,8 +147,8 @@ def _check_run_settings(cfg: DictConfig) -> None:
         problems.append(f"seed: expected an integer, got {cfg.seed!r}")
     if not isinstance(cfg.threads, int) or isinstance(cfg.threads, bool) or cfg.threads < 1:
         problems.append(f"threads: expected a positive integer, got {cfg.threads!r}")
-    if not isinstance(cfg.keep_checkpoints, bool):
-        problems.append(f"keep_checkpoints: expected true or false, got {cfg.keep_checkpoints!r}")
+    if not isinstance(cfg.keep_model, bool):
+        problems.append(f"keep_model: expected true or false, got {cfg.keep_model!r}")
     if cfg.figures not in FIGURES:
         problems.append(f"figures: expected one of {', '.join(FIGURES)}, got {cfg.figures!r}")
     if problems:

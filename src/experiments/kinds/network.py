@@ -55,7 +55,7 @@ class NetworkKind:
     model_file = Path(CHECKPOINTS_DIR) / "last.ckpt"  # the model of the last epoch: the tested one
     missing_model_hint = (
         "it ran with trainer.enable_checkpointing=false, stopped before an epoch ended, or "
-        "ran with keep_checkpoints=false (a protocol's search trial, whose model is never used)"
+        "ran with keep_model=false (as a protocol's search trials: their models are never used)"
     )
     keys = frozenset(
         {

@@ -11,8 +11,8 @@ of the same protocol finds the jobs that are done by their folders and skips the
                                                            all training rows (`protocol.winner`)
 
 A search job withholds its split's test rows (``dataset.withhold_test``): its test phase
-scores the validation rows again; its checkpoints are deleted once it ends
-(``keep_checkpoints=false``). Only final and default jobs, launched once the split's
+scores the validation rows again; its saved model is deleted once it ends
+(``keep_model=false``). Only final and default jobs, launched once the split's
 configuration is fixed, score test rows.
 """
 
@@ -29,8 +29,9 @@ WITHHOLD_TEST = "++dataset.withhold_test=true"  # ++: a dataset file of the user
 TRAIN_ON_ALL = "++dataset.train_on_all=true"
 # The winner is a model to use: saved even when the protocol's runs save none (to save disk).
 SAVE_MODEL = "++trainer.enable_checkpointing=true"
-# A search trial's model is never used: its checkpoints serve a resume, then go (to save disk).
-DROP_CHECKPOINTS = "++keep_checkpoints=false"
+# A search trial's model is never used: deleted once it ended (its checkpoints serve a resume
+# until then), to save disk.
+DROP_MODEL = "++keep_model=false"
 RECORD_KEY = "protocol.job"  # the config key a job's record is given under; train copies it
 PRUNING_KEY = "callbacks.protocol_pruning"  # a search trial's pruning callback
 
@@ -72,7 +73,7 @@ def search_job(
     rows, selected on its validation rows, its test rows withheld; ``extra`` overrides (its
     pruning: `pruning_override`)."""
     folder = f"{prefix}{SEARCH}/{trial.model}/split_{split_seed},trial_{trial.number}"
-    return _job(folder, SEARCH, trial, split_seed, seed, (WITHHOLD_TEST, DROP_CHECKPOINTS, *extra))
+    return _job(folder, SEARCH, trial, split_seed, seed, (WITHHOLD_TEST, DROP_MODEL, *extra))
 
 
 def pruning_override(

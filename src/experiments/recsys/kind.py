@@ -126,7 +126,7 @@ class RecommenderEstimatorKind:
     name = "recommender_estimator"
     recommends = True
     model_file = ESTIMATOR_FILE
-    missing_model_hint = "it did not finish fitting"
+    missing_model_hint = "it did not finish fitting, or ran with keep_model=false"
     keys = frozenset({"name", "estimator", "search_space"})
 
     def check_data(self, model: DictConfig, datamodule: Any) -> None:

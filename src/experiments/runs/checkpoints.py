@@ -32,7 +32,6 @@ from lightning_fabric.plugins.io import TorchCheckpointIO
 
 from experiments.io.atomic import atomic_file, remove_temporaries, write_atomic
 from experiments.runs.checksums import (
-    CHECKPOINTS_DIR,
     CHECKSUMS_FILE,
     checkpoint_problem,
     read_checksums,
@@ -41,12 +40,6 @@ from experiments.runs.checksums import (
 
 log = logging.getLogger(__name__)
 PREVIOUS = ".prev"
-
-
-def remove_checkpoints(run_dir: Path) -> None:
-    """Delete ``<run_dir>/checkpoints`` (``keep_checkpoints=false``: once the run has ended, its
-    model is never loaded)."""
-    shutil.rmtree(run_dir / CHECKPOINTS_DIR, ignore_errors=True)
 
 
 def previous_of(path: Path) -> Path:

@@ -38,7 +38,7 @@ from experiments.config import ConfigError, instantiate_checked
 # and ``callbacks.optuna_pruning`` an Optuna trial's study and number (its sampled values are
 # in the config), ``model.search_space`` what a search may draw: none changes what it trains.
 VOLATILE = (
-    "experiment_name", "output_root", "progress_bar", "figures", "resume", "keep_checkpoints",
+    "experiment_name", "output_root", "progress_bar", "figures", "resume", "keep_model",
     "gpus", "steps_per_call", "logger", "tags", "protocol", "suite", "search", "callbacks.optuna_pruning",
     "callbacks.protocol_pruning", "model.search_space",
     "dataset.cache", "dataset.cache_dir",
