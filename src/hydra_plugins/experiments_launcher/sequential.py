@@ -5,7 +5,9 @@ Hydra's `BasicLauncher` keeps every job's `JobReturn` until the sweep ends, and 
 two copies of the job's composed config (``cfg``, and ``hydra_cfg`` with Hydra's own node):
 about 0.19 MB a job, so a sweep of 2,000 tiny jobs grew by some 400 MB before it wrote its
 leaderboard (issue 32). `SequentialLauncher` runs each job as Hydra's does and keeps what a
-sweeper reads of it: `lean_return`.
+sweeper reads of it: `lean_return`. Every launcher (this one, the parallel and the SLURM
+one) hands back each job through `settled`, which turns an error Hydra would keep silently
+into a failed job.
 """
 
 from __future__ import annotations
