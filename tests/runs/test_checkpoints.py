@@ -11,7 +11,12 @@ import pytest
 import torch
 
 from experiments.config.errors import ConfigError
-from experiments.runs.checkpoints import AtomicCheckpointIO, intact_checkpoint, previous_of
+from experiments.runs.checkpoints import (
+    AtomicCheckpointIO,
+    drop_previous,
+    intact_checkpoint,
+    previous_of,
+)
 from experiments.runs.resume import resume_checkpoint
 
 
@@ -91,7 +96,7 @@ def test_drop_previous_leaves_the_newest_of_each_name(tmp_path: Path) -> None:
         io.save_checkpoint(state(epoch), last)
     io.save_checkpoint(state(1), best)
     io.save_checkpoint(state(3), best)
-    io.drop_previous()
+    drop_previous(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "best.ckpt",
         "checksums.json",

@@ -25,6 +25,7 @@ from experiments.kinds.estimator_file import ESTIMATOR_FILE
 from experiments.report.example_images import chosen_rows, examples_image
 from experiments.report.per_class import confusion_heatmap, confusion_image, per_class_results
 from experiments.report.tensorboard import flatten, write_hparams
+from experiments.runs.checkpoints import drop_previous
 from experiments.runs.checksums import CHECKPOINTS_DIR
 from experiments.runs.identity import debug_settings, identity_config, run_identity
 from experiments.runs.paths import record_absolute_paths
@@ -116,8 +117,14 @@ def train(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict[str, Any
         result["wall_seconds"] = round(time.perf_counter() - clocks[0], 3)
         result["cpu_seconds"] = round(time.process_time() - clocks[1], 3)
         write(run_dir, result)
-    if not cfg.keep_model and rank_zero_only.rank == 0:  # after the result: a kill
-        _drop_model(run_dir)  # in between leaves files, never a run that lost its model
+    # The run ended (done or pruned; a failure raised above, and may be resumed): the
+    # checkpoint versions kept for a resume go, or with keep_model=false the whole model.
+    # After the result: a kill in between leaves files, never a run that lost its model.
+    if rank_zero_only.rank == 0:
+        if cfg.keep_model:
+            drop_previous(run_dir / CHECKPOINTS_DIR)
+        else:
+            _drop_model(run_dir)
     return result
 
 

@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 from pytorch_lightning.callbacks import ModelCheckpoint
 from torch import nn
 
-from experiments.config import RunPruned, instantiate_checked
+from experiments.config import instantiate_checked
 from experiments.data import DataShapes
 from experiments.kinds.base import FitOutcome, RunInputs
 from experiments.kinds.metrics import build_metrics
@@ -77,7 +77,6 @@ def fit(kind: NetworkKind, run: RunInputs) -> FitOutcome:
     task = kind.build_task(cfg, datamodule, run.shapes)
     clock = FitClock()  # fit_seconds over every attempt when resuming
     last_epoch = LastEpochMetrics()  # its metrics when resuming finds no epoch to train
-    checkpoint_io = AtomicCheckpointIO()  # checkpoints whole or absent, checked on resume
     with ddp_job_scope(run.run_dir, run.overrides) as children:
         trainer = instantiate_checked(
             cfg.trainer,
@@ -85,7 +84,7 @@ def fit(kind: NetworkKind, run: RunInputs) -> FitOutcome:
             logger=run.loggers,
             callbacks=[*_callbacks(cfg, run.run_dir), clock, last_epoch, children],
             default_root_dir=str(run.run_dir),
-            plugins=[checkpoint_io],
+            plugins=[AtomicCheckpointIO()],  # checkpoints whole or absent, checked on resume
         )
         _check_before_launch(trainer)
         kind.group_steps(cfg, datamodule, task, trainer.callbacks)
@@ -94,13 +93,8 @@ def fit(kind: NetworkKind, run: RunInputs) -> FitOutcome:
         start = time.perf_counter()
         if run.checkpoint:
             log.info("resuming from %s", run.checkpoint)
-        try:
-            trainer.fit(task, datamodule=datamodule, ckpt_path=run.checkpoint, weights_only=True)
-        except RunPruned:  # ended: nothing resumes a pruned trial
-            checkpoint_io.drop_previous()
-            raise
+        trainer.fit(task, datamodule=datamodule, ckpt_path=run.checkpoint, weights_only=True)
         fit_seconds = clock.earlier + time.perf_counter() - start
-        checkpoint_io.drop_previous()
         metrics = last_epoch.restored | fit_metrics(trainer)
         start = time.perf_counter()
         (test_metrics,) = trainer.test(task, datamodule=datamodule, verbose=False)

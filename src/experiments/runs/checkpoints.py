@@ -11,9 +11,8 @@ Saving ``last.ckpt`` goes: (1) record the current digest of ``last.ckpt`` for
 ``last.prev.ckpt`` too; (2) hard-link the verified current ``last.ckpt`` to
 ``last.prev.ckpt``; (3) record the new digest for ``last.ckpt``; (4) write the new file
 beside it and rename it over ``last.ckpt``. A kill between any two steps leaves at least
-one file whose digest matches its record. Once the fit has ended no save can be cut short,
-and `AtomicCheckpointIO.drop_previous` deletes the kept versions: a finished run holds one
-file per checkpoint name.
+one file whose digest matches its record. Once the run has ended nothing resumes it, and
+`drop_previous` deletes the kept versions: a finished run holds one file per checkpoint name.
 """
 
 from __future__ import annotations
@@ -75,10 +74,6 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     checkpoints at a time (rank zero; the run folder's lock keeps other processes out).
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._saved: set[Path] = set()  # what drop_previous cleans up after
-
     def save_checkpoint(
         self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None
     ) -> None:
@@ -102,7 +97,6 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         _write_checksums(folder, recorded)
         with atomic_file(path, "wb") as file:
             file.write(data)
-        self._saved.add(path)
 
     def load_checkpoint(self, path: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         verify_checkpoint(Path(path))
@@ -112,12 +106,13 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         path = Path(path)
         _remove(path, previous_of(path))
 
-    def drop_previous(self) -> None:
-        """Delete the kept previous versions of the checkpoints this object saved: call it
-        once the fit has ended (a killed run needs them to resume; a finished one never)."""
-        for path in self._saved:
-            _remove(previous_of(path))
-        self._saved.clear()
+
+def drop_previous(folder: Path) -> None:
+    """Delete the previous versions kept in the checkpoint ``folder`` (`previous_of`), with
+    their checksum records: once the run has ended (a killed run needs them to resume; one
+    that ended, never)."""
+    if kept := sorted(folder.glob(f"*{PREVIOUS}.ckpt")):
+        _remove(*kept)
 
 
 def _remove(*paths: Path) -> None:

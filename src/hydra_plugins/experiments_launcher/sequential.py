@@ -72,6 +72,7 @@ def settled(job: JobReturn, idx: int) -> JobReturn:
 def record_failure(run_dir: Path, overrides: Sequence[str], reason: str) -> dict[str, Any]:
     """Record the job of ``run_dir`` (``overrides``) ``failed`` for ``reason`` in its
     ``result.json``, unless its run recorded how it ended; return the record."""
+    # here: Hydra imports this plugin at every start, `--help` included
     from experiments.runs.result import launch_id, now_iso, read_result, record_result
 
     result = read_result(run_dir) or {}
