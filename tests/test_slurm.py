@@ -73,6 +73,11 @@ def squeue(*args: str) -> list[str]:
     return done.stdout.split()
 
 
+def job_ids() -> set[str]:
+    """Every job the controller knows: queued, running, and ended within its MinJobAge."""
+    return set(squeue("--states=all", "--format=%i"))
+
+
 def test_sweep_with_a_failing_job_then_rerun_skips_done(slurm, tmp_path: Path) -> None:
     # A negative learning rate fails in the job (torch refuses it); the others finish.
     code, output = sweep("model=logreg", "optimizer.lr=-1,0.01,0.03", *QUICK, out=tmp_path)
@@ -109,6 +114,7 @@ def test_sweep_with_a_failing_job_then_rerun_skips_done(slurm, tmp_path: Path) -
 def test_cancelled_job_is_recorded_failed_and_the_sweep_ends(slurm, tmp_path: Path) -> None:
     # No accounting on this cluster: sacct cannot say that the job ended; squeue can.
     forever = "trainer.max_epochs=100000"
+    known = job_ids()  # an earlier test's array task may still be ending
     # an MLP: the convex models stop once converged, whatever the epoch ceiling
     process = start("model=mlp", f"trainer.max_epochs=1,{forever.split('=')[1]}",
                     "trainer.enable_checkpointing=false", out=tmp_path)  # fmt: skip
@@ -117,7 +123,8 @@ def test_cancelled_job_is_recorded_failed_and_the_sweep_ends(slurm, tmp_path: Pa
         while not list(tmp_path.glob(f"*/*/*{forever}*/result.json")):
             assert process.poll() is None and time.monotonic() < deadline
             time.sleep(0.5)
-        (task,) = [t for t in squeue("--array", "--format=%i") if t.endswith("_1")]
+        tasks = set(squeue("--array", "--format=%i")) - known
+        (task,) = [t for t in tasks if t.endswith("_1")]
         subprocess.run(["scancel", task], check=True)
         output, _ = process.communicate(timeout=100)
     finally:
@@ -149,11 +156,14 @@ def test_ddp_job_runs_one_task_per_process(slurm, tmp_path: Path) -> None:
 
 
 def test_impossible_request_names_the_setting(slurm, tmp_path: Path) -> None:
+    # An earlier test's job may still be ending (its result read, its processes exiting):
+    # what matters is that this sweep submitted none.
+    known = job_ids()
     code, output = sweep("model=logreg", f"threads={slurm.cpus + 1}", *QUICK, out=tmp_path)
     assert code == 2, output[-3000:]
     assert "lower threads or trainer.devices" in output
     assert "Traceback" not in output
-    assert not squeue()
+    assert job_ids() <= known
 
 
 def test_optuna_search_trials_run_as_slurm_jobs(slurm, tmp_path: Path) -> None:
