@@ -11,6 +11,7 @@ from hydra import initialize_config_dir
 from hydra.core.config_loader import ConfigLoader
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.utils import JobReturn, JobStatus, run_job
 from hydra.types import RunMode
 
 from experiments.compat.hydra import (
@@ -19,6 +20,7 @@ from experiments.compat.hydra import (
     basic_sweeper,
     file_repository,
     replace_file_repository,
+    stored_return,
 )
 from experiments.config import CONF_DIR
 from experiments.config.parse_once import SharedParses
@@ -61,3 +63,21 @@ def test_the_loader_composes_from_its_file_repository(loader: ConfigLoader) -> N
 def test_shared_parses_implements_every_method_of_a_config_repository() -> None:
     missing = ConfigRepositoryBase.__abstractmethods__ - set(vars(SharedParses))
     assert not missing, f"Hydra's IConfigRepository asks for {sorted(missing)} too: see parse_once"
+
+
+def test_a_failed_jobs_return_holds_the_exception_its_task_raised() -> None:
+    assert "ret.return_value = e" in inspect.getsource(run_job), (
+        "Hydra's run_job no longer stores a task's exception as the job's return value: see "
+        "stored_return in compat/hydra.py (launchers record such a job failed through it)"
+    )
+    error = RuntimeError("the job could not start")
+    job = JobReturn()
+    job.return_value = error  # as run_job stores it
+    job.status = JobStatus.FAILED
+    assert stored_return(job) is error, (
+        "JobReturn keeps its return value elsewhere than _return_value: see stored_return"
+    )
+    with pytest.raises(RuntimeError):  # why the public property is not read
+        job.return_value  # noqa: B018
+    done = JobReturn(status=JobStatus.COMPLETED, _return_value={"status": "done"})
+    assert stored_return(done) == done.return_value

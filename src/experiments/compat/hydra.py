@@ -8,15 +8,19 @@ pyproject.toml), each tested by name in ``tests/compat/test_hydra.py``:
   ``hydra._internal.config_repository.ConfigRepository``), which the loader deep-copies for
   each composition: `experiments.config.parse_once` puts a repository that shares its parses
   in its place (`file_repository`, `replace_file_repository`, `ConfigRepositoryBase`).
+- ``hydra.core.utils.JobReturn._return_value``: what a job's task function returned, or the
+  exception it raised, which the public ``return_value`` raises again (`stored_return`).
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra._internal.config_repository import ConfigRepository, IConfigRepository
 from hydra.core.config_loader import ConfigLoader
+from hydra.core.utils import JobReturn
 from hydra.plugins.sweeper import Sweeper
 
 __all__ = [
@@ -25,6 +29,7 @@ __all__ = [
     "basic_sweeper",
     "file_repository",
     "replace_file_repository",
+    "stored_return",
 ]
 
 # What a config repository implements (the methods Hydra's loader calls on it).
@@ -52,3 +57,9 @@ def replace_file_repository(config_loader: ConfigLoader, repository: IConfigRepo
     """Make ``config_loader``'s later compositions read their files through ``repository``
     (each composition works on a deep copy of it)."""
     config_loader.repository = repository
+
+
+def stored_return(job: JobReturn) -> Any:
+    """What ``job``'s task function returned, or for a failed job the exception it raised,
+    without raising it (``JobReturn.return_value`` raises it, after a line on stderr)."""
+    return job._return_value

@@ -32,6 +32,8 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from experiments.compat.hydra import stored_return
+
 log = logging.getLogger(__name__)
 
 
@@ -48,7 +50,7 @@ def lean_return(job: JobReturn) -> JobReturn:
         working_dir=job.working_dir,
         task_name=job.task_name,
         status=job.status,
-        _return_value=job._return_value,
+        _return_value=stored_return(job),
     )
 
 
@@ -61,7 +63,7 @@ def settled(job: JobReturn, idx: int) -> JobReturn:
     that the sweep goes on and its summary counts the job, names it and exits 1."""
     if job.status != JobStatus.FAILED:
         return lean_return(job)
-    error = job._return_value
+    error = stored_return(job)
     run_dir = Path(str(OmegaConf.select(job.hydra_cfg, "hydra.runtime.output_dir")))
     reason = f"{type(error).__name__}: {error}"
     log.error("job #%d failed: %s  (%s)", idx, reason, run_dir, exc_info=error)
